@@ -1,0 +1,362 @@
+"""Who the patient is and what was measured: identity, consent, titres, visits, nerve studies."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from patients import catalogues as cat
+from registry.models import Center, VersionedModel, choice_constraint, range_constraint
+
+MRC = [MinValueValidator(0), MaxValueValidator(5)]
+SCORE_0_5 = [MinValueValidator(0), MaxValueValidator(5)]
+NON_NEGATIVE = [MinValueValidator(0)]
+
+
+class Patient(VersionedModel):
+    """The pseudonymous patient: the registry ``code`` is the working identity."""
+
+    code = models.CharField(
+        max_length=32,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Z0-9][A-Z0-9-]*$",
+                "Use capital letters, digits and dashes, e.g. MMN-001.",
+            )
+        ],
+    )
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="patients")
+    sex = models.CharField(max_length=1, choices=cat.SEXES)
+    birth_year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    diagnosis = models.CharField(max_length=20, choices=cat.DIAGNOSES)
+    onset_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    neuropathy_pattern = models.CharField(
+        max_length=20, choices=cat.NEUROPATHY_PATTERNS, null=True, blank=True
+    )
+    notes = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            choice_constraint("sex", cat.SEXES, "patient_sex_valid"),
+            choice_constraint("diagnosis", cat.DIAGNOSES, "patient_diagnosis_valid"),
+            choice_constraint(
+                "neuropathy_pattern", cat.NEUROPATHY_PATTERNS, "patient_pattern_valid",
+                nullable=True,
+            ),
+            range_constraint("birth_year", 1900, 2100, "patient_birth_year_range"),
+            range_constraint("onset_year", 1900, 2100, "patient_onset_year_range"),
+            models.CheckConstraint(
+                condition=Q(onset_year__isnull=True) | Q(onset_year__gte=models.F("birth_year")),
+                name="patient_onset_after_birth",
+                violation_error_message="Onset year cannot be before the birth year.",
+            ),
+        ]
+        indexes = [models.Index(fields=["center", "diagnosis"])]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Identity(models.Model):
+    """Direct identifiers, kept apart so that they can be withheld (researchers never see them)."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="identity")
+    name = models.CharField(max_length=200, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    hospital_number = models.CharField(max_length=64, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "identities"
+
+    def __str__(self) -> str:
+        return f"Identity of {self.patient_id}"
+
+
+class Consent(models.Model):
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="consent")
+    given_on = models.DateField(null=True, blank=True)
+    version = models.CharField(max_length=32, blank=True)
+    withdrawn_on = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True)
+                | Q(given_on__isnull=True)
+                | Q(withdrawn_on__gte=models.F("given_on")),
+                name="consent_withdrawn_after_given",
+                violation_error_message="Consent cannot be withdrawn before it was given.",
+            )
+        ]
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_on is not None
+
+
+class AffectedNerve(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="affected_nerves")
+    side = models.CharField(max_length=1, choices=cat.SIDES)
+    nerve = models.CharField(max_length=20, choices=cat.NERVES)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "side", "nerve"], name="affected_nerve_unique"
+            ),
+            choice_constraint("side", cat.SIDES, "affected_nerve_side_valid"),
+            choice_constraint("nerve", cat.NERVES, "affected_nerve_nerve_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.nerve}"
+
+
+class PinnedTargetMuscle(models.Model):
+    """Target muscles pinned by the clinician (otherwise computed, clinical-rules.md §2)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="target_muscles")
+    muscle = models.CharField(max_length=40, choices=cat.MUSCLES)
+    side = models.CharField(max_length=1, choices=cat.SIDES)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "muscle", "side"], name="target_muscle_unique"
+            ),
+            choice_constraint("muscle", cat.MUSCLES, "target_muscle_muscle_valid"),
+            choice_constraint("side", cat.SIDES, "target_muscle_side_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.muscle} {self.side}"
+
+
+class Titre(VersionedModel):
+    """An antibody titre (clinical-rules.md §5); significance is computed, never stored by hand."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="titres")
+    sampled_on = models.DateField()
+    antigen = models.CharField(max_length=20, choices=cat.ANTIGENS)
+    isotype = models.CharField(max_length=3, choices=cat.ISOTYPES)
+    method = models.CharField(max_length=20, choices=cat.TITRE_METHODS)
+    value = models.DecimalField(max_digits=12, decimal_places=2, validators=NON_NEGATIVE)
+    unit = models.CharField(max_length=10, choices=cat.TITRE_UNITS, default="dilution")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["patient_id", "sampled_on", "id"]
+        constraints = [
+            choice_constraint("antigen", cat.ANTIGENS, "titre_antigen_valid"),
+            choice_constraint("isotype", cat.ISOTYPES, "titre_isotype_valid"),
+            choice_constraint("method", cat.TITRE_METHODS, "titre_method_valid"),
+            choice_constraint("unit", cat.TITRE_UNITS, "titre_unit_valid"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="titre_value_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.isotype} anti-{self.antigen} {self.value} {self.unit}"
+
+
+class Paraprotein(VersionedModel):
+    """A monoclonal protein measurement."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="paraproteins")
+    measured_on = models.DateField()
+    isotype = models.CharField(max_length=3, choices=cat.ISOTYPES)
+    light_chain = models.CharField(max_length=6, choices=cat.LIGHT_CHAINS, null=True, blank=True)
+    serum_level_g_l = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(200)],
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["patient_id", "measured_on", "id"]
+        constraints = [
+            choice_constraint("isotype", cat.ISOTYPES, "paraprotein_isotype_valid"),
+            choice_constraint(
+                "light_chain", cat.LIGHT_CHAINS, "paraprotein_light_chain_valid", nullable=True
+            ),
+            range_constraint("serum_level_g_l", 0, 200, "paraprotein_level_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.isotype} {self.light_chain or ''} {self.serum_level_g_l or ''} g/l"
+
+
+class PriorTreatment(VersionedModel):
+    """A treatment received before IVIg (Table 2 "Treatments before IVIg")."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prior_treatments")
+    kind = models.CharField(max_length=20, choices=cat.PRIOR_TREATMENTS)
+    started_on = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["patient_id", "started_on", "id"]
+        constraints = [
+            choice_constraint("kind", cat.PRIOR_TREATMENTS, "prior_treatment_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True)
+                | Q(started_on__isnull=True)
+                | Q(ended_on__gte=models.F("started_on")),
+                name="prior_treatment_ends_after_start",
+                violation_error_message="A treatment cannot end before it started.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class Visit(VersionedModel):
+    """One examination of the patient (clinical-rules.md §1)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="visits")
+    visited_on = models.DateField()
+    kind = models.CharField(max_length=20, choices=cat.VISIT_KINDS)
+    series = models.ForeignKey(
+        "treatments.Series", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="visits",
+        help_text="The series a pre_series or post_series visit belongs to.",
+    )
+    examiner = models.CharField(max_length=200, blank=True)
+    functional_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=SCORE_0_5
+    )
+    prineas_score = models.PositiveSmallIntegerField(null=True, blank=True, validators=SCORE_0_5)
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", editable=False,
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["patient_id", "visited_on", "id"]
+        constraints = [
+            choice_constraint("kind", cat.VISIT_KINDS, "visit_kind_valid"),
+            range_constraint("functional_score", 0, 5, "visit_functional_score_range"),
+            range_constraint("prineas_score", 0, 5, "visit_prineas_score_range"),
+            models.CheckConstraint(
+                condition=Q(kind__in=("pre_series", "post_series"), series__isnull=False)
+                | Q(kind__in=("baseline", "follow_up", "final"), series__isnull=True),
+                name="visit_series_link_matches_kind",
+                violation_error_message=(
+                    "A pre_series or post_series visit must name its series; "
+                    "other visits name none."
+                ),
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "visited_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} {self.kind} {self.visited_on}"
+
+
+class MrcGrade(models.Model):
+    """The MRC grade (0–5) of one muscle on one side at one visit."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="mrc")
+    muscle = models.CharField(max_length=40, choices=cat.MUSCLES)
+    side = models.CharField(max_length=1, choices=cat.SIDES)
+    grade = models.PositiveSmallIntegerField(validators=MRC)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["visit_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "muscle", "side"], name="mrc_unique_per_visit"),
+            choice_constraint("muscle", cat.MUSCLES, "mrc_muscle_valid"),
+            choice_constraint("side", cat.SIDES, "mrc_side_valid"),
+            models.CheckConstraint(
+                condition=Q(grade__gte=0, grade__lte=5), name="mrc_grade_range",
+                violation_error_message="An MRC grade is between 0 and 5.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.muscle} {self.side}: {self.grade}"
+
+
+class NerveStudy(VersionedModel):
+    """A nerve-conduction study, with one row per stimulated segment."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="nerve_studies")
+    studied_on = models.DateField()
+    notes = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["patient_id", "studied_on", "id"]
+        verbose_name_plural = "nerve studies"
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} study {self.studied_on}"
+
+
+SEGMENT_VALUE_FIELDS = (
+    "distal_amplitude_mv", "proximal_amplitude_mv", "distal_area_mvms",
+    "proximal_area_mvms", "distal_duration_ms", "proximal_duration_ms", "velocity_m_s",
+)
+
+
+class NerveSegment(models.Model):
+    """Distal and proximal CMAP values of one segment (clinical-rules.md §4)."""
+
+    study = models.ForeignKey(NerveStudy, on_delete=models.CASCADE, related_name="segments")
+    nerve = models.CharField(max_length=20, choices=cat.NERVES)
+    side = models.CharField(max_length=1, choices=cat.SIDES)
+    distal_site = models.CharField(max_length=60, blank=True)
+    proximal_site = models.CharField(max_length=60, blank=True)
+    distal_amplitude_mv = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, validators=NON_NEGATIVE)
+    proximal_amplitude_mv = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, validators=NON_NEGATIVE)
+    distal_area_mvms = models.DecimalField(
+        max_digits=7, decimal_places=2, null=True, blank=True, validators=NON_NEGATIVE)
+    proximal_area_mvms = models.DecimalField(
+        max_digits=7, decimal_places=2, null=True, blank=True, validators=NON_NEGATIVE)
+    distal_duration_ms = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, validators=NON_NEGATIVE)
+    proximal_duration_ms = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, validators=NON_NEGATIVE)
+    velocity_m_s = models.DecimalField(
+        max_digits=6, decimal_places=1, null=True, blank=True, validators=NON_NEGATIVE)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["study_id", "id"]
+        constraints = [
+            choice_constraint("nerve", cat.NERVES, "segment_nerve_valid"),
+            choice_constraint("side", cat.SIDES, "segment_side_valid"),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gte": 0}),
+                    name=f"segment_{name}_non_negative",
+                )
+                for name in SEGMENT_VALUE_FIELDS
+            ],
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.nerve} {self.distal_site}–{self.proximal_site}"

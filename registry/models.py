@@ -1,0 +1,78 @@
+"""Building blocks shared by the registry's apps."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from patients.catalogues import Choices, codes
+
+
+class VersionedModel(models.Model):
+    """A writable clinical record: optimistic-concurrency ``version`` and timestamps (api.md)."""
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+def choice_constraint(field: str, choices: Choices, name: str, *, nullable: bool = False):
+    """A CHECK that keeps a choice column to its catalogue codes, whoever writes it."""
+    condition = Q(**{f"{field}__in": codes(choices)})
+    if nullable:
+        condition |= Q(**{f"{field}__isnull": True})
+    return models.CheckConstraint(condition=condition, name=name)
+
+
+def range_constraint(field: str, low, high, name: str):
+    return models.CheckConstraint(
+        condition=(
+            Q(**{f"{field}__isnull": True})
+            | Q(**{f"{field}__gte": low, f"{field}__lte": high})
+        ),
+        name=name,
+    )
+
+
+class Role(models.TextChoices):
+    CLINICIAN = "clinician", "Clinician"
+    DATA_MANAGER = "data_manager", "Data manager"
+    RESEARCHER = "researcher", "Researcher"
+
+
+class Center(models.Model):
+    """A neurology department; every patient belongs to one, every user to one or more."""
+
+    name = models.CharField(max_length=200)
+    code = models.SlugField(max_length=32, unique=True, help_text="Short unique code, e.g. PSL.")
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+class Membership(models.Model):
+    """A user's role in one centre (clinician, data manager or researcher)."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="memberships")
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        ordering = ["user_id", "center_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "center"], name="membership_unique_user_center"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.role} at {self.center.code}"

@@ -1,0 +1,117 @@
+"""Write helpers every app's services share: validate, save, version, replace nested rows.
+
+Services call these inside their own ``@transaction.atomic``; views, serializers, forms
+and the admin call the services, never these directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, models, transaction
+from simple_history.utils import bulk_create_with_history
+
+M = TypeVar("M", bound=models.Model)
+
+
+class VersionConflict(Exception):
+    """The record changed since the client read it (optimistic concurrency, api.md)."""
+
+    def __init__(self, *, current: int, sent: int | None):
+        self.current = current
+        self.sent = sent
+        if sent is None:
+            message = f"Send the version you read (current version is {current})."
+        else:
+            message = (
+                f"This record was changed by someone else (version {sent} is stale, "
+                f"current is {current}). Reload it and apply your change again."
+            )
+        super().__init__(message)
+
+
+def _integrity_message(error: IntegrityError) -> str:
+    text = str(error).splitlines()[0] if str(error) else "constraint violated"
+    return f"The database refused this record: {text}"
+
+
+def save_validated(instance: M, *, exclude: Iterable[str] = (), by=None) -> M:
+    """``full_clean()`` then save; a constraint the database still refuses becomes a
+    ValidationError, so callers answer 400 / a form error, never a 500."""
+    if by is not None:
+        instance._history_user = by  # django-simple-history: who made the change
+    instance.full_clean(exclude=list(exclude))
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as error:
+        raise ValidationError({NON_FIELD_ERRORS: [_integrity_message(error)]}) from error
+    return instance
+
+
+def lock(instance: M) -> M:
+    """Re-read a row under ``SELECT … FOR UPDATE`` so version checks cannot interleave."""
+    return type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+
+
+def apply_changes(
+    instance: M, *, changes: Mapping[str, Any], version: int | None, by=None
+) -> M:
+    """Check the client's version against a locked row, apply the changes, bump the version."""
+    current = lock(instance)
+    if version is None or int(version) != current.version:
+        raise VersionConflict(current=current.version, sent=version)
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.version += 1
+    return save_validated(current, by=by)
+
+
+def build_children(
+    *, parent: models.Model, model: type[M], parent_field: str, rows: Sequence[Mapping[str, Any]],
+    relation: str,
+) -> list[M]:
+    """Validate every nested row as a unit; one bad element rejects them all, naming its index."""
+    children: list[M] = []
+    errors: list[str] = []
+    for index, row in enumerate(rows):
+        child = model(**{parent_field: parent}, **row)
+        try:
+            child.full_clean(exclude=[parent_field], validate_unique=False)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                where = "" if field == NON_FIELD_ERRORS else f"{field}: "
+                errors.extend(f"Item {index}: {where}{message}" for message in messages)
+        children.append(child)
+    if errors:
+        raise ValidationError({relation: errors})
+    return children
+
+
+def replace_children(
+    *, parent: models.Model, model: type[M], parent_field: str, rows: Sequence[Mapping[str, Any]],
+    relation: str, unique_by: Sequence[str] = (),
+) -> list[M]:
+    """Replace a parent's nested list whole (api.md): validate all, then delete and insert."""
+    children = build_children(
+        parent=parent, model=model, parent_field=parent_field, rows=rows, relation=relation
+    )
+    if unique_by:
+        seen: dict[tuple, int] = {}
+        for index, child in enumerate(children):
+            key = tuple(getattr(child, name) for name in unique_by)
+            if key in seen:
+                repeated = ", ".join(map(str, key))
+                raise ValidationError(
+                    {relation: [f"Item {index}: repeats item {seen[key]} ({repeated})."]}
+                )
+            seen[key] = index
+    for old in model._default_manager.filter(**{parent_field: parent}):
+        old.delete()  # one by one, so the audit trail records each removal
+    try:
+        with transaction.atomic():
+            return bulk_create_with_history(children, model)
+    except IntegrityError as error:
+        raise ValidationError({relation: [_integrity_message(error)]}) from error

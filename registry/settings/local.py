@@ -1,0 +1,7 @@
+"""Local development: SQLite and eager tasks unless the environment says otherwise."""
+
+from .base import *  # noqa: F403
+from .base import SECRET_KEY, env_bool
+
+DEBUG = env_bool("DEBUG", default=True)
+SECRET_KEY = SECRET_KEY or "local-development-only-not-a-secret"  # noqa: F811

@@ -1,0 +1,298 @@
+"""IVIg series and what they did: series, lots, adverse events, rule sets and stored outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import fields as dataclass_fields
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from patients import catalogues as cat
+from patients.models import Patient
+from registry.models import VersionedModel, choice_constraint
+from treatments.rules.types import BlockCriteria
+from treatments.rules.types import RuleSet as RuleSetParameters
+
+DOSE_MIN, DOSE_MAX = Decimal("0.1"), Decimal("3.0")
+DAYS_MIN, DAYS_MAX = 1, 7
+
+
+class SeriesDeletionRefused(Exception):
+    """A given series is a traceability record (EU Directive 2001/83/EC art. 102): never deleted."""
+
+
+class SeriesQuerySet(models.QuerySet):
+    def delete(self):
+        raise SeriesDeletionRefused("IVIg series are never deleted; mark one as stopped instead.")
+
+
+class Series(VersionedModel):
+    """One monthly IVIg treatment given over 1–7 consecutive days (clinical-rules.md §6)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="series")
+    number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    started_on = models.DateField()
+    days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(DAYS_MIN), MaxValueValidator(DAYS_MAX)],
+        help_text="Consecutive days of infusion (1–7).",
+    )
+    dose_g_per_kg = models.DecimalField(
+        max_digits=3, decimal_places=2, default=Decimal("2.0"),
+        validators=[MinValueValidator(DOSE_MIN), MaxValueValidator(DOSE_MAX)],
+        help_text="Dose of the whole series in g/kg (0.1–3.0).",
+    )
+    weight_kg = models.DecimalField(
+        max_digits=5, decimal_places=1,
+        validators=[MinValueValidator(Decimal("1.0")), MaxValueValidator(Decimal("400.0"))],
+    )
+    product = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=cat.SERIES_STATUSES, default="given")
+    stop_reason = models.CharField(max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    objects = SeriesQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["patient_id", "number"]
+        verbose_name_plural = "series"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "number"], name="series_number_unique_per_patient",
+                violation_error_message="This patient already has a series with this number.",
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1), name="series_number_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(days__gte=DAYS_MIN, days__lte=DAYS_MAX), name="series_days_range",
+                violation_error_message="A series lasts 1 to 7 days.",
+            ),
+            models.CheckConstraint(
+                condition=Q(dose_g_per_kg__gte=DOSE_MIN, dose_g_per_kg__lte=DOSE_MAX),
+                name="series_dose_range",
+                violation_error_message="The dose must be between 0.1 and 3.0 g/kg.",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight_kg__gte=1, weight_kg__lte=400), name="series_weight_range"
+            ),
+            choice_constraint("status", cat.SERIES_STATUSES, "series_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} series {self.number}"
+
+    @property
+    def total_grams(self) -> Decimal | None:
+        if self.dose_g_per_kg is None or self.weight_kg is None:
+            return None
+        return (self.dose_g_per_kg * self.weight_kg).quantize(Decimal("0.1"))
+
+    def delete(self, *args, **kwargs):
+        raise SeriesDeletionRefused("IVIg series are never deleted; mark one as stopped instead.")
+
+
+class LotNumber(models.Model):
+    """One lot (batch) used in a series; a dose uses many vials, often from several lots."""
+
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="lots")
+    lot = models.CharField(max_length=64, db_index=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["series_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "lot"], name="lot_unique_per_series"),
+            models.CheckConstraint(condition=~Q(lot=""), name="lot_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.lot
+
+
+class AdverseEvent(models.Model):
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="adverse_events")
+    kind = models.CharField(max_length=20, choices=cat.ADVERSE_EVENT_KINDS)
+    severity = models.CharField(max_length=10, choices=cat.SEVERITIES)
+    led_to_stop = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["series_id", "id"]
+        constraints = [
+            choice_constraint("kind", cat.ADVERSE_EVENT_KINDS, "adverse_event_kind_valid"),
+            choice_constraint("severity", cat.SEVERITIES, "adverse_event_severity_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.severity})"
+
+
+def _validate_parameters(parameters, dataclass_type) -> None:
+    known = {f.name for f in dataclass_fields(dataclass_type)}
+    if not isinstance(parameters, dict):
+        raise ValidationError({"parameters": "Parameters must be a JSON object."})
+    unknown = sorted(set(parameters) - known)
+    if unknown:
+        raise ValidationError({"parameters": f"Unknown parameters: {', '.join(unknown)}."})
+    try:
+        dataclass_type(**parameters)
+    except TypeError as error:
+        raise ValidationError({"parameters": str(error)}) from error
+
+
+class RuleSet(models.Model):
+    """A named, versioned set of rule thresholds (clinical-rules.md, preamble).
+
+    Outcomes record the version they were computed with, so a changed rule is a new
+    row, never an edit that silently rewrites history.
+    """
+
+    version = models.SlugField(max_length=40, unique=True)
+    description = models.TextField(blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True),
+                name="one_default_rule_set",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.version
+
+    def clean(self) -> None:
+        _validate_parameters(self.parameters, RuleSetParameters)
+
+    def as_rules(self) -> RuleSetParameters:
+        return RuleSetParameters(**{**self.parameters, "version": self.version})
+
+
+class BlockCriteriaSet(models.Model):
+    """A conduction-block criteria set (clinical-rules.md §4): thresholds as data."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    description = models.TextField(blank=True)
+    parameters = models.JSONField(default=dict)
+    is_default = models.BooleanField(default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True),
+                name="one_default_block_criteria",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def clean(self) -> None:
+        _validate_parameters({**self.parameters, "code": self.code}, BlockCriteria)
+
+    def as_criteria(self) -> BlockCriteria:
+        parameters = {**self.parameters, "code": self.code}
+        for key in ("excluded_sites", "long_segment_nerves"):
+            if key in parameters:
+                parameters[key] = tuple(parameters[key])
+        return BlockCriteria(**parameters)
+
+
+class NerveReference(models.Model):
+    """Reference data: lower limit of normal of the distal CMAP amplitude, per nerve."""
+
+    nerve = models.CharField(max_length=20, choices=cat.NERVES, unique=True)
+    lower_limit_amplitude_mv = models.DecimalField(
+        max_digits=5, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    source = models.CharField(max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["nerve"]
+
+    def __str__(self) -> str:
+        return f"{self.nerve} LLN {self.lower_limit_amplitude_mv} mV"
+
+
+class TitreThreshold(models.Model):
+    """The cut-off above which a titre is significantly high (clinical-rules.md §5).
+
+    Assay-specific, so data a data manager edits; every change is kept in history and
+    bumps ``revision``.
+    """
+
+    antigen = models.CharField(max_length=20, choices=cat.ANTIGENS)
+    isotype = models.CharField(max_length=3, choices=cat.ISOTYPES)
+    method = models.CharField(max_length=20, choices=cat.TITRE_METHODS)
+    unit = models.CharField(max_length=10, choices=cat.TITRE_UNITS)
+    value = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
+    revision = models.PositiveIntegerField(default=1, editable=False)
+    source = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["antigen", "isotype", "method", "unit"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["antigen", "isotype", "method", "unit"], name="threshold_unique_assay"
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="threshold_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.isotype} anti-{self.antigen} {self.method} ≥ {self.value} {self.unit}"
+
+
+class OutcomeQuerySet(models.QuerySet):
+    def stale(self):
+        return self.filter(computed_data_version__lt=F("data_version"))
+
+
+class Outcome(models.Model):
+    """The latest computed treatment outcome of a patient.
+
+    ``data_version`` grows with every change to the patient's data, in the same
+    transaction; a computation stores the ``data_version`` it read, and the outcome is
+    stale while the two differ. An older computation never overwrites a newer one.
+    """
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="outcome")
+    data_version = models.PositiveBigIntegerField(default=1)
+    computed_data_version = models.PositiveBigIntegerField(default=0)
+    rules_version = models.CharField(max_length=40, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=cat.OUTCOME_STATUSES, blank=True, db_index=True
+    )
+    result = models.JSONField(default=dict, blank=True)
+
+    objects = OutcomeQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(computed_data_version__lte=F("data_version")),
+                name="outcome_not_computed_ahead_of_data",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Outcome of {self.patient_id}"
+
+    @property
+    def stale(self) -> bool:
+        return self.computed_data_version < self.data_version

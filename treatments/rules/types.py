@@ -1,0 +1,179 @@
+"""Plain data the clinical rules read and write (no ORM, no Django).
+
+A selector turns database rows into these; the rules compute an ``Outcome``;
+a service stores ``Outcome.as_dict()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+MuscleSide = tuple[str, str]  # (muscle code, side code), e.g. ("deltoid", "R")
+
+
+class Grade(StrEnum):
+    """Response grades (clinical-rules.md §2), codes of ``catalogues.RESPONSE_GRADES``."""
+
+    DRAMATIC = "dramatic"
+    MILD = "mild"
+    SLIGHT = "slight"
+    NONE = "none"
+    DETERIORATION = "deterioration"
+
+
+class Status(StrEnum):
+    """Outcome statuses (clinical-rules.md §2), codes of ``catalogues.OUTCOME_STATUSES``."""
+
+    INSUFFICIENT_DATA = "insufficient_data"
+    DETERIORATING = "deteriorating"
+    NO_RESPONSE = "no_response"
+    PLATEAU = "plateau"
+    IMPROVING = "improving"
+    ON_TREATMENT = "on_treatment"
+
+
+class BlockState(StrEnum):
+    """Conduction-block states of a segment (clinical-rules.md §4)."""
+
+    PARTIAL_BLOCK = "partial_block"
+    DEFINITE_BLOCK = "definite_block"
+    PROBABLE_BLOCK = "probable_block"
+    NO_BLOCK = "no_block"
+    NOT_ASSESSABLE = "not_assessable"
+
+
+class BlockEvolutionState(StrEnum):
+    """How a segment's block changed between the first and latest study (§4)."""
+
+    PERSISTING = "persisting"
+    RESOLVED = "resolved"
+    NEW = "new"
+
+
+class DisabilityResult(StrEnum):
+    """Disability-score change (clinical-rules.md §3)."""
+
+    IMPROVED = "improved"
+    STABLE = "stable"
+    DETERIORATED = "deteriorated"
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Thresholds of the MRC / disability / series rules (clinical-rules.md §2, §3, §6)."""
+
+    version: str = "seed-1"
+    target_count: int = 5
+    dramatic_mean_gain: float = 2.0
+    mild_mean_gain: float = 1.0
+    min_step: int = 1
+    plateau_window: int = 2
+    wear_off_drop: int = 1
+    no_response_min_series: int = 3
+    disability_improved_change: int = -1
+    disability_deteriorated_change: int = 1
+    interval_min_days: int = 21
+    interval_max_days: int = 42
+
+
+@dataclass(frozen=True)
+class BlockCriteria:
+    """One conduction-block criteria set (clinical-rules.md §4), thresholds as data.
+
+    ``kind`` selects which of the two rule shapes the thresholds feed:
+    ``simple`` (seed-1: amplitude, area and duration) or ``efns`` (definite /
+    probable with lower limits of normal).
+    """
+
+    code: str
+    kind: str  # "simple" | "efns"
+    amplitude_drop_gt: float | None = None
+    area_drop_gt: float | None = None
+    duration_change_abs_lt: float | None = None
+    definite_area_drop_ge: float | None = None
+    probable_area_drop_ge: float | None = None
+    max_duration_increase: float | None = None
+    min_distal_amplitude_mv: float | None = None
+    min_distal_fraction_of_lln: float | None = None
+    excluded_sites: tuple[str, ...] = ()
+    long_segment_nerves: tuple[str, ...] = ()
+    # Added by the rules engine (see docs/rules-decisions.md, "Conduction block"):
+    # nerves where a definite block may be found (empty = any nerve), and the
+    # (distal_site, proximal_site) pairs that make a "long" segment (empty = any
+    # segment of a ``long_segment_nerves`` nerve).
+    definite_nerves: tuple[str, ...] = ()
+    long_segment_site_pairs: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class SeriesIn:
+    number: int
+    started_on: date
+    days: int
+    status: str = "given"  # "given" | "stopped"
+    stopped_for_adverse_event: bool = False
+
+
+@dataclass(frozen=True)
+class VisitIn:
+    id: int
+    visited_on: date
+    kind: str  # baseline | pre_series | post_series | follow_up | final
+    series_number: int | None = None  # the linked series, for pre/post visits
+    mrc: dict[MuscleSide, int] = field(default_factory=dict)
+    functional_score: int | None = None
+    prineas_score: int | None = None
+
+
+@dataclass(frozen=True)
+class TitreIn:
+    sampled_on: date
+    antigen: str
+    isotype: str
+    method: str
+    value: Decimal
+    unit: str = "dilution"
+
+
+@dataclass(frozen=True)
+class ThresholdIn:
+    antigen: str
+    isotype: str
+    method: str
+    unit: str
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class SegmentIn:
+    nerve: str
+    side: str
+    distal_site: str = ""
+    proximal_site: str = ""
+    distal_amplitude_mv: float | None = None
+    proximal_amplitude_mv: float | None = None
+    distal_area_mvms: float | None = None
+    proximal_area_mvms: float | None = None
+    distal_duration_ms: float | None = None
+    proximal_duration_ms: float | None = None
+    velocity_m_s: float | None = None
+    lower_limit_amplitude_mv: float | None = None  # reference data, efns only
+
+
+@dataclass(frozen=True)
+class StudyIn:
+    studied_on: date
+    segments: tuple[SegmentIn, ...] = ()
+
+
+@dataclass(frozen=True)
+class PatientIn:
+    diagnosis: str
+    series: tuple[SeriesIn, ...] = ()
+    visits: tuple[VisitIn, ...] = ()
+    titres: tuple[TitreIn, ...] = ()
+    studies: tuple[StudyIn, ...] = ()
+    pinned_targets: tuple[MuscleSide, ...] = ()

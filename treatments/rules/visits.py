@@ -1,0 +1,135 @@
+"""Which visit plays which part in the treatment (clinical-rules.md §1).
+
+Dates carry no time of day, so one convention decides every boundary: a visit
+dated on the day a series starts belongs *before* that series (the examination
+is done before the first infusion of the day). Visits on the same date are
+ordered by id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from treatments.rules.defaults import SEED_1
+from treatments.rules.types import RuleSet, SeriesIn, VisitIn
+
+LINKABLE_KINDS = ("pre_series", "post_series")
+PRE_FALLBACK_KINDS = ("pre_series", "post_series", "follow_up")
+# A final evaluation inside the window is the best post measure there is; taking
+# it also keeps every later visit an evaluation point (see post_visit).
+POST_FALLBACK_KINDS = (*PRE_FALLBACK_KINDS, "final")
+
+
+def visit_order(visit: VisitIn) -> tuple[date, int]:
+    return (visit.visited_on, visit.id)
+
+
+def ordered_series(series: Sequence[SeriesIn]) -> tuple[SeriesIn, ...]:
+    """Series in number order, one per number (the earliest start wins a duplicate)."""
+    seen: set[int] = set()
+    ordered: list[SeriesIn] = []
+    for item in sorted(series, key=lambda s: (s.number, s.started_on)):
+        if item.number not in seen:
+            seen.add(item.number)
+            ordered.append(item)
+    return tuple(ordered)
+
+
+def _is_linked(visit: VisitIn) -> bool:
+    return visit.kind in LINKABLE_KINDS and visit.series_number is not None
+
+
+def _latest(visits: Sequence[VisitIn]) -> VisitIn | None:
+    return max(visits, key=visit_order, default=None)
+
+
+def _position(series: tuple[SeriesIn, ...], number: int) -> int | None:
+    for index, item in enumerate(series):
+        if item.number == number:
+            return index
+    return None
+
+
+def baseline_visit(visits: Sequence[VisitIn], series: Sequence[SeriesIn]) -> VisitIn | None:
+    """The last ``baseline`` visit before series 1, else the last visit of any kind
+    before series 1 starts (clinical-rules.md §1).
+
+    A ``post_series`` visit is never a fallback baseline: it follows a series by
+    definition. Without any series every visit is "before series 1".
+    """
+    ordered = ordered_series(series)
+    first_start = ordered[0].started_on if ordered else None
+    before = [v for v in visits if first_start is None or v.visited_on <= first_start]
+    baselines = [v for v in before if v.kind == "baseline"]
+    if baselines:
+        return _latest(baselines)
+    return _latest([v for v in before if v.kind != "post_series"])
+
+
+def post_visit(
+    visits: Sequence[VisitIn],
+    series: Sequence[SeriesIn],
+    number: int,
+    rules: RuleSet = SEED_1,
+) -> VisitIn | None:
+    """The visit giving the post score of series ``number`` (clinical-rules.md §1).
+
+    The ``post_series`` visit linked to it, else the last unlinked visit after it
+    started and before the next series started. With no next series the window
+    closes ``interval_max_days`` after the start, so later follow-up visits stay
+    evaluation points instead of becoming the post visit.
+    """
+    ordered = ordered_series(series)
+    position = _position(ordered, number)
+    if position is None:
+        return None
+    linked = [v for v in visits if v.kind == "post_series" and v.series_number == number]
+    if linked:
+        return _latest(linked)
+    start = ordered[position].started_on
+    if position + 1 < len(ordered):
+        end = ordered[position + 1].started_on
+    else:
+        end = start + timedelta(days=rules.interval_max_days)
+    return _latest([
+        v for v in visits
+        if v.kind in POST_FALLBACK_KINDS and not _is_linked(v) and start < v.visited_on <= end
+    ])
+
+
+def pre_visit(
+    visits: Sequence[VisitIn],
+    series: Sequence[SeriesIn],
+    number: int,
+    rules: RuleSet = SEED_1,
+) -> VisitIn | None:
+    """The visit giving the pre score (trough) of series ``number`` (clinical-rules.md §1).
+
+    The ``pre_series`` visit linked to it, else the last unlinked visit after the
+    previous series started and on or before this one starts, other than the
+    visit already taken as the previous series' post visit (one examination is
+    never both peak and trough). Series 1 has no fallback: the baseline covers it.
+    """
+    ordered = ordered_series(series)
+    position = _position(ordered, number)
+    if position is None:
+        return None
+    linked = [v for v in visits if v.kind == "pre_series" and v.series_number == number]
+    if linked:
+        return _latest(linked)
+    if position == 0:
+        return None
+    previous = ordered[position - 1]
+    previous_post = post_visit(visits, ordered, previous.number, rules)
+    start, end = previous.started_on, ordered[position].started_on
+    return _latest([
+        v for v in visits
+        if v.kind in PRE_FALLBACK_KINDS and not _is_linked(v) and start < v.visited_on <= end
+        and (previous_post is None or visit_order(v) > visit_order(previous_post))
+    ])
+
+
+def final_visit(visits: Sequence[VisitIn]) -> VisitIn | None:
+    """The last ``final`` visit (clinical-rules.md §2, final result)."""
+    return _latest([v for v in visits if v.kind == "final"])

@@ -1,0 +1,173 @@
+"""Property-based checks of the rules (clinical-rules.md §2, api.md "Outcome")."""
+
+import json
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from treatments.rules import (
+    BLOCK_CRITERIA,
+    Grade,
+    PatientIn,
+    RuleSet,
+    SegmentIn,
+    SeriesIn,
+    StudyIn,
+    TitreIn,
+    VisitIn,
+    compute_outcome,
+    evaluation_points,
+    response_grade,
+)
+from treatments.tests.rules.builders import grades, mmn_patient
+
+ORIGIN = date(2020, 1, 1)
+GRADE_RANK = {Grade.DETERIORATION: 0, Grade.NONE: 1, Grade.SLIGHT: 2, Grade.MILD: 3,
+              Grade.DRAMATIC: 4}
+MUSCLE_SIDES = [(m, s) for m in ("deltoid", "biceps", "triceps", "quadriceps", "new_muscle")
+                for s in ("R", "L")]
+KINDS = ["baseline", "pre_series", "post_series", "follow_up", "final"]
+
+dates = st.integers(min_value=-60, max_value=700).map(lambda d: ORIGIN + timedelta(days=d))
+mrc = st.dictionaries(st.sampled_from(MUSCLE_SIDES), st.integers(0, 5), max_size=10)
+
+
+@st.composite
+def series_list(draw, max_size=8):
+    count = draw(st.integers(0, max_size))
+    start = ORIGIN
+    series = []
+    for number in range(1, count + 1):
+        start += timedelta(days=draw(st.integers(14, 70)))
+        series.append(SeriesIn(number, start, draw(st.integers(1, 7))))
+    return tuple(series)
+
+
+@st.composite
+def patients(draw, weird=False):
+    series = draw(series_list())
+    visit_count = draw(st.integers(0, 14))
+    visits = []
+    for i in range(visit_count):
+        kind = draw(st.sampled_from(KINDS + (["odd_kind"] if weird else [])))
+        linked = draw(st.none() | st.integers(0 if weird else 1, len(series) + 1))
+        visits.append(VisitIn(
+            id=draw(st.integers(1, 5)) if weird else i + 1,
+            visited_on=draw(dates),
+            kind=kind,
+            series_number=linked if kind in ("pre_series", "post_series") or weird else None,
+            mrc=draw(mrc if not weird else st.dictionaries(
+                st.tuples(st.text(max_size=3), st.text(max_size=2)), st.integers(-3, 9),
+                max_size=8)),
+            prineas_score=draw(st.none() | st.integers(0, 5)),
+        ))
+    if weird:
+        series = tuple(draw(st.permutations(series))) + tuple(
+            draw(st.lists(st.builds(SeriesIn, st.integers(-1, 9), dates, st.integers(0, 9)),
+                          max_size=2)))
+    pinned = tuple(draw(st.lists(st.sampled_from(MUSCLE_SIDES), max_size=6))) \
+        if draw(st.integers(0, 4)) == 0 else ()
+    return PatientIn(diagnosis="mmn", series=series, visits=tuple(visits), pinned_targets=pinned)
+
+
+scores = st.integers(0, 25)
+structured_patients = st.builds(
+    lambda baseline, posts, pres, follow_ups, final: mmn_patient(
+        baseline, posts, pres=pres[: max(len(posts) - 1, 0)], follow_ups=follow_ups,
+        final=final),
+    st.integers(0, 20), st.lists(scores | st.none(), max_size=10),
+    st.lists(scores | st.none(), max_size=9), st.lists(scores, max_size=3), scores | st.none(),
+)
+any_patients = structured_patients | patients()
+
+numbers = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True),
+                    st.floats(min_value=0, max_value=30))
+segments = st.builds(SegmentIn, st.sampled_from(["median", "ulnar", "radial", "peroneal"]),
+                     st.sampled_from(["R", "L"]),
+                     st.sampled_from(["wrist", "below_elbow", "elbow", "ankle"]),
+                     st.sampled_from(["elbow", "above_elbow", "axilla", "fibular_head"]),
+                     numbers, numbers, numbers, numbers, numbers, numbers, numbers, numbers)
+titres = st.builds(TitreIn, dates, st.sampled_from(["gm1", "mag", "sgpg", "odd"]),
+                   st.sampled_from(["IgM", "IgG"]), st.sampled_from(["elisa", "tlc"]),
+                   st.decimals(allow_nan=True, allow_infinity=True),
+                   st.sampled_from(["dilution", "btu", "au"]))
+rule_sets = st.builds(
+    RuleSet,
+    version=st.just("prop"),
+    target_count=st.integers(0, 7),
+    dramatic_mean_gain=st.floats(1.0, 3.0),
+    mild_mean_gain=st.floats(0.1, 1.0),
+    min_step=st.integers(1, 3),
+    plateau_window=st.integers(0, 3),
+    wear_off_drop=st.integers(1, 3),
+    no_response_min_series=st.integers(1, 4),
+)
+
+
+@given(any_patients, st.sampled_from([RuleSet(), RuleSet(min_step=2)]))
+@settings(max_examples=300, deadline=None)
+def test_n_star_is_always_a_beneficial_series(patient, rules):
+    result = compute_outcome(patient, rules=rules).as_dict()
+    if result["n_star"] is not None:
+        assert result["n_star"] in result["beneficial_series"]
+        assert result["n_star"] == max(result["beneficial_series"])
+    beneficial_rows = [s["number"] for s in result["series"] if s["beneficial"]]
+    assert beneficial_rows == result["beneficial_series"]
+
+
+@given(any_patients)
+@settings(max_examples=300, deadline=None)
+def test_appending_an_evaluation_visit_equal_to_the_best_score_adds_no_beneficial_series(
+        patient):
+    outcome = compute_outcome(patient)
+    if outcome.baseline_score is None or not patient.series:
+        return
+    targets = outcome.target_muscles
+    points = evaluation_points(patient.visits, patient.series, targets)
+    best = max([outcome.baseline_score, *(p.score for p in points)])
+    last_start = max(s.started_on for s in patient.series)
+    on = max([v.visited_on for v in patient.visits] + [last_start + timedelta(days=43)])
+    spread = grades(best, targets)
+    assert sum(spread.values()) == best
+    extra = VisitIn(id=max(v.id for v in patient.visits) + 1, visited_on=on + timedelta(days=1),
+                    kind="follow_up", mrc=spread)
+    longer = replace(patient, visits=(*patient.visits, extra))
+    after = compute_outcome(longer)
+    assert set(after.beneficial_series) <= set(outcome.beneficial_series)
+    assert evaluation_points(longer.visits, longer.series, targets)[-1].visit_id == extra.id
+
+
+@given(st.integers(-60, 60), st.integers(-60, 60), st.integers(1, 15), rule_sets)
+def test_response_grade_is_monotone_in_gain(a, b, targets, rules):
+    low, high = sorted((a, b))
+    assert GRADE_RANK[response_grade(low, targets, rules)] <= GRADE_RANK[
+        response_grade(high, targets, rules)]
+
+
+@given(patients(weird=True), st.lists(titres, max_size=5),
+       st.lists(st.builds(StudyIn, dates, st.lists(segments, max_size=4).map(tuple)),
+                max_size=3),
+       st.sampled_from(sorted(BLOCK_CRITERIA)), rule_sets | st.just(RuleSet()))
+@settings(max_examples=400, deadline=None)
+def test_compute_outcome_never_raises_and_is_plain_json(patient, titre_list, studies,
+                                                        criteria, rules):
+    patient = replace(patient, titres=tuple(titre_list), studies=tuple(studies))
+    result = compute_outcome(patient, rules=rules,
+                             block_criteria=BLOCK_CRITERIA[criteria]).as_dict()
+    text = json.dumps(result, allow_nan=False)
+    assert json.loads(text) == result
+    assert compute_outcome(patient, rules=rules,
+                           block_criteria=BLOCK_CRITERIA[criteria]).as_dict() == result
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-1e9,
+                   max_value=1e9))
+def test_titre_values_become_plain_json_numbers(value):
+    patient = PatientIn(diagnosis="mmn", titres=(TitreIn(ORIGIN, "gm1", "IgM", "elisa", value),))
+    shown = compute_outcome(patient).as_dict()["titres_before_ivig"][0]["value"]
+    assert type(shown) in (int, float)
+    assert (type(shown) is int) == (value == value.to_integral_value())
+    assert Decimal(str(shown)) == value or abs(float(value) - shown) < 1e-6
