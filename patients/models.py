@@ -285,7 +285,9 @@ class MrcGrade(models.Model):
     class Meta:
         ordering = ["visit_id", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["visit", "muscle", "side"], name="mrc_unique_per_visit"),
+            models.UniqueConstraint(
+                fields=["visit", "muscle", "side"], name="mrc_unique_per_visit"
+            ),
             choice_constraint("muscle", cat.MUSCLES, "mrc_muscle_valid"),
             choice_constraint("side", cat.SIDES, "mrc_side_valid"),
             models.CheckConstraint(

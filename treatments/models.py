@@ -178,6 +178,15 @@ class RuleSet(models.Model):
         return RuleSetParameters(**{**self.parameters, "version": self.version})
 
 
+def _tuples(value):
+    """JSON stores the dataclass's tuples as lists; give them back as (nested) tuples."""
+    if isinstance(value, dict):
+        return {key: _tuples(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return tuple(_tuples(item) for item in value)
+    return value
+
+
 class BlockCriteriaSet(models.Model):
     """A conduction-block criteria set (clinical-rules.md §4): thresholds as data."""
 
@@ -203,11 +212,7 @@ class BlockCriteriaSet(models.Model):
         _validate_parameters({**self.parameters, "code": self.code}, BlockCriteria)
 
     def as_criteria(self) -> BlockCriteria:
-        parameters = {**self.parameters, "code": self.code}
-        for key in ("excluded_sites", "long_segment_nerves"):
-            if key in parameters:
-                parameters[key] = tuple(parameters[key])
-        return BlockCriteria(**parameters)
+        return BlockCriteria(**{**_tuples(self.parameters), "code": self.code})
 
 
 class NerveReference(models.Model):

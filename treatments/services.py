@@ -31,7 +31,21 @@ def outcome_mark_stale(*, patient_id: int) -> None:
     )
     if not updated:
         Outcome.objects.create(patient_id=patient_id, data_version=1)
-    transaction.on_commit(lambda: outcome_enqueue(patient_id=patient_id))
+    connection = transaction.get_connection()
+    already = any(
+        isinstance(callback, _Enqueue) and callback.patient_id == patient_id
+        for _, callback, _ in connection.run_on_commit
+    )
+    if not already:  # one recompute per patient per transaction, however many changes
+        transaction.on_commit(_Enqueue(patient_id))
+
+
+class _Enqueue:
+    def __init__(self, patient_id: int):
+        self.patient_id = patient_id
+
+    def __call__(self) -> None:
+        outcome_enqueue(patient_id=self.patient_id)
 
 
 def outcome_enqueue(*, patient_id: int) -> bool:

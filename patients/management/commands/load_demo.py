@@ -1,0 +1,31 @@
+import os
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand
+
+from patients.demo.load import load_demo
+from registry.models import Membership, Role
+
+
+class Command(BaseCommand):
+    help = "Load the source paper's 23 patients (idempotent) and a demo login."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--user", default="demo", help="Demo login to create (default: demo).")
+        parser.add_argument("--no-user", action="store_true", help="Do not create a demo login.")
+
+    def handle(self, *args, user: str, no_user: bool, **options):
+        center, created = load_demo()
+        self.stdout.write(f"Demo centre {center.code}: {len(created)} patients loaded.")
+        if no_user:
+            return
+        password = os.environ.get("DEMO_PASSWORD", "demo-registry")
+        account, made = User.objects.get_or_create(username=user)
+        if made:
+            account.set_password(password)
+            account.is_staff = True
+            account.save()
+            self.stdout.write(f"Demo login: {user} / {password}")
+        Membership.objects.get_or_create(
+            user=account, center=center, defaults={"role": Role.DATA_MANAGER}
+        )

@@ -1,0 +1,111 @@
+"""factory_boy factories shared by every app's tests (records go through the models,
+not the services, so tests can build any state; services are tested on their own)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import factory
+from django.contrib.auth.models import User
+
+from patients.models import MrcGrade, Patient, Titre, Visit
+from registry.models import Center, Membership, Role
+from treatments.models import Outcome, Series
+
+
+class CenterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Center
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"c{n}")
+    name = factory.LazyAttribute(lambda o: f"Centre {o.code}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:
+            instance.save()
+
+
+def member(*, center: Center, role: str = Role.CLINICIAN, **fields) -> User:
+    user = UserFactory(**fields)
+    Membership.objects.create(user=user, center=center, role=role)
+    return user
+
+
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Patient
+
+    code = factory.Sequence(lambda n: f"T-{n:04d}")
+    center = factory.SubFactory(CenterFactory)
+    sex = "M"
+    birth_year = 1960
+    diagnosis = "mmn"
+    onset_year = 1990
+    outcome = factory.RelatedFactory(
+        "registry.factories.OutcomeFactory", factory_related_name="patient"
+    )
+
+
+class OutcomeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Outcome
+
+    data_version = 1
+    computed_data_version = 0
+
+
+class SeriesFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Series
+
+    patient = factory.SubFactory(PatientFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    started_on = date(1994, 1, 10)
+    days = 5
+    dose_g_per_kg = Decimal("2.0")
+    weight_kg = Decimal("70.0")
+    product = "IVIg"
+
+
+class VisitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Visit
+
+    patient = factory.SubFactory(PatientFactory)
+    visited_on = date(1994, 1, 1)
+    kind = "baseline"
+
+
+class MrcGradeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MrcGrade
+
+    visit = factory.SubFactory(VisitFactory)
+    muscle = "deltoid"
+    side = "R"
+    grade = 4
+
+
+class TitreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Titre
+
+    patient = factory.SubFactory(PatientFactory)
+    sampled_on = date(1994, 1, 1)
+    antigen = "gm1"
+    isotype = "IgM"
+    method = "elisa"
+    value = Decimal("3200")
+    unit = "dilution"

@@ -1,0 +1,32 @@
+"""Thin, idempotent Celery tasks: take primary keys, call one service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from treatments import selectors, services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, ignore_result=True, max_retries=3, default_retry_delay=10)
+def outcome_recompute_task(patient_id: int) -> None:
+    try:
+        services.outcome_recompute(patient_id=patient_id)
+    except Exception:
+        logger.exception("Recompute of patient %s failed", patient_id)
+        raise
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def outcome_sweep_stale() -> int:
+    """Recompute every stale outcome: recovers whatever a lost message or outage dropped."""
+    patient_ids = selectors.stale_patient_ids()
+    for patient_id in patient_ids:
+        try:
+            services.outcome_recompute(patient_id=patient_id)
+        except Exception:
+            logger.exception("Sweep recompute of patient %s failed", patient_id)
+    return len(patient_ids)
