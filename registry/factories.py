@@ -46,6 +46,7 @@ def member(*, center: Center, role: str = Role.CLINICIAN, **fields) -> User:
 class PatientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Patient
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"T-{n:04d}")
     center = factory.SubFactory(CenterFactory)

@@ -297,8 +297,10 @@ def _patient(index: int, code: str, *, table: str, case: int, sex: str, age: int
     silent). Constructed: date of birth (so that the age is exact), onset year,
     identity, consent (35 days before series 1)."""
     first = series[0]["started_on"]
-    month, day = 1 + (index * 5) % 12, 1 + (index * 7) % 28
-    birth_year = first.year - age - (1 if (month, day) > (first.month, first.day) else 0)
+    # The registry keeps a birth year, so ages are year differences: the constructed
+    # birthday falls early in the year, before the first series.
+    birth_year = first.year - age
+    birthday = min(date(birth_year, 1, 1 + index % 28), first.replace(year=birth_year))
     return {
         "code": code,
         "table": table,
@@ -312,7 +314,7 @@ def _patient(index: int, code: str, *, table: str, case: int, sex: str, age: int
         "target_muscles": [],  # not pinned: computed from the baseline grid
         "identity": {
             "name": f"Demo Patient {code}",
-            "date_of_birth": date(birth_year, month, day),
+            "date_of_birth": birthday,
             "hospital_number": f"DEMO-{index:06d}",
         },
         "consent": {"given_on": first - _days(35), "version": "1.0", "withdrawn_on": None},

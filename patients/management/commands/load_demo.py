@@ -24,6 +24,8 @@ class Command(BaseCommand):
         if made:
             account.set_password(password)
             account.is_staff = True
+            # The demo login may do everything a data manager does, including the admin.
+            account.is_superuser = True
             account.save()
             self.stdout.write(f"Demo login: {user} / {password}")
         Membership.objects.get_or_create(

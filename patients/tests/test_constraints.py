@@ -1,0 +1,165 @@
+"""Every range and uniqueness the spec names is refused with a clear message, nothing written —
+by validation in the services, and by the database itself when validation is bypassed."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from patients import services
+from patients.models import MrcGrade, Patient, Titre, Visit
+from registry.factories import MrcGradeFactory, PatientFactory, SeriesFactory, VisitFactory
+from treatments.models import Series
+from treatments.services import series_give
+
+pytestmark = pytest.mark.django_db
+
+
+def series_data(**overrides):
+    return {"started_on": date(1994, 1, 10), "days": 5, "dose_g_per_kg": Decimal("2.0"),
+            "weight_kg": Decimal("70"), "product": "IVIg", **overrides}
+
+
+@pytest.mark.parametrize("grade", [-1, 6])
+def test_mrc_grade_outside_0_to_5_is_refused_and_nothing_written(patient, grade):
+    with pytest.raises(ValidationError) as error:
+        services.visit_record(
+            patient=patient, data={"visited_on": date(1994, 1, 1), "kind": "baseline"},
+            mrc=[{"muscle": "deltoid", "side": "R", "grade": 4},
+                 {"muscle": "biceps", "side": "L", "grade": grade}],
+        )
+    assert "Item 1: grade" in str(error.value.message_dict["mrc"])
+    assert not Visit.objects.exists()
+    assert not MrcGrade.objects.exists()
+
+
+def test_mrc_grade_range_is_a_database_constraint(patient):
+    grade = MrcGradeFactory(visit=VisitFactory(patient=patient))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MrcGrade.objects.filter(pk=grade.pk).update(grade=7)
+
+
+def test_same_muscle_twice_in_one_visit_is_refused(patient):
+    with pytest.raises(ValidationError) as error:
+        services.visit_record(
+            patient=patient, data={"visited_on": date(1994, 1, 1), "kind": "baseline"},
+            mrc=[{"muscle": "deltoid", "side": "R", "grade": 4},
+                 {"muscle": "deltoid", "side": "R", "grade": 3}],
+        )
+    assert "repeats item 0" in str(error.value.message_dict["mrc"])
+    assert not Visit.objects.exists()
+
+
+def test_unknown_muscle_code_is_refused(patient):
+    with pytest.raises(ValidationError) as error:
+        services.visit_record(
+            patient=patient, data={"visited_on": date(1994, 1, 1), "kind": "baseline"},
+            mrc=[{"muscle": "tongue", "side": "R", "grade": 4}],
+        )
+    assert "Item 0: muscle" in str(error.value.message_dict["mrc"])
+
+
+@pytest.mark.parametrize("field", ["prineas_score", "functional_score"])
+def test_disability_scores_outside_0_to_5_are_refused(patient, field):
+    with pytest.raises(ValidationError) as error:
+        services.visit_record(
+            patient=patient,
+            data={"visited_on": date(1994, 1, 1), "kind": "baseline", field: 6},
+        )
+    assert field in error.value.message_dict
+    assert not Visit.objects.exists()
+
+
+def test_prineas_range_is_a_database_constraint(patient):
+    visit = VisitFactory(patient=patient)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Visit.objects.filter(pk=visit.pk).update(prineas_score=9)
+
+
+@pytest.mark.parametrize("dose", ["0.05", "3.1"])
+def test_dose_outside_0_1_to_3_g_per_kg_is_refused(patient, dose):
+    with pytest.raises(ValidationError) as error:
+        series_give(patient=patient, data=series_data(dose_g_per_kg=Decimal(dose)))
+    assert "dose_g_per_kg" in error.value.message_dict
+    assert not Series.objects.exists()
+
+
+def test_dose_range_is_a_database_constraint(patient):
+    series = SeriesFactory(patient=patient, number=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Series.objects.filter(pk=series.pk).update(dose_g_per_kg=Decimal("4.0"))
+
+
+@pytest.mark.parametrize("days", [0, 8])
+def test_days_outside_1_to_7_are_refused(patient, days):
+    with pytest.raises(ValidationError) as error:
+        series_give(patient=patient, data=series_data(days=days))
+    assert "days" in error.value.message_dict
+    assert not Series.objects.exists()
+
+
+def test_days_range_is_a_database_constraint(patient):
+    series = SeriesFactory(patient=patient, number=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Series.objects.filter(pk=series.pk).update(days=9)
+
+
+def test_series_number_is_unique_per_patient_in_the_database(patient):
+    SeriesFactory(patient=patient, number=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Series.objects.bulk_create([Series(
+            patient=patient, number=1, started_on=date(1994, 2, 1), days=5,
+            dose_g_per_kg=Decimal("2.0"), weight_kg=Decimal("70"), product="IVIg")])
+
+
+def test_patient_code_is_unique(center):
+    PatientFactory(center=center, code="MMN-777")
+    with pytest.raises(ValidationError) as error:
+        services.patient_create(center=center, data={
+            "code": "MMN-777", "sex": "M", "birth_year": 1960, "diagnosis": "mmn"})
+    assert "code" in error.value.message_dict
+    assert Patient.objects.filter(code="MMN-777").count() == 1
+
+
+def test_unknown_diagnosis_is_refused_by_validation_and_database(center, patient):
+    with pytest.raises(ValidationError) as error:
+        services.patient_create(center=center, data={
+            "code": "X-1", "sex": "M", "birth_year": 1960, "diagnosis": "flu"})
+    assert "diagnosis" in error.value.message_dict
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Patient.objects.filter(pk=patient.pk).update(diagnosis="flu")
+
+
+def test_negative_titre_is_refused(patient):
+    with pytest.raises(ValidationError) as error:
+        services.titre_record(patient=patient, data={
+            "sampled_on": date(1994, 1, 1), "antigen": "gm1", "isotype": "IgM",
+            "method": "elisa", "value": Decimal("-1"), "unit": "dilution"})
+    assert "value" in error.value.message_dict
+    assert not Titre.objects.exists()
+
+
+def test_onset_before_birth_is_refused(center):
+    with pytest.raises(ValidationError) as error:
+        services.patient_create(center=center, data={
+            "code": "X-2", "sex": "F", "birth_year": 1960, "onset_year": 1950,
+            "diagnosis": "mmn"})
+    assert "Onset year cannot be before the birth year." in str(error.value)
+    assert not Patient.objects.filter(code="X-2").exists()
+
+
+def test_post_series_visit_must_name_its_series(patient):
+    with pytest.raises(ValidationError) as error:
+        services.visit_record(
+            patient=patient, data={"visited_on": date(1994, 1, 1), "kind": "post_series"})
+    assert "must name its series" in str(error.value)
+
+
+def test_visit_cannot_link_another_patients_series(patient, other_patient):
+    series = SeriesFactory(patient=other_patient, number=1)
+    with pytest.raises(ValidationError) as error:
+        services.visit_record(patient=patient, data={
+            "visited_on": date(1994, 2, 1), "kind": "post_series", "series": series})
+    assert "series" in error.value.message_dict

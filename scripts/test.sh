@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install and run the whole test suite on PostgreSQL and Redis (a real Celery worker and a
+# real headless Chromium included). Defaults: PostgreSQL at 127.0.0.1:5432 as postgres,
+# Redis at 127.0.0.1:6379; override with DATABASE_URL / CELERY_BROKER_URL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh requirements-dev.txt
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ivig_registry}
+export CELERY_BROKER_URL=${CELERY_BROKER_URL:-redis://127.0.0.1:6379/15}
+export DJANGO_SETTINGS_MODULE=registry.settings.test
+.venv/bin/python - <<'PY'
+import os, sys
+import psycopg, redis
+try:
+    psycopg.connect(os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres", connect_timeout=5).close()
+except Exception as error:
+    sys.exit(f"PostgreSQL is not reachable ({error}); start it, see README.")
+try:
+    redis.Redis.from_url(os.environ["CELERY_BROKER_URL"], socket_connect_timeout=5).ping()
+except Exception as error:
+    sys.exit(f"Redis is not reachable ({error}); start it, see README.")
+PY
+.venv/bin/ruff check .
+.venv/bin/python manage.py check
+.venv/bin/python manage.py makemigrations --check --dry-run
+exec .venv/bin/python -m pytest --create-db "$@"
