@@ -5,8 +5,18 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from patients.models import (
-    AffectedNerve, Consent, Identity, MrcGrade, NerveSegment, NerveStudy, Paraprotein, Patient,
-    PinnedTargetMuscle, PriorTreatment, Titre, Visit,
+    AffectedNerve,
+    Consent,
+    Identity,
+    MrcGrade,
+    NerveSegment,
+    NerveStudy,
+    Paraprotein,
+    Patient,
+    PinnedTargetMuscle,
+    PriorTreatment,
+    Titre,
+    Visit,
 )
 from treatments.services import outcome_mark_stale
 

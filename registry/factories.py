@@ -3,7 +3,7 @@ not the services, so tests can build any state; services are tested on their own
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import factory
@@ -110,3 +110,42 @@ class TitreFactory(factory.django.DjangoModelFactory):
     method = "elisa"
     value = Decimal("3200")
     unit = "dilution"
+
+
+GRID_MUSCLES = ("deltoid", "biceps", "triceps", "wrist_extensors", "finger_extensors")
+
+
+def mrc_grid(grade: int) -> list[dict]:
+    return [{"muscle": muscle, "side": "R", "grade": grade} for muscle in GRID_MUSCLES]
+
+
+def clinical_history(patient: Patient, series_count: int) -> None:
+    """A baseline, then per series a post-series visit, a titre and a nerve study, written
+    through the services (stale marks and history included)."""
+    from patients import services
+    from treatments.services import series_give
+
+    start = date(1994, 1, 10)
+    services.visit_record(patient=patient, data={
+        "visited_on": start - timedelta(days=7), "kind": "baseline"}, mrc=mrc_grid(2))
+    for n in range(1, series_count + 1):
+        on = start + timedelta(days=28 * (n - 1))
+        series = series_give(patient=patient, data={
+            "started_on": on, "days": 5, "dose_g_per_kg": Decimal("2.0"),
+            "weight_kg": Decimal("70"), "product": "IVIg"}, lot_numbers=[f"L{n}", f"M{n}"],
+            adverse_events=[{"kind": "headache", "severity": "mild"}] if n == 1 else [])
+        services.visit_record(patient=patient, data={
+            "visited_on": on + timedelta(days=14), "kind": "post_series", "series": series},
+            mrc=mrc_grid(min(5, 2 + n)))
+        services.titre_record(patient=patient, data={
+            "sampled_on": on, "antigen": "gm1", "isotype": "IgM", "method": "elisa",
+            "value": Decimal("1600"), "unit": "dilution"})
+        services.nerve_study_record(patient=patient, data={"studied_on": on}, segments=[{
+            "nerve": "median", "side": "R", "distal_amplitude_mv": Decimal("6"),
+            "proximal_amplitude_mv": Decimal("2"), "distal_area_mvms": Decimal("18"),
+            "proximal_area_mvms": Decimal("6"), "distal_duration_ms": Decimal("5.6"),
+            "proximal_duration_ms": Decimal("6.0")}])
+    services.paraprotein_record(patient=patient, data={
+        "measured_on": start, "isotype": "IgM", "light_chain": "kappa",
+        "serum_level_g_l": Decimal("4.7")})
+    services.prior_treatment_record(patient=patient, data={"kind": "steroids"})

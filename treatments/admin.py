@@ -3,7 +3,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from patients.admin import PatientRecordAdmin
 from treatments.models import (
-    AdverseEvent, BlockCriteriaSet, LotNumber, NerveReference, Outcome, RuleSet, Series,
+    AdverseEvent,
+    BlockCriteriaSet,
+    LotNumber,
+    NerveReference,
+    Outcome,
+    RuleSet,
+    Series,
     TitreThreshold,
 )
 

@@ -5,3 +5,7 @@ from .base import SECRET_KEY, env_bool
 
 DEBUG = env_bool("DEBUG", default=True)
 SECRET_KEY = SECRET_KEY or "local-development-only-not-a-secret"  # noqa: F811
+
+# Serve static files from the apps' folders without a collectstatic step.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

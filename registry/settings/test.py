@@ -5,6 +5,7 @@ import os
 import dj_database_url
 
 from .base import *  # noqa: F403
+from .base import env_bool
 
 SECRET_KEY = "test-only-not-a-secret"
 DATABASES = {
@@ -13,9 +14,14 @@ DATABASES = {
     )
 }
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
-CELERY_TASK_ALWAYS_EAGER = True
+# Eager by default; the worker integration tests start a real worker with this set to 0.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Serve static files from the apps' folders without a collectstatic step.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,96 @@
+"""The paper's patients load through the services and reproduce the paper's tables."""
+
+import pytest
+from django.contrib.auth.models import User
+
+from patients.demo.load import load_demo
+from patients.models import Patient, Visit
+from treatments.models import Outcome
+from treatments.reports import table1_report, table2_report
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        load_demo()
+
+
+@pytest.fixture
+def reader(db):
+    return User(is_superuser=True)
+
+
+def test_counts_per_diagnosis_match_the_paper(demo):
+    counts = {d: Patient.objects.filter(diagnosis=d).count()
+              for d in ("mmn", "igm_mgus_pn", "igg_mgus_pn")}
+    assert counts == {"mmn": 6, "igm_mgus_pn": 13, "igg_mgus_pn": 4}
+
+
+def test_loading_twice_changes_nothing(demo):
+    visits = Visit.objects.count()
+    versions = list(Outcome.objects.order_by("patient_id").values_list("data_version", flat=True))
+    load_demo()
+    assert Patient.objects.count() == 23
+    assert Visit.objects.count() == visits
+    assert list(
+        Outcome.objects.order_by("patient_id").values_list("data_version", flat=True)
+    ) == versions
+
+
+def test_every_outcome_is_computed_after_loading(demo):
+    assert not Outcome.objects.stale().exists()
+
+
+def test_table1_reproduces_the_paper(demo, reader):
+    report = table1_report(user=reader)
+    rows = {row["case"]: row for row in report["rows"]}
+    assert [(rows[c]["series_count"], rows[c]["first_response"], rows[c]["n_star"],
+             rows[c]["final_result"]) for c in sorted(rows)] == [
+        (13, "dramatic", 10, "Persistent improvement"),
+        (8, "slight", 5, "Deterioration"),
+        (8, "dramatic", 6, "Slight persistent improvement"),
+        (6, "dramatic", 6, "Persistent improvement"),
+        (8, "mild", 5, "Mild persistent improvement if repeated"),
+        (3, "none", None, "No response"),
+    ]
+    assert [(rows[c]["sex"], rows[c]["age"], rows[c]["course_years"]) for c in sorted(rows)] == [
+        ("M", 34, 8), ("M", 50, 15), ("M", 46, 15), ("M", 29, 22), ("M", 46, 3), ("M", 35, 4)]
+    assert report["summary"] == [
+        "initial response dramatic in 3/6",
+        "final good result in 4/6",
+        "significantly high anti-GM1 in 4/6",
+    ]
+
+
+def test_table2_reproduces_the_paper(demo, reader):
+    report = table2_report(user=reader)
+    groups = {group["group"]: group for group in report["groups"]}
+    assert groups["previously_treated"]["counts"] == {
+        "cases": 7, "improved": 4, "stable": 1, "deteriorated": 2}
+    assert groups["not_treated"]["counts"]["improved"] == 2
+    assert groups["not_treated"]["counts"]["cases"] == 3
+    assert [row["case"] for row in groups["stopped"]["rows"]] == [
+        "IGM-011", "IGM-012", "IGM-013"]
+    before_after = [(r["prineas_before"], r["prineas_after"])
+                    for r in groups["previously_treated"]["rows"]]
+    assert before_after == [(3, 2), (4, 3), (3, 2), (3, 3), (1, 3), (2, 4), (4, 3)]
+
+
+def test_withdrawn_consent_leaves_the_reports(demo, reader):
+    from patients.models import Consent
+
+    Consent.objects.filter(patient__code="MMN-001").update(withdrawn_on="1996-01-01")
+    report = table1_report(user=reader)
+    assert "MMN-001" not in [row["case"] for row in report["rows"]]
+    assert report["summary"][0] == "initial response dramatic in 2/5"
+
+
+def test_reports_use_a_fixed_number_of_queries(demo, reader, django_assert_num_queries):
+    # Table 1: patients with outcome (1), affected nerves (2), series (3).
+    with django_assert_num_queries(3):
+        table1_report(user=reader)
+    # Table 2: patients with outcome (1), prior treatments (2), series (3), IgM paraproteins (4).
+    with django_assert_num_queries(4):
+        table2_report(user=reader)
