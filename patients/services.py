@@ -95,8 +95,6 @@ def record_create(*, model, patient: Patient, data: Row, by: User | None = None)
 
 @transaction.atomic
 def record_update(*, record, version: int | None, data: Row, by: User | None = None):
-    if "patient" in data and data["patient"] != record.patient:
-        raise ValidationError({"patient": "A record cannot move to another patient."})
     record = apply_changes(record, changes=data, version=version, by=by)
     outcome_mark_stale(patient_id=record.patient_id)
     return record

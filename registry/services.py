@@ -60,6 +60,10 @@ def apply_changes(
     instance: M, *, changes: Mapping[str, Any], version: int | None, by=None
 ) -> M:
     """Check the client's version against a locked row, apply the changes, bump the version."""
+    if "patient" in changes and getattr(changes["patient"], "pk", changes["patient"]) != getattr(
+        instance, "patient_id", None
+    ):
+        raise ValidationError({"patient": "A record cannot move to another patient."})
     current = lock(instance)
     if version is None or int(version) != current.version:
         raise VersionConflict(current=current.version, sent=version)

@@ -1,0 +1,304 @@
+"""API views of the patients domain: patients and what was measured on them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from patients import services
+from patients.api import filters
+from patients.api.history import patient_history
+from patients.api.serializers import (
+    CenterSerializer,
+    NerveStudySerializer,
+    ParaproteinSerializer,
+    PatientSerializer,
+    PriorTreatmentSerializer,
+    TitreSerializer,
+    VisitSerializer,
+)
+from patients.models import (
+    MrcGrade,
+    NerveSegment,
+    NerveStudy,
+    Paraprotein,
+    Patient,
+    PriorTreatment,
+    Titre,
+    Visit,
+)
+from registry.api.base import RegistryViewSet, ServiceErrorsMixin, split
+from registry.models import Center
+from registry.scoping import (
+    can_write,
+    is_researcher_only,
+    scope_by_patient,
+    scope_centers,
+    scope_patients,
+)
+from treatments.api.outcome import HistoryEntrySerializer, OutcomeSerializer, outcome_payload
+from treatments.models import TitreThreshold
+from treatments.selectors import block_criteria, lower_limits
+
+WRITE_ERRORS = {
+    400: OpenApiResponse(description="Invalid input: {field: [messages]}"),
+    403: OpenApiResponse(description="No clinician or data-manager role in this centre"),
+    404: OpenApiResponse(description="Not found or not in your centres"),
+    409: OpenApiResponse(description="Missing or stale version"),
+}
+BAD_FILTER = OpenApiResponse(description="Invalid filter value: {filter: [messages]}")
+READ_ERRORS = {404: OpenApiResponse(description="Not found or not in your centres")}
+
+
+def documented(serializer):
+    """Error answers documented on every operation of a resource (api.md "Errors")."""
+    return extend_schema_view(
+        list=extend_schema(responses={200: serializer(many=True), 400: BAD_FILTER}),
+        create=extend_schema(responses={201: serializer, **WRITE_ERRORS}),
+        update=extend_schema(responses={200: serializer, **WRITE_ERRORS}),
+        partial_update=extend_schema(responses={200: serializer, **WRITE_ERRORS}),
+        destroy=extend_schema(responses={204: None, **WRITE_ERRORS}),
+        retrieve=extend_schema(responses={200: serializer, **READ_ERRORS}),
+    )
+
+
+class CenterViewSet(ServiceErrorsMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = CenterSerializer
+    ordering_fields = ["code", "name", "id"]
+    filterset_fields = ["code"]
+
+    def get_queryset(self):
+        return scope_centers(Center.objects.all(), self.request.user)
+
+
+@documented(PatientSerializer)
+class PatientViewSet(RegistryViewSet):
+    """Patients of your centres; never deleted through the API. ``identity`` appears only
+    in single-patient answers to clinicians and data managers of the patient's centre."""
+
+    serializer_class = PatientSerializer
+    filterset_class = filters.PatientFilter
+    ordering_fields = ["code", "id", "birth_year", "diagnosis", "created_at", "updated_at"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    nested = ("affected_nerves", "target_muscles", "identity", "consent")
+
+    def center_id_of(self, obj) -> int:
+        return obj.center_id
+
+    def get_queryset(self):
+        queryset = scope_patients(Patient.objects.all(), self.request.user)
+        if self.action == "outcome":
+            return queryset.select_related("outcome")
+        if self.action == "history":
+            return queryset
+        queryset = queryset.select_related("consent").prefetch_related(
+            "affected_nerves", "target_muscles"
+        )
+        if self.action != "list":
+            queryset = queryset.select_related("identity")
+        return queryset
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        user = self.request.user
+        if not getattr(self, "swagger_fake_view", False):  # the schema documents identity
+            context["with_identity"] = self.action != "list" and not (
+                user.is_authenticated and is_researcher_only(user)
+            )
+        return context
+
+    def perform_create(self, serializer):
+        data, children, _ = split(serializer.validated_data, self.nested)
+        center = data.pop("center")
+        if not can_write(self.request.user, center.pk):
+            raise PermissionDenied("Writing needs the clinician or data manager role here.")
+        serializer.instance = services.patient_create(
+            center=center, data=data, by=self.request.user,
+            affected_nerves=children.get("affected_nerves", ()),
+            target_muscles=children.get("target_muscles", ()),
+            identity=children.get("identity"), consent=children.get("consent"),
+        )
+
+    def perform_update(self, serializer):
+        data, children, version = split(serializer.validated_data, self.nested)
+        center = data.get("center")
+        if center is not None and not can_write(self.request.user, center.pk):
+            raise PermissionDenied("Writing needs the clinician or data manager role there.")
+        serializer.instance = services.patient_update(
+            patient=serializer.instance, version=version, data=data, by=self.request.user,
+            affected_nerves=children.get("affected_nerves"),
+            target_muscles=children.get("target_muscles"),
+            identity=children.get("identity"), consent=children.get("consent"),
+        )
+
+    @extend_schema(responses={200: OutcomeSerializer, **READ_ERRORS})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def outcome(self, request, pk=None):
+        """The latest computed outcome (api.md "Outcome"); ``stale`` while a recompute is due."""
+        patient = self.get_object()
+        outcome = getattr(patient, "outcome", None)
+        return Response(outcome_payload(patient_id=patient.pk, outcome=outcome))
+
+    @extend_schema(responses={200: HistoryEntrySerializer(many=True), **READ_ERRORS})
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def history(self, request, pk=None):
+        """Audit entries of the patient and its records, newest first (paginated)."""
+        patient = self.get_object()
+        entries = patient_history(
+            patient.pk, with_identity=can_write(request.user, patient.center_id)
+        )
+        page = self.paginate_queryset(entries)
+        return self.get_paginated_response(page)
+
+
+@documented(TitreSerializer)
+class TitreViewSet(RegistryViewSet):
+    """Antibody titres (clinical-rules.md §5); deleting one is allowed."""
+
+    serializer_class = TitreSerializer
+    filterset_class = filters.TitreFilter
+    ordering_fields = ["sampled_on", "id", "antigen", "value"]
+
+    def get_queryset(self):
+        return scope_by_patient(Titre.objects.select_related("patient"), self.request.user)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+
+        @cache
+        def thresholds() -> dict[tuple, Decimal]:  # one query per request, only if needed
+            return {
+                (t.antigen, t.isotype, t.method, t.unit): t.value
+                for t in TitreThreshold.objects.all()
+            }
+
+        context["thresholds"] = thresholds
+        return context
+
+    def create_record(self, *, patient, data, children, by):
+        return services.titre_record(patient=patient, data=data, by=by)
+
+    def update_record(self, *, record, version, data, children, by):
+        return services.record_update(record=record, version=version, data=data, by=by)
+
+    def delete_record(self, *, record, by):
+        services.record_delete(record=record, by=by)
+
+
+@documented(ParaproteinSerializer)
+class ParaproteinViewSet(RegistryViewSet):
+    """Monoclonal protein measurements."""
+
+    serializer_class = ParaproteinSerializer
+    filterset_class = filters.ParaproteinFilter
+    ordering_fields = ["measured_on", "id", "serum_level_g_l"]
+
+    def get_queryset(self):
+        return scope_by_patient(Paraprotein.objects.select_related("patient"), self.request.user)
+
+    def create_record(self, *, patient, data, children, by):
+        return services.paraprotein_record(patient=patient, data=data, by=by)
+
+    def update_record(self, *, record, version, data, children, by):
+        return services.record_update(record=record, version=version, data=data, by=by)
+
+    def delete_record(self, *, record, by):
+        services.record_delete(record=record, by=by)
+
+
+@documented(PriorTreatmentSerializer)
+class PriorTreatmentViewSet(RegistryViewSet):
+    """Treatments received before IVIg."""
+
+    serializer_class = PriorTreatmentSerializer
+    filterset_class = filters.PriorTreatmentFilter
+    ordering_fields = ["started_on", "ended_on", "id", "kind"]
+
+    def get_queryset(self):
+        return scope_by_patient(
+            PriorTreatment.objects.select_related("patient"), self.request.user
+        )
+
+    def create_record(self, *, patient, data, children, by):
+        return services.prior_treatment_record(patient=patient, data=data, by=by)
+
+    def update_record(self, *, record, version, data, children, by):
+        return services.record_update(record=record, version=version, data=data, by=by)
+
+    def delete_record(self, *, record, by):
+        services.record_delete(record=record, by=by)
+
+
+@documented(VisitSerializer)
+class VisitViewSet(RegistryViewSet):
+    """Visits with their MRC grid (clinical-rules.md §1–2)."""
+
+    serializer_class = VisitSerializer
+    filterset_class = filters.VisitFilter
+    ordering_fields = ["visited_on", "id", "kind"]
+    nested = ("mrc",)
+
+    def get_queryset(self):
+        return scope_by_patient(
+            Visit.objects.select_related("patient__outcome").prefetch_related(
+                Prefetch("mrc", queryset=MrcGrade.objects.order_by("id"))
+            ),
+            self.request.user,
+        )
+
+    def create_record(self, *, patient, data, children, by):
+        return services.visit_record(patient=patient, data=data, by=by,
+                                     mrc=children.get("mrc", ()))
+
+    def update_record(self, *, record, version, data, children, by):
+        return services.visit_update(visit=record, version=version, data=data, by=by,
+                                     mrc=children.get("mrc"))
+
+    def delete_record(self, *, record, by):
+        services.visit_delete(visit=record, by=by)
+
+
+@documented(NerveStudySerializer)
+class NerveStudyViewSet(RegistryViewSet):
+    """Nerve-conduction studies with their segments (clinical-rules.md §4)."""
+
+    serializer_class = NerveStudySerializer
+    filterset_class = filters.NerveStudyFilter
+    ordering_fields = ["studied_on", "id"]
+    nested = ("segments",)
+
+    def get_queryset(self):
+        return scope_by_patient(
+            NerveStudy.objects.select_related("patient").prefetch_related(
+                Prefetch("segments", queryset=NerveSegment.objects.order_by("id"))
+            ),
+            self.request.user,
+        )
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+
+        @cache
+        def block_inputs():  # the default criteria and reference limits, once per request
+            return block_criteria(), lower_limits()
+
+        context["block_inputs"] = block_inputs
+        return context
+
+    def create_record(self, *, patient, data, children, by):
+        return services.nerve_study_record(patient=patient, data=data, by=by,
+                                           segments=children.get("segments", ()))
+
+    def update_record(self, *, record, version, data, children, by):
+        return services.nerve_study_update(study=record, version=version, data=data, by=by,
+                                           segments=children.get("segments"))
+
+    def delete_record(self, *, record, by):
+        services.nerve_study_delete(study=record, by=by)

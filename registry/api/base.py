@@ -1,0 +1,184 @@
+"""What every API view shares: service errors as HTTP answers, centre scoping, write rights.
+
+Scoping and roles come from ``registry.scoping``; writes go through the domain services,
+whose ``ValidationError`` becomes a 400 with field keys and whose ``VersionConflict``
+becomes a 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import prefetch_related_objects
+from rest_framework import exceptions, permissions, serializers, status, viewsets
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from patients.models import Patient
+from registry.scoping import can_write, scope_patients, user_center_ids
+from registry.services import VersionConflict
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This record was changed by someone else; reload it."
+    default_code = "version_conflict"
+
+
+def django_errors(error: DjangoValidationError) -> dict[str, list[str]]:
+    """A model ValidationError as DRF's ``{"field": ["message", …]}``."""
+    if hasattr(error, "error_dict"):
+        return {
+            api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field: messages
+            for field, messages in error.message_dict.items()
+        }
+    return {api_settings.NON_FIELD_ERRORS_KEY: list(error.messages)}
+
+
+class ServiceErrorsMixin:
+    """Translate the services' exceptions; load the user's memberships once per request.
+
+    Token authentication comes first so that a request without credentials gets 401
+    with ``WWW-Authenticate: Token`` (api.md), not the 403 session auth would give.
+    """
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            # can_write / user_role read ``memberships.all()``: one query, not one per row.
+            prefetch_related_objects([request.user], "memberships")
+
+    def handle_exception(self, exc):
+        if isinstance(exc, DjangoValidationError):
+            exc = exceptions.ValidationError(detail=django_errors(exc))
+        elif isinstance(exc, VersionConflict):
+            exc = Conflict(detail=str(exc))
+        return super().handle_exception(exc)
+
+
+class WriteRole(permissions.BasePermission):
+    """Reads for every authenticated user; writes need the clinician or data-manager role
+    in the record's centre (researchers get 403)."""
+
+    message = "Writing needs the clinician or data manager role in this centre."
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        user = request.user
+        return user.is_superuser or any(
+            can_write(user, center_id) for center_id in (user_center_ids(user) or [])
+        )
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return can_write(request.user, view.center_id_of(obj))
+
+
+class ScopedPatientField(serializers.PrimaryKeyRelatedField):
+    """A patient id limited to the user's centres: another centre's id is 'does not exist'."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        queryset = Patient.objects.all()
+        if request is None:
+            return queryset.none()
+        return scope_patients(queryset, request.user)
+
+
+class VersionedSerializer(serializers.ModelSerializer):
+    """``version`` is sent back on PUT/PATCH (checked by the service) and read otherwise."""
+
+    version = serializers.IntegerField(
+        required=False, min_value=1,
+        help_text="The version you read; required on PUT and PATCH (409 when stale).",
+    )
+
+
+def split(validated: Mapping[str, Any], nested: Iterable[str]) -> tuple[dict, dict, int | None]:
+    """Validated data → (the record's own fields, its nested lists, the sent version)."""
+    data = dict(validated)
+    version = data.pop("version", None)
+    children = {name: data.pop(name) for name in list(nested) if name in data}
+    return data, children, version
+
+
+class RegistryViewSet(ServiceErrorsMixin, viewsets.ModelViewSet):
+    """A scoped, service-backed resource. Subclasses name their services and nested lists.
+
+    Nested lists are replaced whole when sent (PUT or PATCH) and left as they are when
+    omitted; the record's own fields follow DRF (PUT needs every required field).
+
+    Creating a record for a patient outside your centres is answered 400 naming
+    ``patient`` ("does not exist"): the patient field only knows the user's patients,
+    so another centre's patients are indistinguishable from unknown ids.
+    """
+
+    permission_classes = [permissions.IsAuthenticated, WriteRole]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    nested: tuple[str, ...] = ()
+
+    def center_id_of(self, obj) -> int:
+        return obj.patient.center_id
+
+    def check_patient_write(self, patient: Patient) -> None:
+        if not can_write(self.request.user, patient.center_id):
+            raise exceptions.PermissionDenied(WriteRole.message)
+
+    def perform_create(self, serializer):
+        data, children, _ = split(serializer.validated_data, self.nested)
+        patient = data.pop("patient")
+        self.check_patient_write(patient)
+        serializer.instance = self.create_record(
+            patient=patient, data=data, children=children, by=self.request.user
+        )
+
+    def perform_update(self, serializer):
+        data, children, version = split(serializer.validated_data, self.nested)
+        if "patient" in data:
+            if data["patient"].pk != serializer.instance.patient_id:
+                raise exceptions.ValidationError(
+                    {"patient": ["A record cannot move to another patient."]}
+                )
+            data.pop("patient")
+        serializer.instance = self.update_record(
+            record=serializer.instance, version=version, data=data, children=children,
+            by=self.request.user,
+        )
+
+    def perform_destroy(self, instance):
+        self.delete_record(record=instance, by=self.request.user)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        return Response(self.get_serializer(self.stored(serializer.instance)).data)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        data = self.get_serializer(self.stored(serializer.instance)).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def stored(self, instance):
+        """Re-read a written record so nested lists and computed fields show what was stored."""
+        return self.get_queryset().get(pk=instance.pk)
+
+    def create_record(self, *, patient, data, children, by):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def update_record(self, *, record, version, data, children, by):  # pragma: no cover
+        raise NotImplementedError
+
+    def delete_record(self, *, record, by):  # pragma: no cover
+        raise exceptions.MethodNotAllowed(self.request.method)

@@ -1,0 +1,35 @@
+"""REST API v1 (api.md): one router for the resources, plus auth, schema and read-only views."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from patients.api import views as patients
+from treatments.api import views as treatments
+
+router = DefaultRouter()
+router.register("centers", patients.CenterViewSet, basename="center")
+router.register("patients", patients.PatientViewSet, basename="patient")
+router.register("titres", patients.TitreViewSet, basename="titre")
+router.register("paraproteins", patients.ParaproteinViewSet, basename="paraprotein")
+router.register("prior-treatments", patients.PriorTreatmentViewSet, basename="prior-treatment")
+router.register("series", treatments.SeriesViewSet, basename="series")
+router.register("visits", patients.VisitViewSet, basename="visit")
+router.register("nerve-studies", patients.NerveStudyViewSet, basename="nerve-study")
+
+app_name = "api"
+
+urlpatterns = [
+    path("", include(router.urls)),
+    path("auth/token/", obtain_auth_token, name="token"),
+    path("lots/<str:lot>/patients/", treatments.LotPatientsView.as_view(), name="lot-patients"),
+    path("reports/table1/", treatments.Table1View.as_view(), name="report-table1"),
+    path("reports/table2/", treatments.Table2View.as_view(), name="report-table2"),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[]),
+        name="docs",
+    ),
+]

@@ -1,0 +1,235 @@
+from datetime import date
+
+import pytest
+
+from patients.models import AffectedNerve, Identity, Patient
+from registry.factories import PatientFactory
+from registry.models import Membership
+from registry.tests.api.helpers import AUTH_QUERIES, api
+from treatments.api.outcome import OutcomeSerializer, outcome_payload
+
+URL = "/api/v1/patients/"
+
+NEW_PATIENT = {
+    "code": "MMN-100", "sex": "F", "birth_year": 1961, "diagnosis": "mmn", "onset_year": 1990,
+    "neuropathy_pattern": "demyelinating",
+    "affected_nerves": [{"side": "R", "nerve": "ulnar"}, {"side": "L", "nerve": "median"}],
+    "target_muscles": [],
+    "consent": {"given_on": "2024-01-02", "version": "v2", "withdrawn_on": None},
+    "identity": {"name": "Ann Example", "date_of_birth": "1961-03-04",
+                 "hospital_number": "H-1"},
+}
+
+
+def detail(patient) -> str:
+    return f"{URL}{patient.pk}/"
+
+
+@pytest.mark.django_db
+class TestRead:
+    def test_anonymous_gets_401(self, patient):
+        assert api().get(URL).status_code == 401
+        assert api().get(detail(patient)).status_code == 401
+
+    def test_list_is_scoped_to_my_centres(self, clinician, patient, other_patient):
+        response = api(clinician).get(URL)
+        assert response.status_code == 200
+        assert [row["code"] for row in response.json()["results"]] == ["MMN-900"]
+
+    def test_list_never_shows_identity(self, clinician, patient):
+        row = api(clinician).get(URL).json()["results"][0]
+        assert "identity" not in row
+        assert {"affected_nerves", "target_muscles", "consent", "version"} <= set(row)
+
+    def test_clinician_sees_identity(self, clinician, patient):
+        Identity.objects.create(patient=patient, name="Ann", hospital_number="H-9")
+        body = api(clinician).get(detail(patient)).json()
+        assert body["identity"] == {"name": "Ann", "date_of_birth": None,
+                                    "hospital_number": "H-9"}
+
+    def test_researcher_has_no_identity_key(self, researcher, patient):
+        Identity.objects.create(patient=patient, name="Ann")
+        response = api(researcher).get(detail(patient))
+        assert response.status_code == 200
+        assert "identity" not in response.json()
+
+    def test_other_centre_patient_is_404(self, clinician, other_patient):
+        assert api(clinician).get(detail(other_patient)).status_code == 404
+
+    def test_filters(self, clinician, center):
+        PatientFactory(center=center, code="A-1", diagnosis="mmn")
+        PatientFactory(center=center, code="A-2", diagnosis="cidp")
+        body = api(clinician).get(URL, {"diagnosis": "cidp", "center": "north"}).json()
+        assert [row["code"] for row in body["results"]] == ["A-2"]
+        assert api(clinician).get(URL, {"diagnosis": "flu"}).status_code == 400
+        body = api(clinician).get(URL, {"ordering": "-code"}).json()
+        assert [row["code"] for row in body["results"]] == ["A-2", "A-1"]
+
+    @pytest.mark.parametrize("rows", [1, 50])
+    def test_list_query_count(self, clinician, center, rows, django_assert_num_queries):
+        for _ in range(rows):
+            PatientFactory(center=center)
+        client = api(clinician)
+        # auth (2), count, patients with consent, affected nerves, target muscles
+        with django_assert_num_queries(AUTH_QUERIES + 4):
+            response = client.get(URL)
+        assert len(response.json()["results"]) == rows
+
+    def test_detail_query_count(self, clinician, patient, django_assert_num_queries):
+        client = api(clinician)
+        # auth (2), patient with consent and identity, affected nerves, target muscles
+        with django_assert_num_queries(AUTH_QUERIES + 3):
+            assert client.get(detail(patient)).status_code == 200
+
+
+@pytest.mark.django_db
+class TestWrite:
+    def test_create_with_nested_lists(self, clinician, center):
+        response = api(clinician).post(URL, {**NEW_PATIENT, "center": center.pk}, format="json")
+        assert response.status_code == 201, response.json()
+        body = response.json()
+        assert body["version"] == 1
+        assert body["affected_nerves"] == NEW_PATIENT["affected_nerves"]
+        assert body["identity"]["name"] == "Ann Example"
+        assert body["consent"]["version"] == "v2"
+        assert Patient.objects.get(code="MMN-100").center == center
+
+    def test_bad_nested_element_names_its_index(self, clinician, center):
+        payload = {**NEW_PATIENT, "center": center.pk, "affected_nerves": [
+            {"side": "R", "nerve": "ulnar"}, {"side": "X", "nerve": "ulnar"}]}
+        response = api(clinician).post(URL, payload, format="json")
+        assert response.status_code == 400
+        assert response.json()["affected_nerves"]["1"]["side"]  # DRF: {index: errors}
+        assert not Patient.objects.filter(code="MMN-100").exists()
+
+    def test_repeated_nested_element_is_refused(self, clinician, center):
+        payload = {**NEW_PATIENT, "center": center.pk, "affected_nerves": [
+            {"side": "R", "nerve": "ulnar"}, {"side": "R", "nerve": "ulnar"}]}
+        response = api(clinician).post(URL, payload, format="json")
+        assert response.status_code == 400
+        assert "Item 1" in response.json()["affected_nerves"][0]
+        assert not Patient.objects.filter(code="MMN-100").exists()
+
+    def test_model_rule_is_a_400_naming_the_field(self, clinician, center):
+        payload = {**NEW_PATIENT, "center": center.pk, "onset_year": 1950}
+        response = api(clinician).post(URL, payload, format="json")
+        assert response.status_code == 400
+        assert response.json()  # onset before birth
+        assert not Patient.objects.filter(code="MMN-100").exists()
+
+    def test_other_centre_is_not_a_choice(self, clinician, other_center):
+        response = api(clinician).post(URL, {**NEW_PATIENT, "center": other_center.pk},
+                                       format="json")
+        assert response.status_code == 400
+        assert "center" in response.json()
+
+    def test_researcher_cannot_write(self, researcher, center, patient):
+        client = api(researcher)
+        assert client.post(URL, {**NEW_PATIENT, "center": center.pk},
+                           format="json").status_code == 403
+        assert client.patch(detail(patient), {"notes": "x", "version": 1},
+                            format="json").status_code == 403
+
+    def test_patch_bumps_version_and_replaces_nested(self, clinician, patient):
+        AffectedNerve.objects.create(patient=patient, side="R", nerve="ulnar")
+        response = api(clinician).patch(detail(patient), {
+            "version": 1, "notes": "seen", "affected_nerves": [{"side": "L", "nerve": "median"}],
+        }, format="json")
+        assert response.status_code == 200, response.json()
+        assert response.json()["version"] == 2
+        assert response.json()["affected_nerves"] == [{"side": "L", "nerve": "median"}]
+        patient.refresh_from_db()
+        assert patient.notes == "seen"
+
+    def test_stale_version_is_refused(self, clinician, patient):
+        response = api(clinician).patch(detail(patient), {"version": 7, "notes": "x"},
+                                        format="json")
+        assert response.status_code == 409
+        assert "stale" in response.json()["detail"]
+        patient.refresh_from_db()
+        assert (patient.notes, patient.version) == ("", 1)
+
+    def test_missing_version_is_refused(self, clinician, patient):
+        response = api(clinician).patch(detail(patient), {"notes": "x"}, format="json")
+        assert response.status_code == 409
+
+    def test_put_needs_every_field(self, clinician, patient, center):
+        response = api(clinician).put(detail(patient), {**NEW_PATIENT, "center": center.pk,
+                                                        "version": 1}, format="json")
+        assert response.status_code == 200, response.json()
+        assert response.json()["code"] == "MMN-100"
+
+    def test_other_centre_patient_cannot_be_changed(self, clinician, other_patient):
+        response = api(clinician).patch(detail(other_patient), {"version": 1, "notes": "x"},
+                                        format="json")
+        assert response.status_code == 404
+
+    def test_patients_are_not_deleted(self, clinician, patient):
+        assert api(clinician).delete(detail(patient)).status_code == 405
+
+
+@pytest.mark.django_db
+class TestOutcomeAndHistory:
+    def test_outcome_never_misses_fields(self, clinician, patient):
+        body = api(clinician).get(f"{detail(patient)}outcome/").json()
+        assert body["patient"] == patient.pk
+        assert body["stale"] is True
+        assert body["computed_at"] is None
+        assert body["final"] == {"grade": None, "persistent": None, "label": None}
+        assert body["series"] == [] and body["flags"] == []
+
+    def test_outcome_of_other_centre_is_404(self, clinician, other_patient):
+        assert api(clinician).get(f"{detail(other_patient)}outcome/").status_code == 404
+
+    def test_outcome_query_count(self, clinician, patient, django_assert_num_queries):
+        client = api(clinician)
+        # auth (2), patient joined with its outcome
+        with django_assert_num_queries(AUTH_QUERIES + 1):
+            client.get(f"{detail(patient)}outcome/")
+
+    def test_history_lists_changes(self, clinician, center):
+        client = api(clinician)
+        created = client.post(URL, {**NEW_PATIENT, "center": center.pk}, format="json").json()
+        client.patch(f"{URL}{created['id']}/", {"version": 1, "notes": "seen"}, format="json")
+        body = client.get(f"{URL}{created['id']}/history/").json()
+        entries = body["results"]
+        update = next(e for e in entries if e["model"] == "patient" and e["action"] == "updated")
+        assert update["changes"]["notes"] == ["", "seen"]
+        assert update["user"] == "clinician"
+        assert {"created"} <= {e["action"] for e in entries}
+        assert any(e["model"] == "affectednerve" for e in entries)
+        assert any(e["model"] == "identity" for e in entries)
+
+    def test_researcher_history_has_no_identity(self, researcher, clinician, center):
+        created = api(clinician).post(URL, {**NEW_PATIENT, "center": center.pk},
+                                      format="json").json()
+        entries = api(researcher).get(f"{URL}{created['id']}/history/").json()["results"]
+        assert entries and not any(e["model"] == "identity" for e in entries)
+
+    def test_history_query_count(self, clinician, patient, django_assert_num_queries):
+        client = api(clinician)
+        # auth (2), patient, one query per audited model (15)
+        with django_assert_num_queries(AUTH_QUERIES + 1 + 15):
+            client.get(f"{detail(patient)}history/")
+
+
+def test_dates_are_iso(clinician, patient):
+    body = api(clinician).get(detail(patient)).json()
+    assert body["consent"] is None
+    assert date.fromisoformat(body["created_at"][:10])
+
+
+def test_outcome_schema_names_every_payload_field():
+    payload = outcome_payload(patient_id=1, outcome=None)
+    assert set(OutcomeSerializer().fields) <= set(payload)
+
+
+@pytest.mark.django_db
+def test_researcher_here_clinician_elsewhere_sees_no_identity_here(
+    other_centre_clinician, center, patient
+):
+    Membership.objects.create(user=other_centre_clinician, center=center, role="researcher")
+    Identity.objects.create(patient=patient, name="Ann")
+    body = api(other_centre_clinician).get(detail(patient)).json()
+    assert body["code"] == "MMN-900"
+    assert "identity" not in body

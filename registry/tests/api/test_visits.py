@@ -1,0 +1,113 @@
+from datetime import date
+
+import pytest
+
+from patients.models import MrcGrade, Visit
+from registry.factories import MrcGradeFactory, SeriesFactory, VisitFactory
+from registry.tests.api.helpers import AUTH_QUERIES, api
+from treatments.models import Outcome
+
+URL = "/api/v1/visits/"
+GRID = [{"muscle": "deltoid", "side": "R", "grade": 4},
+        {"muscle": "deltoid", "side": "L", "grade": 5}]
+NEW = {"visited_on": "1994-01-01", "kind": "baseline", "series": None, "examiner": "Dr A",
+       "mrc": GRID, "functional_score": 2, "prineas_score": 3, "notes": ""}
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_gets_401():
+    assert api().get(URL).status_code == 401
+
+
+def test_create_with_mrc_grid(clinician, patient):
+    response = api(clinician).post(URL, {**NEW, "patient": patient.pk}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["mrc"] == GRID
+    assert Visit.objects.get().recorded_by == clinician
+
+
+def test_bad_grade_names_its_index(clinician, patient):
+    grid = [GRID[0], {"muscle": "deltoid", "side": "L", "grade": 7}]
+    response = api(clinician).post(URL, {**NEW, "patient": patient.pk, "mrc": grid},
+                                   format="json")
+    assert response.status_code == 400
+    assert "grade" in response.json()["mrc"]["1"]
+    assert not Visit.objects.exists()
+
+
+def test_post_series_visit_needs_its_series(clinician, patient):
+    response = api(clinician).post(URL, {**NEW, "patient": patient.pk, "kind": "post_series"},
+                                   format="json")
+    assert response.status_code == 400
+    assert not Visit.objects.exists()
+
+
+def test_series_of_another_patient_is_refused(clinician, patient, center):
+    other = SeriesFactory(patient__center=center, number=1)
+    response = api(clinician).post(URL, {**NEW, "patient": patient.pk, "kind": "post_series",
+                                         "series": other.pk}, format="json")
+    assert response.status_code == 400
+    assert "series" in response.json()
+
+
+def test_score_comes_from_the_stored_outcome(clinician, patient):
+    visit = VisitFactory(patient=patient)
+    Outcome.objects.filter(patient=patient).update(
+        result={"visits": [{"id": visit.pk, "score": 17}]}
+    )
+    assert api(clinician).get(f"{URL}{visit.pk}/").json()["score"] == 17
+
+
+def test_update_replaces_grid_and_checks_version(clinician, patient):
+    visit = VisitFactory(patient=patient)
+    MrcGradeFactory(visit=visit)
+    client = api(clinician)
+    response = client.patch(f"{URL}{visit.pk}/", {"mrc": GRID[1:], "version": 1},
+                            format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["mrc"] == GRID[1:]
+    assert client.patch(f"{URL}{visit.pk}/", {"mrc": [], "version": 1},
+                        format="json").status_code == 409
+    assert MrcGrade.objects.filter(visit=visit).count() == 1
+
+
+def test_delete(clinician, patient):
+    visit = VisitFactory(patient=patient)
+    MrcGradeFactory(visit=visit)
+    assert api(clinician).delete(f"{URL}{visit.pk}/").status_code == 204
+    assert not Visit.objects.exists()
+
+
+def test_other_centre_is_404(clinician, other_patient):
+    visit = VisitFactory(patient=other_patient)
+    assert api(clinician).get(f"{URL}{visit.pk}/").status_code == 404
+    assert api(clinician).patch(f"{URL}{visit.pk}/", {"version": 1},
+                                format="json").status_code == 404
+
+
+def test_date_filters(clinician, patient):
+    VisitFactory(patient=patient, visited_on=date(1994, 1, 1))
+    VisitFactory(patient=patient, visited_on=date(1996, 1, 1), kind="follow_up")
+    body = api(clinician).get(URL, {"visited_after": "1995-01-01",
+                                    "visited_before": "1997-01-01"}).json()
+    assert [row["visited_on"] for row in body["results"]] == ["1996-01-01"]
+    assert api(clinician).get(URL, {"kind": "follow_up"}).json()["count"] == 1
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
+    for _ in range(rows):
+        MrcGradeFactory(visit__patient=patient)
+    client = api(clinician)
+    # auth (2), count, visits with patients and outcomes, MRC grades
+    with django_assert_num_queries(AUTH_QUERIES + 3):
+        assert len(client.get(URL).json()["results"]) == rows
+
+
+def test_detail_query_count(clinician, patient, django_assert_num_queries):
+    visit = MrcGradeFactory(visit__patient=patient).visit
+    client = api(clinician)
+    # auth (2), visit with patient and outcome, MRC grades
+    with django_assert_num_queries(AUTH_QUERIES + 2):
+        assert client.get(f"{URL}{visit.pk}/").status_code == 200

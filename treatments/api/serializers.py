@@ -1,0 +1,49 @@
+"""Serializers of the treatments domain: IVIg series with their lots and adverse events."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from registry.api.base import ScopedPatientField, VersionedSerializer
+from treatments.models import AdverseEvent, Series
+
+
+class AdverseEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AdverseEvent
+        fields = ["kind", "severity", "led_to_stop", "notes"]
+
+
+class SeriesSerializer(VersionedSerializer):
+    """``number`` defaults to the patient's next one; ``interval_days`` counts the days
+    since the previous series started (null for series 1)."""
+
+    patient = ScopedPatientField()
+    number = serializers.IntegerField(min_value=1, required=False)
+    lot_numbers = serializers.ListField(
+        child=serializers.CharField(max_length=64, allow_blank=False), required=False
+    )
+    adverse_events = AdverseEventSerializer(many=True, required=False)
+    total_grams = serializers.DecimalField(max_digits=7, decimal_places=1, read_only=True,
+                                           allow_null=True)
+    interval_days = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Series
+        fields = [
+            "id", "patient", "number", "started_on", "days", "dose_g_per_kg", "weight_kg",
+            "total_grams", "product", "lot_numbers", "status", "stop_reason",
+            "adverse_events", "interval_days", "version",
+        ]
+        validators = []
+
+    def get_interval_days(self, series: Series) -> int | None:
+        previous = getattr(series, "previous_started_on", None)
+        if previous is None or series.started_on is None:
+            return None
+        return (series.started_on - previous).days
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["lot_numbers"] = [lot.lot for lot in instance.lots.all()]
+        return data
