@@ -1,0 +1,160 @@
+"""Clinician forms of the patients domain. They only shape input; services write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from patients import catalogues as cat
+from patients.models import (
+    NerveSegment,
+    NerveStudy,
+    Paraprotein,
+    Patient,
+    PriorTreatment,
+    Titre,
+    Visit,
+)
+from registry.models import Center
+
+DATE = forms.DateInput(attrs={"type": "date"})
+MRC_CHOICES = [("", "–")] + [(str(g), str(g)) for g in range(6)]
+
+
+def put_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's ValidationError next to the fields it names (else on top)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, messages in error.message_dict.items():
+        target = field if field in form.fields and field != NON_FIELD_ERRORS else None
+        form.add_error(target, messages)
+
+
+class VersionMixin(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class PatientForm(VersionMixin, forms.ModelForm):
+    center = forms.ModelChoiceField(queryset=Center.objects.none())
+    affected_nerves = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(f"{side}:{nerve}", f"{side_label} {nerve_label}")
+                 for nerve, nerve_label in cat.NERVES for side, side_label in cat.SIDES],
+    )
+
+    class Meta:
+        model = Patient
+        fields = ["code", "center", "sex", "birth_year", "diagnosis", "onset_year",
+                  "neuropathy_pattern", "notes"]
+        widgets = {"code": forms.TextInput(attrs={"autofocus": True}),
+                   "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, centers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["center"].queryset = centers if centers is not None else Center.objects.none()
+
+    def nerves(self) -> list[dict]:
+        return [dict(zip(("side", "nerve"), v.split(":"), strict=True))
+                for v in self.cleaned_data.get("affected_nerves", [])]
+
+    def data_fields(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items()
+                if k in self._meta.fields and k != "center"}
+
+
+class RecordForm(VersionMixin, forms.ModelForm):
+    """A simple patient record; ``Meta.model`` set by subclasses.
+
+    The model's own validation runs on the form too (errors beside their fields); the
+    service validates again and is the one that writes.
+    """
+
+    def data_fields(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k in self._meta.fields}
+
+
+class TitreForm(RecordForm):
+    class Meta:
+        model = Titre
+        fields = ["sampled_on", "antigen", "isotype", "method", "value", "unit"]
+        widgets = {"sampled_on": DATE}
+
+
+class ParaproteinForm(RecordForm):
+    class Meta:
+        model = Paraprotein
+        fields = ["measured_on", "isotype", "light_chain", "serum_level_g_l"]
+        widgets = {"measured_on": DATE}
+
+
+class PriorTreatmentForm(RecordForm):
+    class Meta:
+        model = PriorTreatment
+        fields = ["kind", "started_on", "ended_on", "notes"]
+        widgets = {"started_on": DATE, "ended_on": DATE}
+
+
+def mrc_field_name(muscle: str, side: str) -> str:
+    return f"mrc_{muscle}_{side}"
+
+
+class VisitForm(RecordForm):
+    """A visit with its MRC grid: one 0–5 choice per muscle and side, blank = not tested."""
+
+    class Meta:
+        model = Visit
+        fields = ["visited_on", "kind", "series", "examiner", "functional_score",
+                  "prineas_score", "notes"]
+        widgets = {"visited_on": forms.DateInput(attrs={"type": "date", "autofocus": True}),
+                   "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, patient: Patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["series"].queryset = patient.series.order_by("number")
+        self.fields["series"].label_from_instance = (
+            lambda s: f"Series {s.number} ({s.started_on:%Y-%m-%d})"
+        )
+        for muscle, _ in cat.MUSCLES:
+            for side, side_label in cat.SIDES:
+                self.fields[mrc_field_name(muscle, side)] = forms.TypedChoiceField(
+                    choices=MRC_CHOICES, required=False, coerce=int, empty_value=None,
+                    label=f"{muscle} {side_label}",
+                )
+
+    def grid(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        return [(label, self[mrc_field_name(muscle, "R")], self[mrc_field_name(muscle, "L")])
+                for muscle, label in cat.MUSCLES]
+
+    def mrc(self) -> list[dict]:
+        return [
+            {"muscle": muscle, "side": side, "grade": grade}
+            for muscle, _ in cat.MUSCLES for side, _ in cat.SIDES
+            if (grade := self.cleaned_data.get(mrc_field_name(muscle, side))) is not None
+        ]
+
+
+class NerveStudyForm(RecordForm):
+    class Meta:
+        model = NerveStudy
+        fields = ["studied_on", "notes"]
+        widgets = {"studied_on": DATE, "notes": forms.Textarea(attrs={"rows": 2})}
+
+
+class SegmentForm(forms.ModelForm):
+    class Meta:
+        model = NerveSegment
+        fields = ["nerve", "side", "distal_site", "proximal_site", "distal_amplitude_mv",
+                  "proximal_amplitude_mv", "distal_area_mvms", "proximal_area_mvms",
+                  "distal_duration_ms", "proximal_duration_ms", "velocity_m_s"]
+
+
+SegmentFormSet = forms.formset_factory(SegmentForm, extra=3, can_delete=True)
+
+
+def segment_rows(formset) -> list[dict]:
+    return [
+        {k: v for k, v in f.cleaned_data.items() if k != "DELETE"}
+        for f in formset.forms
+        if f.cleaned_data and not f.cleaned_data.get("DELETE")
+    ]

@@ -1,0 +1,102 @@
+"""Template helpers of the clinician pages: catalogue labels, badges and the score chart."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pygal
+from django import template
+from django.utils.safestring import mark_safe
+from pygal.style import Style
+
+from patients import catalogues as cat
+
+register = template.Library()
+SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
+
+CATALOGUES = {
+    "diagnosis": cat.DIAGNOSES, "status": cat.OUTCOME_STATUSES, "grade": cat.RESPONSE_GRADES,
+    "muscle": cat.MUSCLES, "nerve": cat.NERVES, "kind": cat.VISIT_KINDS,
+    "block": cat.BLOCK_STATES, "evolution": cat.BLOCK_EVOLUTIONS,
+    "disability": cat.DISABILITY_RESULTS, "side": cat.SIDES,
+}
+
+CHART_STYLE = Style(
+    background="white", plot_background="white", foreground="#222",
+    foreground_strong="#111", foreground_subtle="#bbb", font_family="sans-serif",
+    colors=("#1f5fa8", "#888888", "#b8461b", "#c99a00"), label_font_size=11,
+    major_label_font_size=11, legend_font_size=12, tooltip_font_size=12,
+    guide_stroke_color="#e1e4e7", major_guide_stroke_color="#e1e4e7",
+    guide_stroke_dasharray="0", major_guide_stroke_dasharray="0",
+)
+
+
+@register.filter
+def label(code, catalogue: str):
+    """The human label of a catalogue code: ``{{ p.diagnosis|label:"diagnosis" }}``."""
+    if code in (None, ""):
+        return "—"
+    return cat.label(CATALOGUES[catalogue], code) if catalogue in CATALOGUES else code
+
+
+@register.inclusion_tag("includes/badge.html")
+def badge(value, catalogue: str = "status", prefix: str = ""):
+    text = label(value, catalogue) if value not in (None, "") else "—"
+    return {"value": value or "none", "text": text, "prefix": prefix}
+
+
+def _day(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+@register.simple_tag
+def score_chart(result: dict, series) -> str:
+    """Target-muscle score per visit; baseline as a line, series on the time axis.
+
+    Server-side SVG (pygal, no script): every visit is one ``.serie-0 .dot`` element.
+    Visits before a series that follow a wear-off (clinical-rules.md) are marked as troughs.
+    """
+    visits = [v for v in (result or {}).get("visits", []) if v.get("score") is not None]
+    if not visits:
+        return ""
+    points = [(_day(v["visited_on"]), v["score"]) for v in visits]
+    chart = pygal.DateLine(
+        js=[], disable_xml_declaration=True, style=CHART_STYLE, height=320, width=900,
+        explicit_size=False, dots_size=4, x_label_rotation=30,
+        x_value_formatter=lambda d: d.strftime("%Y-%m-%d"), legend_at_bottom=True,
+        title="Target-muscle score per visit", include_x_axis=False, truncate_legend=-1,
+    )
+    chart.add("Target-muscle score", [
+        {"value": point, "label": f"{v['kind']}" + (f", series {v['series']}"
+                                                     if v.get("series") else "")}
+        for point, v in zip(points, visits, strict=True)
+    ])
+    first, last = points[0][0], points[-1][0]
+    dates = [s.started_on for s in series]
+    if dates:
+        first, last = min(first, dates[0]), max(last, dates[-1])
+    baseline = result.get("baseline_score")
+    if baseline is not None:
+        chart.add("Baseline", [(first, baseline), (last, baseline)], show_dots=False,
+                  stroke_style={"width": 3, "dasharray": "8, 4"})
+    scores = [score for _, score in points] + ([baseline] if baseline is not None else [])
+    low = max(0, min(scores) - 1)
+    if dates:
+        chart.add("IVIg series", [
+            {"value": (s.started_on, low), "label": f"Series {s.number}"} for s in series
+        ], stroke=False, dots_size=6)
+        chart.x_labels = dates
+    wear_off = {w["before_series"]: w for w in result.get("wear_off_intervals", [])}
+    troughs = [(point, v) for point, v in zip(points, visits, strict=True)
+               if v["kind"] == "pre_series" and v.get("series") in wear_off]
+    if troughs:
+        chart.add("Wear-off trough", [
+            {"value": point, "label": f"before series {v['series']}: "
+                                    f"−{wear_off[v['series']]['drop']}"}
+            for point, v in troughs
+        ], stroke=False, dots_size=6)
+    # pygal still writes its config as an inline script: unused without its JS, so dropped
+    # (no script of any kind on a page that may run under a strict CSP).
+    svg = SCRIPT.sub("", chart.render(is_unicode=True))
+    return mark_safe(svg)  # pygal escapes every label it draws

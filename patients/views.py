@@ -1,0 +1,331 @@
+"""Clinician pages of the patients domain: list, patient at a glance, entry forms."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+
+from patients import catalogues as cat
+from patients import services
+from patients.api.history import patient_history
+from patients.forms import (
+    NerveStudyForm,
+    ParaproteinForm,
+    PatientForm,
+    PriorTreatmentForm,
+    SegmentFormSet,
+    TitreForm,
+    VisitForm,
+    put_errors,
+    segment_rows,
+)
+from patients.models import (
+    Identity,
+    NerveStudy,
+    Paraprotein,
+    Patient,
+    PriorTreatment,
+    Titre,
+    Visit,
+)
+from registry.models import Center, Role
+from registry.scoping import can_write, is_researcher_only, scope_centers, scope_patients
+from registry.services import VersionConflict
+
+PAGE_SIZE = 50
+
+
+def scoped_patient(request, pk: int, *, write: bool = False) -> Patient:
+    """The patient if the user's centres hold it (else 404); writes need a writing role."""
+    patient = get_object_or_404(
+        scope_patients(Patient.objects.select_related("center", "outcome"), request.user), pk=pk
+    )
+    if write and not can_write(request.user, patient.center_id):
+        raise PermissionDenied("Recording data needs a clinician or data-manager role here.")
+    return patient
+
+
+def save_or_errors(request, form, write) -> bool:
+    """Call a service; put its errors on the form. True when saved."""
+    try:
+        write()
+    except VersionConflict as conflict:
+        form.add_error(None, str(conflict))
+        return False
+    except ValidationError as error:
+        put_errors(form, error)
+        return False
+    return True
+
+
+@login_required
+def patient_list(request):
+    patients = scope_patients(Patient.objects.all(), request.user)
+    query = request.GET.get("q", "").strip()
+    diagnosis = request.GET.get("diagnosis", "")
+    center = request.GET.get("center", "")
+    status = request.GET.get("status", "")
+    if query:
+        patients = patients.filter(code__icontains=query)
+    if diagnosis:
+        patients = patients.filter(diagnosis=diagnosis)
+    if center.isdigit():
+        patients = patients.filter(center_id=int(center))
+    if status:
+        patients = patients.filter(outcome__status=status)
+    patients = (
+        patients.select_related("center", "outcome")
+        .annotate(series_count=Count("series", distinct=True),
+                  last_visit=Max("visits__visited_on"))
+        .order_by("code")
+    )
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    return render(request, "patients/list.html", {
+        "page": page, "q": query, "diagnosis": diagnosis, "center": center, "status": status,
+        "diagnoses": cat.DIAGNOSES, "statuses": cat.OUTCOME_STATUSES,
+        "centers": scope_centers(Center.objects.all(), request.user),
+        "filters": filters.urlencode(),
+        "can_create": not is_researcher_only(request.user),
+    })
+
+
+@login_required
+def patient_edit(request, pk: int):
+    patient = scoped_patient(request, pk, write=True)
+    initial = {"version": patient.version, "affected_nerves": [
+        f"{n.side}:{n.nerve}" for n in patient.affected_nerves.all()]}
+    form = PatientForm(request.POST or None, instance=patient, initial=initial,
+                       centers=Center.objects.filter(pk=patient.center_id))
+    form.fields["center"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        def write():
+            services.patient_update(
+                patient=patient, version=form.cleaned_data.get("version"),
+                data=form.data_fields(), affected_nerves=form.nerves(), by=request.user,
+            )
+
+        if save_or_errors(request, form, write):
+            messages.success(request, "Patient saved.")
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
+
+
+def _writable_centers(user):
+    centers = scope_centers(Center.objects.all(), user)
+    if user.is_superuser:
+        return centers
+    return centers.filter(
+        memberships__user=user, memberships__role__in=(Role.CLINICIAN, Role.DATA_MANAGER)
+    )
+
+
+@login_required
+def patient_create(request):
+    centers = _writable_centers(request.user)
+    if not centers.exists():
+        raise PermissionDenied("Creating a patient needs a clinician or data-manager role.")
+    only = list(centers[:2])
+    initial = {"center": only[0].pk} if len(only) == 1 else {}
+    form = PatientForm(request.POST or None, centers=centers, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        created = {}
+
+        def write():
+            created["patient"] = services.patient_create(
+                center=form.cleaned_data["center"], data=form.data_fields(),
+                affected_nerves=form.nerves(), by=request.user,
+            )
+
+        if save_or_errors(request, form, write):
+            return redirect("patients:detail", pk=created["patient"].pk)
+    return render(request, "patients/patient_form.html", {"form": form})
+
+
+def _titres(patient: Patient, result: dict) -> list[Titre]:
+    """The titres, each marked ``significant`` as the stored outcome judged it."""
+    judged = [*result.get("titres_significant", []),
+              *(t for t in result.get("titres_before_ivig", []) if t.get("significant"))]
+    significant = {
+        (t.get("antigen"), t.get("isotype"), str(t.get("sampled_on"))) for t in judged
+    }
+    titres = list(patient.titres.all())
+    for titre in titres:
+        titre.significant = (
+            (titre.antigen, titre.isotype, titre.sampled_on.isoformat()) in significant
+        )
+    return titres
+
+
+@login_required
+def patient_detail(request, pk: int):
+    patient = scoped_patient(request, pk)
+    researcher = is_researcher_only(request.user)
+    identity = None
+    if not researcher:
+        identity = Identity.objects.filter(patient=patient).first()
+    outcome = getattr(patient, "outcome", None)
+    result = outcome.result if outcome else {}
+    series = list(
+        patient.series.prefetch_related("lots", "adverse_events").order_by("number")
+    )
+    intervals = {s["number"]: s for s in result.get("series", [])}
+    for item in series:
+        item.computed = intervals.get(item.number, {})
+    visits = list(patient.visits.select_related("series").order_by("visited_on", "id"))
+    scores = {v["id"]: v for v in result.get("visits", [])}
+    for visit in visits:
+        visit.computed = scores.get(visit.pk, {})
+    studies = list(patient.nerve_studies.prefetch_related(
+        Prefetch("segments")).order_by("studied_on"))
+    return render(request, "patients/detail.html", {
+        "patient": patient, "identity": identity, "researcher": researcher,
+        "outcome": outcome, "result": result,
+        "writable": can_write(request.user, patient.center_id),
+        "titres": _titres(patient, result),
+        "paraproteins": list(patient.paraproteins.all()),
+        "prior_treatments": list(patient.prior_treatments.all()),
+        "affected_nerves": list(patient.affected_nerves.all()),
+        "series_list": series, "visits": visits, "studies": studies,
+        "blocks": (result.get("conduction_blocks") or {}).get("segments", []),
+        "history": patient_history(patient.pk, with_identity=not researcher)[:100],
+    })
+
+
+def _record_page(request, pk, *, form_class, record=None, create=None, update=None,
+                 title: str, **form_kwargs):
+    """The create/edit page of a simple record, with the version check on edits."""
+    patient = scoped_patient(request, pk, write=True)
+    initial = {"version": record.version} if record else {}
+    form = form_class(request.POST or None, instance=record, initial=initial, **form_kwargs)
+    if request.method == "POST" and form.is_valid():
+        def write():
+            if record is None:
+                create(patient=patient, data=form.data_fields(), by=request.user)
+            else:
+                update(record=record, version=form.cleaned_data.get("version"),
+                       data=form.data_fields(), by=request.user)
+
+        if save_or_errors(request, form, write):
+            messages.success(request, f"{title} saved.")
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/record_form.html",
+                  {"form": form, "patient": patient, "title": title, "record": record})
+
+
+def _record(model, patient_pk: int, pk: int):
+    return get_object_or_404(model, pk=pk, patient_id=patient_pk)
+
+
+@login_required
+def titre_new(request, pk: int):
+    return _record_page(request, pk, form_class=TitreForm, create=services.titre_record,
+                        title="Antibody titre")
+
+
+@login_required
+def titre_edit(request, pk: int, record_pk: int):
+    scoped_patient(request, pk, write=True)
+    return _record_page(request, pk, form_class=TitreForm, record=_record(Titre, pk, record_pk),
+                        update=services.record_update, title="Antibody titre")
+
+
+@login_required
+def paraprotein_new(request, pk: int):
+    return _record_page(request, pk, form_class=ParaproteinForm,
+                        create=services.paraprotein_record, title="Monoclonal protein")
+
+
+@login_required
+def paraprotein_edit(request, pk: int, record_pk: int):
+    scoped_patient(request, pk, write=True)
+    return _record_page(request, pk, form_class=ParaproteinForm,
+                        record=_record(Paraprotein, pk, record_pk),
+                        update=services.record_update, title="Monoclonal protein")
+
+
+@login_required
+def prior_treatment_new(request, pk: int):
+    return _record_page(request, pk, form_class=PriorTreatmentForm,
+                        create=services.prior_treatment_record, title="Prior treatment")
+
+
+@login_required
+def prior_treatment_edit(request, pk: int, record_pk: int):
+    scoped_patient(request, pk, write=True)
+    return _record_page(request, pk, form_class=PriorTreatmentForm,
+                        record=_record(PriorTreatment, pk, record_pk),
+                        update=services.record_update, title="Prior treatment")
+
+
+def _proposed_series(patient: Patient, day: date):
+    """The latest series started on or before ``day``: the one a new visit most likely follows."""
+    return patient.series.filter(started_on__lte=day).order_by("-started_on").first()
+
+
+@login_required
+def visit_form(request, pk: int, visit_pk: int | None = None):
+    patient = scoped_patient(request, pk, write=True)
+    visit = _record(Visit, pk, visit_pk) if visit_pk else None
+    if visit:
+        initial = {"version": visit.version}
+        for grade in visit.mrc.all():
+            initial[f"mrc_{grade.muscle}_{grade.side}"] = grade.grade
+    else:
+        today = date.today()
+        proposed = _proposed_series(patient, today)
+        initial = {"visited_on": today, "series": proposed.pk if proposed else None,
+                   "kind": "post_series" if proposed else "baseline"}
+    form = VisitForm(request.POST or None, instance=visit, initial=initial, patient=patient)
+    if request.method == "POST" and form.is_valid():
+        def write():
+            if visit is None:
+                services.visit_record(patient=patient, data=form.data_fields(), mrc=form.mrc(),
+                                      by=request.user)
+            else:
+                services.visit_update(visit=visit, version=form.cleaned_data.get("version"),
+                                      data=form.data_fields(), mrc=form.mrc(), by=request.user)
+
+        if save_or_errors(request, form, write):
+            messages.success(request, "Visit saved.")
+            return redirect("patients:detail", pk=patient.pk)
+    series_dates = [(s.pk, s.started_on.isoformat()) for s in patient.series.order_by("number")]
+    return render(request, "patients/visit_form.html", {
+        "form": form, "patient": patient, "visit": visit, "series_dates": series_dates,
+    })
+
+
+@login_required
+def nerve_study_form(request, pk: int, study_pk: int | None = None):
+    patient = scoped_patient(request, pk, write=True)
+    study = _record(NerveStudy, pk, study_pk) if study_pk else None
+    form = NerveStudyForm(request.POST or None, instance=study,
+                          initial={"version": study.version} if study else {})
+    initial_segments = [
+        {f: getattr(s, f) for f in SegmentFormSet.form._meta.fields}
+        for s in study.segments.all()
+    ] if study else []
+    formset = SegmentFormSet(request.POST or None, initial=initial_segments, prefix="segments")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        def write():
+            if study is None:
+                services.nerve_study_record(patient=patient, data=form.data_fields(),
+                                            segments=segment_rows(formset), by=request.user)
+            else:
+                services.nerve_study_update(
+                    study=study, version=form.cleaned_data.get("version"),
+                    data=form.data_fields(), segments=segment_rows(formset), by=request.user)
+
+        if save_or_errors(request, form, write):
+            messages.success(request, "Nerve-conduction study saved.")
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/nerve_study_form.html", {
+        "form": form, "formset": formset, "patient": patient, "study": study,
+    })

@@ -1,0 +1,65 @@
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from registry.factories import PatientFactory, SeriesFactory
+
+
+def test_reports_render_both_tables_with_summaries(client, clinician, patient, center):
+    SeriesFactory(patient=patient, number=1)
+    PatientFactory(center=center, code="PN-001", diagnosis="igm_mgus_pn")
+    client.force_login(clinician)
+    response = client.get(reverse("treatments:reports"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "MMN-900" in html and "PN-001" in html
+    assert "initial response dramatic in" in html
+    assert reverse("treatments:report_csv", args=["table1"]) in html
+
+
+def test_filters_apply(client, clinician, patient, center):
+    client.force_login(clinician)
+    response = client.get(reverse("treatments:reports"), {"center": "elsewhere"})
+    assert "MMN-900" not in response.content.decode()
+    response = client.get(reverse("treatments:reports"), {"center": center.code})
+    assert "MMN-900" in response.content.decode()
+
+
+def test_csv_download(client, clinician, patient, other_patient):
+    client.force_login(clinician)
+    response = client.get(reverse("treatments:report_csv", args=["table1"]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][0] == "case"
+    assert [r[0] for r in rows[1:]] == ["MMN-900"]
+
+
+def test_unknown_table_is_404(client, clinician):
+    client.force_login(clinician)
+    assert client.get("/reports/table9.csv").status_code == 404
+
+
+def test_table2_in_its_groups(client, clinician, center):
+    PatientFactory(center=center, code="PN-001", diagnosis="igm_mgus_pn")
+    client.force_login(clinician)
+    html = client.get(reverse("treatments:reports")).content.decode()
+    assert "Not treated before IVIg" in html
+    assert "Stopped for an adverse event" in html
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_query_count_does_not_grow_with_cases(
+    client, clinician, center, count, django_assert_num_queries
+):
+    for i in range(count):
+        SeriesFactory(patient=PatientFactory(center=center, code=f"MMN-{i:03d}"), number=1)
+        SeriesFactory(patient=PatientFactory(center=center, code=f"PN-{i:03d}",
+                                             diagnosis="igm_mgus_pn"), number=1)
+    client.force_login(clinician)
+    # session, user; Table 1: memberships (scope), cohort, affected nerves, series;
+    # Table 2: cohort, prior treatments, series, IgM proteins; centres of the filter.
+    with django_assert_num_queries(11):
+        client.get(reverse("treatments:reports"))

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from treatments import views
+
+app_name = "treatments"
+
+urlpatterns = [
+    path("patients/<int:pk>/series/new/", views.series_form, name="series_new"),
+    path("patients/<int:pk>/series/<int:series_pk>/edit/", views.series_form,
+         name="series_edit"),
+    path("lots/", views.lots, name="lots"),
+    path("reports/", views.reports, name="reports"),
+    path("reports/<str:table>.csv", views.report_csv, name="report_csv"),
+]

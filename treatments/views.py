@@ -1,0 +1,121 @@
+"""Clinician pages of the treatments domain: series entry, lot look-up, cohort reports."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from patients import catalogues as cat
+from patients.models import Patient
+from patients.views import save_or_errors, scoped_patient
+from registry.models import Center
+from registry.scoping import scope_centers, scope_patients
+from treatments import services
+from treatments.forms import AdverseEventFormSet, SeriesForm, adverse_event_rows
+from treatments.models import Series
+from treatments.reports import report_csv_rows, table1_report, table2_report
+from treatments.selectors import lot_recipients
+
+REPORTS = {"table1": table1_report, "table2": table2_report}
+
+
+@login_required
+def series_form(request, pk: int, series_pk: int | None = None):
+    patient = scoped_patient(request, pk, write=True)
+    series = get_object_or_404(Series, pk=series_pk, patient=patient) if series_pk else None
+    if series:
+        initial = {"version": series.version,
+                   "lot_numbers": "\n".join(lot.lot for lot in series.lots.all())}
+    else:
+        last = patient.series.order_by("-number").first()
+        initial = {"number": services.series_next_number(patient=patient),
+                   "dose_g_per_kg": "2.0", "days": 5,
+                   "weight_kg": last.weight_kg if last else None,
+                   "product": last.product if last else ""}
+    form = SeriesForm(request.POST or None, instance=series, initial=initial)
+    events = [{f: getattr(e, f) for f in AdverseEventFormSet.form._meta.fields}
+              for e in series.adverse_events.all()] if series else []
+    formset = AdverseEventFormSet(request.POST or None, initial=events, prefix="events")
+    if series:
+        form.fields["number"].disabled = True
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        def write():
+            data = form.data_fields()
+            if series is None:
+                services.series_give(patient=patient, data=data, lot_numbers=form.lots(),
+                                     adverse_events=adverse_event_rows(formset),
+                                     by=request.user)
+            else:
+                data.pop("number", None)
+                services.series_update(series=series, version=form.cleaned_data.get("version"),
+                                       data=data, lot_numbers=form.lots(),
+                                       adverse_events=adverse_event_rows(formset),
+                                       by=request.user)
+
+        if save_or_errors(request, form, write):
+            messages.success(request, "Series saved.")
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "treatments/series_form.html",
+                  {"form": form, "formset": formset, "patient": patient, "series": series})
+
+
+@login_required
+def lots(request):
+    lot = request.GET.get("lot", "").strip()
+    rows = []
+    if lot:
+        rows = lot_recipients(lot=lot, patients=scope_patients(Patient.objects.all(),
+                                                              request.user))
+    return render(request, "treatments/lots.html", {"lot": lot, "rows": rows})
+
+
+def _report_args(request) -> dict:
+    center = request.GET.get("center") or None
+    diagnosis = request.GET.get("diagnosis") or None
+    if diagnosis and diagnosis not in cat.codes(cat.DIAGNOSES):
+        diagnosis = None
+    return {"user": request.user, "center": center, "diagnosis": diagnosis}
+
+
+def _sections(report: dict, rows: list[list[str]]) -> list[dict]:
+    """Table 2 is printed in its groups (as in the paper), each with its own summary line."""
+    if "groups" not in report:
+        return [{"name": "", "summary": "", "rows": rows}]
+    return [
+        {"name": group["name"], "summary": group["summary"],
+         "rows": [row for row in rows if row and row[0] == group["group"]]}
+        for group in report["groups"]
+    ]
+
+
+@login_required
+def reports(request):
+    args = _report_args(request)
+    tables = []
+    for name, title in (("table1", "Table 1"), ("table2", "Table 2")):
+        report = REPORTS[name](**args)
+        lines = report_csv_rows(report)
+        tables.append({"name": name, "title": title, "report": report,
+                       "header": lines[0], "sections": _sections(report, lines[1:])})
+    query = request.GET.copy()
+    return render(request, "treatments/reports.html", {
+        "tables": tables, "query": query.urlencode(),
+        "centers": scope_centers(Center.objects.all(), request.user),
+        "diagnoses": cat.DIAGNOSES, "center": args["center"] or "",
+        "diagnosis": args["diagnosis"] or "",
+    })
+
+
+@login_required
+def report_csv(request, table: str):
+    if table not in REPORTS:
+        raise Http404("No such report.")
+    report = REPORTS[table](**_report_args(request))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{table}.csv"'
+    csv.writer(response).writerows(report_csv_rows(report))
+    return response
