@@ -61,6 +61,8 @@ from treatments.rules.visits import (
 )
 
 JSON = dict[str, Any]
+# api.md / issue wording, listed once; one detailed flag per unscored visit follows it.
+MISSING_GRADE_FLAG = "visit lacks a grade for a target muscle"
 
 
 @dataclass(frozen=True)
@@ -225,11 +227,12 @@ def compute_outcome(
     if baseline is not None and not targets:
         flags.append("no MRC grades at the baseline visit")
     flags.extend(selection.flags)
-    for visit in visits:
-        missing = missing_target_grades(visit, targets) if targets else ()
-        if missing:
-            flags.append(f"visit {visit.id} ({visit.visited_on.isoformat()}) has no score:"
-                         f" no grade for {_fmt_muscles(missing)}")
+    unscored = [v for v in visits if targets and missing_target_grades(v, targets)]
+    if unscored:
+        flags.append(MISSING_GRADE_FLAG)
+    for visit in unscored:
+        flags.append(f"visit {visit.id} ({visit.visited_on.isoformat()}) has no score:"
+                     f" no grade for {_fmt_muscles(missing_target_grades(visit, targets))}")
     baseline_score = visit_score(baseline, targets)
     if baseline is not None and targets and baseline_score is None:
         flags.append("no baseline score: the baseline visit lacks a target grade")

@@ -134,6 +134,7 @@ def test_a_visit_missing_a_target_grade_has_no_score_and_is_flagged():
     result = outcome(patient)
     assert result["series"][0]["post_score"] is None
     assert result["visits"][1]["score"] is None
+    assert "visit lacks a grade for a target muscle" in result["flags"]
     assert "visit 2 (2024-01-22) has no score: no grade for biceps L" in result["flags"]
     assert result["initial_response"] is None
 
