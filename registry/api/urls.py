@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
 from patients.api import views as patients
@@ -22,7 +22,9 @@ app_name = "api"
 
 urlpatterns = [
     path("", include(router.urls)),
-    path("auth/token/", obtain_auth_token, name="token"),
+    # No session authentication here: a browser session must not turn the token request
+    # into a CSRF-checked one (the credentials in the body are the authentication).
+    path("auth/token/", ObtainAuthToken.as_view(authentication_classes=[]), name="token"),
     path("lots/<str:lot>/patients/", treatments.LotPatientsView.as_view(), name="lot-patients"),
     path("reports/table1/", treatments.Table1View.as_view(), name="report-table1"),
     path("reports/table2/", treatments.Table2View.as_view(), name="report-table2"),

@@ -1,4 +1,5 @@
 import pytest
+from rest_framework.test import APIClient
 
 from registry.tests.api.helpers import api
 
@@ -13,6 +14,17 @@ def test_token_then_token_authentication(clinician, patient):
     client = api()
     client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
     assert client.get("/api/v1/patients/").json()["count"] == 1
+
+
+def test_a_browser_session_does_not_block_the_token_request(clinician):
+    """A signed-in browser (session cookie, no CSRF token) can still ask for a token."""
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(clinician)
+    response = client.post("/api/v1/auth/token/",
+                           {"username": "clinician", "password": "correct-horse-battery"},
+                           format="json")
+    assert response.status_code == 200
+    assert response.json()["token"]
 
 
 def test_wrong_password_is_a_400(clinician):
