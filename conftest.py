@@ -51,17 +51,27 @@ def other_patient(other_center):
     return PatientFactory(center=other_center, code="MMN-901")
 
 
+DATABASE_FIXTURES = ("db", "transactional_db", "live_server")
+
+
 @pytest.fixture(autouse=True)
-def _restore_reference_data(request, django_db_blocker):
-    """A transactional test ends with a flush that also empties the reference data the
-    migrations seed (rule sets, thresholds, block criteria); put it back for the next one."""
-    yield
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
-        "live_server" in request.fixturenames or "transactional_db" in request.fixturenames
+def _reference_data(request, django_db_blocker):
+    """The rule sets, thresholds and block criteria the migrations seed are there for every
+    test that uses the database.
+
+    A transactional test ends with a flush that empties them, and pytest-django runs such
+    tests last; a later run with ``--reuse-db`` (or a test after them) would otherwise find
+    no thresholds. Seeding happens after the database fixture is set up, so an ordinary
+    test's seed is rolled back with it and a transactional test's is flushed after it.
+    """
+    uses_database = request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames for name in DATABASE_FIXTURES
     )
-    if transactional:
+    if uses_database:
+        request.getfixturevalue("_django_db_helper")
+        from treatments.models import RuleSet
         from treatments.reference_data import seed_reference_data
 
         with django_db_blocker.unblock():
-            seed_reference_data()
+            if not RuleSet.objects.exists():
+                seed_reference_data()

@@ -70,7 +70,8 @@ def table1_report(*, user, center=None, diagnosis=None) -> dict[str, Any]:
         result = _result(patient)
         titre, significant = gm1_titre_before_ivig(result)
         rows.append(Table1Input(
-            case=patient.code, sex=patient.sex, age_at_first_series=age, course_years=course,
+            patient=patient.pk, case=patient.code, sex=patient.sex,
+            age_at_first_series=age, course_years=course,
             affected_nerves=tuple((n.side, n.nerve) for n in patient.affected_nerves.all()),
             series_count=len(patient.series.all()), outcome=result,
             gm1_titre_before_ivig=titre, gm1_significant=significant,
@@ -93,7 +94,8 @@ def table2_report(*, user, center=None, diagnosis=None) -> dict[str, Any]:
         disability = result.get("disability") or {}
         igm = [p.serum_level_g_l for p in patient.paraproteins.all() if p.serum_level_g_l]
         rows.append(Table2Input(
-            case=patient.code, sex=patient.sex, age_at_first_series=age, course_years=course,
+            patient=patient.pk, case=patient.code, sex=patient.sex,
+            age_at_first_series=age, course_years=course,
             prior_treatments=tuple(t.kind for t in patient.prior_treatments.all()),
             antibody_activity=tuple(
                 t["antigen"] for t in result.get("titres_significant", [])
