@@ -54,14 +54,17 @@ def other_patient(other_center):
 @pytest.fixture(autouse=True)
 def _restore_reference_data(request, django_db_blocker):
     """A transactional test ends with a flush that also empties the reference data the
-    migrations seed (rule sets, thresholds, block criteria); put it back for the next one."""
+    migrations seed (rule sets, thresholds, block criteria, role groups); put it back for
+    the next one."""
     yield
     marker = request.node.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or (
         "live_server" in request.fixturenames or "transactional_db" in request.fixturenames
     )
     if transactional:
+        from registry.roles import ensure_role_groups
         from treatments.reference_data import seed_reference_data
 
         with django_db_blocker.unblock():
             seed_reference_data()
+            ensure_role_groups()
