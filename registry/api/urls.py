@@ -2,10 +2,10 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from patients.api import views as patients
+from registry.api.auth import ObtainToken
 from treatments.api import views as treatments
 
 router = DefaultRouter()
@@ -22,7 +22,7 @@ app_name = "api"
 
 urlpatterns = [
     path("", include(router.urls)),
-    path("auth/token/", obtain_auth_token, name="token"),
+    path("auth/token/", ObtainToken.as_view(), name="token"),
     path("lots/<str:lot>/patients/", treatments.LotPatientsView.as_view(), name="lot-patients"),
     path("reports/table1/", treatments.Table1View.as_view(), name="report-table1"),
     path("reports/table2/", treatments.Table2View.as_view(), name="report-table2"),
