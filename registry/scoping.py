@@ -25,6 +25,8 @@ from patients.models import Patient
 from registry.models import Center, Role
 
 WRITERS = (Role.CLINICIAN, Role.DATA_MANAGER)
+# Direct identifiers (``patients.Identity``): withheld unless ``can_see_identifiers``.
+IDENTIFIER_FIELDS = ("name", "date_of_birth", "hospital_number")
 
 # The path from each centre-scoped model to its centre, for ``scope_queryset``.
 CENTRE_PATHS: dict[str, str] = {

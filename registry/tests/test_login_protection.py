@@ -112,8 +112,9 @@ def test_no_page_carries_an_inline_script(client, clinician, data_manager, patie
 
 
 def production(env: dict[str, str], *command: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items()
-            if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"}}
+    # DJANGO_ALLOW_ASYNC_UNSAFE: set by the browser tests in this process, never in production.
+    base = {k: v for k, v in os.environ.items() if k not in {
+        "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     return subprocess.run(
         [sys.executable, "manage.py", *command], cwd=ROOT, capture_output=True, text=True,
         env={**base, "DJANGO_SETTINGS_MODULE": "registry.settings.production", **env},
