@@ -1,4 +1,5 @@
-"""Write helpers every app's services share: validate, save, version, replace nested rows.
+"""Write helpers every app's services share: validate, save, version, replace nested rows;
+and the writes of memberships, which keep each user's role groups in step.
 
 Services call these inside their own ``@transaction.atomic``; views, serializers, forms
 and the admin call the services, never these directly.
@@ -9,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 from simple_history.utils import bulk_create_with_history
+
+from registry.models import Membership, Role
 
 M = TypeVar("M", bound=models.Model)
 
@@ -126,12 +130,8 @@ def replace_children(
 def user_groups_sync(*, user) -> None:
     """Put the user in exactly the role groups of the roles they hold; only data managers
     (and superusers) keep ``is_staff``, the key to the admin."""
-    from django.contrib.auth.models import Group
-
-    from registry.models import Role
-
     roles = set(user.memberships.values_list("role", flat=True))
-    role_groups = Group.objects.filter(name__in=Role.values)
+    role_groups = list(Group.objects.filter(name__in=Role.values))
     user.groups.remove(*[g for g in role_groups if g.name not in roles])
     user.groups.add(*[g for g in role_groups if g.name in roles])
     staff = user.is_superuser or Role.DATA_MANAGER in roles
@@ -143,8 +143,6 @@ def user_groups_sync(*, user) -> None:
 @transaction.atomic
 def membership_grant(*, user, center, role: str, by=None):
     """Give ``user`` ``role`` in ``center`` (replacing the role they had there)."""
-    from registry.models import Membership
-
     membership = Membership.objects.filter(user=user, center=center).first()
     membership = membership or Membership(user=user, center=center)
     membership.role = role
