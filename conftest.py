@@ -51,27 +51,27 @@ def other_patient(other_center):
     return PatientFactory(center=other_center, code="MMN-901")
 
 
-DATABASE_FIXTURES = ("db", "transactional_db", "live_server")
-
-
 @pytest.fixture(autouse=True)
-def _reference_data(request, django_db_blocker):
-    """The rule sets, thresholds and block criteria the migrations seed are there for every
-    test that uses the database.
-
-    A transactional test ends with a flush that empties them, and pytest-django runs such
-    tests last; a later run with ``--reuse-db`` (or a test after them) would otherwise find
-    no thresholds. Seeding happens after the database fixture is set up, so an ordinary
-    test's seed is rolled back with it and a transactional test's is flushed after it.
-    """
-    uses_database = request.node.get_closest_marker("django_db") is not None or any(
-        name in request.fixturenames for name in DATABASE_FIXTURES
+def _reference_data(request):
+    """A transactional test ends with a flush that also empties what the migrations seed
+    (rule sets, thresholds, block criteria, role groups); put it back before the next
+    database test that finds it missing. pytest-django runs transactional tests last, so
+    this is rare, and there it persists (no test transaction to roll it back)."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        "live_server" in request.fixturenames or "transactional_db" in request.fixturenames
     )
-    if uses_database:
-        request.getfixturevalue("_django_db_helper")
-        from treatments.models import RuleSet
-        from treatments.reference_data import seed_reference_data
+    if marker is None and not transactional and "db" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.contrib.auth.models import Group
 
-        with django_db_blocker.unblock():
-            if not RuleSet.objects.exists():
-                seed_reference_data()
+    from registry.roles import ensure_role_groups
+    from treatments.models import RuleSet
+    from treatments.reference_data import seed_reference_data
+
+    if not RuleSet.objects.exists() or Group.objects.filter(name__in=Role.values).count() < 3:
+        seed_reference_data()
+        ensure_role_groups()
+    yield

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+handler500 = "registry.middleware.server_error"
+
 admin.site.site_header = "IVIg follow-up registry"
 admin.site.site_title = "IVIg registry admin"
 

@@ -9,11 +9,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from simple_history.models import HistoricalRecords
 
 from patients import catalogues as cat
 from patients.models import Patient
-from registry.models import VersionedModel, choice_constraint
+from registry.models import VersionedModel, audited, choice_constraint
 from treatments.rules.types import BlockCriteria
 from treatments.rules.types import RuleSet as RuleSetParameters
 
@@ -52,7 +51,7 @@ class Series(VersionedModel):
     product = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=cat.SERIES_STATUSES, default="given")
     stop_reason = models.CharField(max_length=300, blank=True)
-    history = HistoricalRecords()
+    history = audited()
 
     objects = SeriesQuerySet.as_manager()
 
@@ -100,7 +99,7 @@ class LotNumber(models.Model):
 
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="lots")
     lot = models.CharField(max_length=64, db_index=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["series_id", "id"]
@@ -119,7 +118,7 @@ class AdverseEvent(models.Model):
     severity = models.CharField(max_length=10, choices=cat.SEVERITIES)
     led_to_stop = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["series_id", "id"]
@@ -157,7 +156,7 @@ class RuleSet(models.Model):
     parameters = models.JSONField(default=dict, blank=True)
     is_default = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["version"]
@@ -194,7 +193,7 @@ class BlockCriteriaSet(models.Model):
     description = models.TextField(blank=True)
     parameters = models.JSONField(default=dict)
     is_default = models.BooleanField(default=False)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["code"]
@@ -223,7 +222,7 @@ class NerveReference(models.Model):
         max_digits=5, decimal_places=2, validators=[MinValueValidator(0)]
     )
     source = models.CharField(max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["nerve"]
@@ -247,7 +246,7 @@ class TitreThreshold(models.Model):
     revision = models.PositiveIntegerField(default=1, editable=False)
     source = models.CharField(max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["antigen", "isotype", "method", "unit"]

@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
 
 from patients.models import Paraprotein, Patient
-from registry.scoping import scope_patients
+from registry.scoping import scope_reportable_patients
 from treatments.models import AdverseEvent
 from treatments.rules.reports import (
     Table1Input,
@@ -30,9 +30,7 @@ def report_cohort(
     *, user, table: str, center: str | int | None = None, diagnosis: str | None = None
 ) -> QuerySet[Patient]:
     """Patients of a report: the user's centres, consent not withdrawn, filtered."""
-    patients = scope_patients(Patient.objects.all(), user).filter(
-        Q(consent__isnull=True) | Q(consent__withdrawn_on__isnull=True)
-    )
+    patients = scope_reportable_patients(Patient.objects.all(), user)
     if center:
         center = str(center)
         patients = patients.filter(
