@@ -26,13 +26,16 @@ from treatments.rules.reports import (
 TABLE_DIAGNOSIS = {"table1": "mmn", "table2": "igm_mgus_pn"}
 
 
+def consenting(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """Leave out patients whose consent is withdrawn: they are in no report and no export."""
+    return patients.filter(Q(consent__isnull=True) | Q(consent__withdrawn_on__isnull=True))
+
+
 def report_cohort(
     *, user, table: str, center: str | int | None = None, diagnosis: str | None = None
 ) -> QuerySet[Patient]:
     """Patients of a report: the user's centres, consent not withdrawn, filtered."""
-    patients = scope_patients(Patient.objects.all(), user).filter(
-        Q(consent__isnull=True) | Q(consent__withdrawn_on__isnull=True)
-    )
+    patients = consenting(scope_patients(Patient.objects.all(), user))
     if center:
         center = str(center)
         patients = patients.filter(
