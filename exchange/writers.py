@@ -58,9 +58,9 @@ def csv_chunks(header: list[str], batches: Iterable[list[Row]]) -> Iterator[str]
     yield sink.take()
     for rows in batches:
         writer.writerows([csv_value(row.get(name)) for name in header] for row in rows)
-        text = sink.take()
-        if text:
-            yield text
+        del rows  # not kept alive while the next batch is read: one batch in memory at a time
+        if sink.parts:
+            yield sink.take()
 
 
 def csv_text(rows: list[list[str]]) -> str:
@@ -133,6 +133,7 @@ class XlsxBook:
             for row in rows:
                 sheet.append([self._cell(sheet, row.get(name)) for name in header])
             count += len(rows)
+            del rows
         return count
 
     def table(self, title: str, rows: list[list[str]]) -> None:
