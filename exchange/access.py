@@ -12,10 +12,19 @@ Centre scoping itself stays in ``registry.scoping``; this narrows it by role:
 
 from __future__ import annotations
 
+from django.db.models import prefetch_related_objects
+
 from registry.models import Role
 from registry.scoping import is_researcher_only, user_role
 
 EXPORT_ROLES = (Role.DATA_MANAGER, Role.RESEARCHER)
+
+
+def load_roles(user) -> None:
+    """The checks read ``user.memberships.all()`` many times: one query for all of them."""
+    cached = getattr(user, "_prefetched_objects_cache", {})
+    if user.pk and not user.is_superuser and "memberships" not in cached:
+        prefetch_related_objects([user], "memberships")
 
 
 def _centers_with(user, roles) -> set[int] | None:

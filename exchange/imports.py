@@ -256,8 +256,8 @@ class Importer:
             self.problems.append(line.problem(message, column))
             self.counts[line.dataset.name]["skipped"] += 1
 
-    def _skip(self, lines: Iterable[Line], reason: str) -> None:
-        self._reject(lines, f"Not imported: {reason}")
+    def _skip(self, lines: Iterable[Line], reason: str, column: str = "") -> None:
+        self._reject(lines, f"Not imported: {reason}", column)
 
     def _count(self, lines: Iterable[Line], outcome: str) -> None:
         for line in lines:
@@ -301,8 +301,8 @@ class Importer:
             if (line.file, line.number) in bad:
                 self.counts[line.dataset.name]["skipped"] += 1
             else:
-                self._skip([line], f"{failed[0].file} line {failed[0].line} belongs with "
-                                   "this row and is invalid.")
+                self._skip([line], f"it goes with {failed[0].file} line {failed[0].line}, "
+                                   "which is invalid.")
 
     @staticmethod
     def _column(line: Line, field_name: str) -> str:
@@ -330,7 +330,8 @@ class Importer:
                                      "not a data manager.")
             return
         if patient is None and line is None:
-            self._skip(plan.lines(), f"no patient {plan.code} in patients.csv or the registry.")
+            self._skip(plan.lines(), f"no patient {plan.code} in patients.csv or the registry.",
+                       "patient")
             return
         if line is not None:
             center = centers.get(line.get("center"))
@@ -610,9 +611,10 @@ class Importer:
 
 
 def _changes(instance, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The values of ``data`` that differ from the instance's (all of them if it is None)."""
+    """The values of ``data`` that differ from the instance's; without an instance (a
+    patient with no consent or identity row yet), those that are not empty."""
     if instance is None:
-        return dict(data)
+        return {name: value for name, value in data.items() if value not in (None, "")}
     return {name: value for name, value in data.items() if getattr(instance, name) != value}
 
 

@@ -16,7 +16,6 @@ from typing import IO
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, connections, transaction
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from exchange import access, imports, writers
@@ -94,7 +93,7 @@ def export_start(
     diagnosis: str | None = None, identifiers: bool = False, username: str | None = None,
 ) -> ExportJob:
     """Check and record an export; the returned job writes it (``export_*`` below)."""
-    _load_roles(user)
+    access.load_roles(user)
     names = export_check(user=user, datasets=datasets, format=format, center=center,
                          diagnosis=diagnosis, identifiers=identifiers)
     filters = {key: value for key, value in (("center", center), ("diagnosis", diagnosis))
@@ -116,12 +115,6 @@ def export_start(
     cohort = export_cohort(user=user, center=center, diagnosis=diagnosis)
     return ExportJob(record=record, datasets=names, cohort=cohort, context=context,
                      row_counts={})
-
-
-def _load_roles(user) -> None:
-    """The access checks read ``user.memberships.all()`` many times: one query for all."""
-    if user.pk and not user.is_superuser:
-        prefetch_related_objects([user], "memberships")
 
 
 def export_finish(job: ExportJob) -> ExportRecord:
@@ -203,7 +196,7 @@ def import_start(
     *, user, source: str, mode: str, files: dict[str, str], username: str | None = None,
 ) -> ImportRecord:
     """Record an import and keep its files until it runs (``import_execute``)."""
-    _load_roles(user)
+    access.load_roles(user)
     if not access.may_import(user):
         raise PermissionDenied("Imports need the data manager role.")
     if mode not in imports.MODES:
@@ -252,7 +245,7 @@ def import_execute(
     if record is None or record.finished or record.upload is None:
         return record
     user = record.user or operator(record.username)
-    _load_roles(user)
+    access.load_roles(user)
     ImportRecord.objects.filter(pk=record.pk).update(status=ImportRecord.Status.RUNNING)
     reporter = ProgressReporter(record.pk, also=progress)
     try:

@@ -64,6 +64,7 @@ def _refused(request, error: ValidationError) -> HttpResponse:
 @login_required
 @require_GET
 def exports(request):
+    access.load_roles(request.user)
     if not access.may_export(request.user):
         raise PermissionDenied("Exports need the data manager or researcher role.")
     form = ExportForm(request.GET or None, user=request.user)
@@ -102,6 +103,7 @@ def export_file(request, name: str, format: str):
 
 @login_required
 def imports(request):
+    access.load_roles(request.user)
     if not access.may_import(request.user):
         raise PermissionDenied("Imports need the data manager role.")
     form = ImportForm(request.POST or None, request.FILES or None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from contextlib import contextmanager
 
 from exchange import services
 from exchange.models import Source
@@ -33,3 +34,27 @@ def csv_file(header: list[str], *rows: list) -> str:
     writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue()
+
+
+UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
+
+
+@contextmanager
+def broker_down():
+    """Point this process's Celery producer at a port where no broker listens.
+
+    The app's configuration is namespaced (``CELERY_…``): its keys must be set under those
+    names, or the producer keeps the old broker.
+    """
+    from registry.celery import app
+
+    keys = ("CELERY_BROKER_URL", "CELERY_BROKER_WRITE_URL", "CELERY_TASK_ALWAYS_EAGER")
+    saved = {key: app.conf.get(key) for key in keys}
+    app.conf.update(CELERY_BROKER_URL=UNREACHABLE_BROKER,
+                    CELERY_BROKER_WRITE_URL=UNREACHABLE_BROKER, CELERY_TASK_ALWAYS_EAGER=False)
+    app._pool = app.amqp._producer_pool = None
+    try:
+        yield
+    finally:
+        app.conf.update(saved)
+        app._pool = app.amqp._producer_pool = None
