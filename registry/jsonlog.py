@@ -34,9 +34,9 @@ class JsonFormatter(logging.Formatter):
 
 
 def _task() -> dict[str, str]:
-    from celery import current_task
+    from celery._state import get_current_task
 
-    task = current_task
+    task = get_current_task()
     if task is None or task.request.id is None:
         return {}
     return {"task_id": task.request.id, "task_name": task.name}
