@@ -51,17 +51,24 @@ def other_patient(other_center):
     return PatientFactory(center=other_center, code="MMN-901")
 
 
-@pytest.fixture(autouse=True)
-def _restore_reference_data(request, django_db_blocker):
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
     """A transactional test ends with a flush that also empties the reference data the
-    migrations seed (rule sets, thresholds, block criteria); put it back for the next one."""
+    migrations seed (rule sets, thresholds, block criteria); put it back for the next one.
+
+    A hook rather than a fixture: it must run after the flush, which is the database
+    fixture's own teardown, and a fixture's teardown may come before it.
+    """
     yield
-    marker = request.node.get_closest_marker("django_db")
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
     transactional = (marker is not None and marker.kwargs.get("transaction")) or (
-        "live_server" in request.fixturenames or "transactional_db" in request.fixturenames
+        "live_server" in fixtures or "transactional_db" in fixtures
     )
     if transactional:
+        from pytest_django.plugin import blocking_manager_key
+
         from treatments.reference_data import seed_reference_data
 
-        with django_db_blocker.unblock():
+        with item.config.stash[blocking_manager_key].unblock():
             seed_reference_data()

@@ -309,7 +309,7 @@ class Importer:
         if not field_name or field_name == NON_FIELD_ERRORS:
             return ""
         if line.dataset.name == "patients":
-            reverse = {v: k for k, v in CONSENT_FIELDS.items()}
+            reverse = {v: k for k, v in CONSENT_FIELDS.items()} | {"code": "patient"}
             field_name = reverse.get(field_name, field_name)
         if line.dataset.name == "series" and field_name == "number":
             return "series"

@@ -44,17 +44,21 @@ def broker_down():
     """Point this process's Celery producer at a port where no broker listens.
 
     The app's configuration is namespaced (``CELERY_…``): its keys must be set under those
-    names, or the producer keeps the old broker.
+    names, or the producer keeps the old broker. They are taken out again afterwards (not
+    set back), so that later un-namespaced changes (``conf.task_always_eager = …``) win
+    again as they did before.
     """
     from registry.celery import app
 
     keys = ("CELERY_BROKER_URL", "CELERY_BROKER_WRITE_URL", "CELERY_TASK_ALWAYS_EAGER")
-    saved = {key: app.conf.get(key) for key in keys}
+    saved = {key: app.conf.changes[key] for key in keys if key in app.conf.changes}
     app.conf.update(CELERY_BROKER_URL=UNREACHABLE_BROKER,
                     CELERY_BROKER_WRITE_URL=UNREACHABLE_BROKER, CELERY_TASK_ALWAYS_EAGER=False)
     app._pool = app.amqp._producer_pool = None
     try:
         yield
     finally:
-        app.conf.update(saved)
+        for key in keys:
+            app.conf.changes.pop(key, None)
+        app.conf.changes.update(saved)
         app._pool = app.amqp._producer_pool = None

@@ -127,7 +127,8 @@ def test_import_as_a_researcher_is_refused(tmp_path, researcher):
         run("import", str(write(tmp_path / "in", FILES)), "--user", "researcher")
 
 
-def test_export_to_standard_output_pipes_into_a_reader(db):
+@pytest.mark.django_db(transaction=True)  # the other process's export record is flushed
+def test_export_to_standard_output_pipes_into_a_reader():
     from django.db import connection
 
     db = connection.settings_dict

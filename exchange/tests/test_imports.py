@@ -292,3 +292,12 @@ def test_references_to_records_that_exist_nowhere(data_manager):
         "visits.csv line 2, series: Series 3 of MMN-100 is in neither series.csv nor the "
         "registry.",
     ]
+
+
+def test_a_new_patients_code_follows_the_registry_rule(data_manager):
+    report = import_files(user=data_manager, files={"patients": PATIENTS.replace(
+        "MMN-100", "mmn 100"), "titres": TITRES.replace("MMN-100", "mmn 100")})
+    assert [str(p) for p in report.problems] == [
+        "patients.csv line 2, patient: Use capital letters, digits and dashes, e.g. MMN-001.",
+        "titres.csv line 2: Not imported: its patient mmn 100 could not be imported.",
+    ]
