@@ -16,6 +16,7 @@ from typing import IO
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, connections, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from exchange import access, imports, writers
@@ -24,6 +25,7 @@ from exchange.files import pack, unpack
 from exchange.models import ExportRecord, ImportRecord
 from exchange.selectors import ExportContext, dataset_rows, export_cohort
 from patients import catalogues as cat
+from patients.models import Patient
 from registry.models import Center
 from registry.scoping import scope_centers
 
@@ -37,7 +39,7 @@ DICTIONARY_FILES = ("data_dictionary.csv", "codes.csv")
 class ExportJob:
     record: ExportRecord
     datasets: tuple[str, ...]
-    cohort: object
+    cohort: QuerySet[Patient]
     context: ExportContext
     row_counts: dict[str, int]
 

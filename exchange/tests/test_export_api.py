@@ -102,3 +102,18 @@ def test_the_schema_documents_the_exports():
     assert {p["name"] for p in operation["parameters"]} >= {"dataset", "format", "center",
                                                            "diagnosis", "identifiers"}
     assert "text/csv" in operation["responses"]["200"]["content"]
+
+
+@pytest.mark.parametrize("patients", [1, 8])
+def test_an_api_export_is_a_fixed_number_of_queries(researcher, center, patients,
+                                                    django_assert_num_queries):
+    from registry.factories import PatientFactory
+    from registry.tests.api.helpers import AUTH_QUERIES
+
+    for n in range(patients):
+        PatientFactory(center=center, code=f"MMN-{n:03d}")
+    client = api(researcher)
+    # auth (2), the export's record; streaming: the cursor over the patient ids, the
+    # stored outcomes' target muscles, the grades; the record completed and read back
+    with django_assert_num_queries(AUTH_QUERIES + 6):
+        body(client.get("/api/v1/exports/mrc/"))
