@@ -22,7 +22,7 @@ from django.utils import timezone
 from exchange import access, imports, writers
 from exchange.datasets import BY_NAME, DATASETS, code_rows, dictionary_rows
 from exchange.files import pack, unpack
-from exchange.models import ExportRecord, ImportRecord
+from exchange.models import ExportRecord, ImportRecord, Source
 from exchange.selectors import ExportContext, dataset_rows, export_cohort
 from patients import catalogues as cat
 from patients.models import Patient
@@ -245,6 +245,16 @@ def import_execute(
     """Run a recorded import (idempotent: a finished one is left alone) and store its report."""
     record = ImportRecord.objects.filter(pk=import_id).select_related("user").first()
     if record is None or record.finished or record.upload is None:
+        return record
+    if record.user is None and record.source != Source.COMMAND:
+        # Only the command line runs as the operator; an account deleted meanwhile
+        # must not turn a page import into one with every centre's rights.
+        ImportRecord.objects.filter(pk=record.pk).update(
+            status=ImportRecord.Status.FAILED, finished_at=timezone.now(), upload=None,
+            failure="The account that started this import no longer exists; nothing was "
+                    "imported.",
+        )
+        record.refresh_from_db()
         return record
     user = record.user or operator(record.username)
     access.load_roles(user)

@@ -118,3 +118,15 @@ def test_the_broker_being_down_fails_the_import_with_a_message(
     assert record.upload is None
     assert b"task queue is unreachable" in manager.get(response["Location"]).content
     assert not Visit.objects.exists()
+
+
+def test_an_import_whose_account_is_gone_does_not_run(data_manager):
+    from exchange import services
+    from exchange.imports import ALL_OR_NOTHING
+
+    record = services.import_start(user=data_manager, source="page", mode=ALL_OR_NOTHING,
+                                   files=FILES)
+    data_manager.delete()
+    record = services.import_execute(import_id=record.pk)
+    assert record.status == "failed" and "no longer exists" in record.failure
+    assert not Patient.objects.exists()
