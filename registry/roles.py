@@ -22,6 +22,8 @@ NEVER_DELETED = ["patients.patient", "patients.identity", "patients.consent",
                  "treatments.series"]
 REFERENCE_DATA = ["treatments.ruleset", "treatments.titrethreshold",
                   "treatments.blockcriteriaset", "treatments.nervereference"]
+# Who exported and imported what: data managers read it in the admin, nobody edits it.
+EXCHANGE_RECORDS = ["exchange.exportrecord", "exchange.importrecord"]
 PSEUDONYMOUS = [*CLINICAL_RECORDS, "patients.patient", "patients.consent",
                 "treatments.series", "treatments.outcome"]
 
@@ -44,6 +46,7 @@ GROUP_PERMISSIONS: dict[str, set[tuple[str, str]]] = {
     Role.DATA_MANAGER: (
         CLINICIAN_PERMISSIONS | _perms(REFERENCE_DATA, WRITE)
         | _perms(["registry.center", "registry.membership"], ("view",))
+        | _perms(EXCHANGE_RECORDS, ("view",))
     ),
     # Read-only, and never the identity model (name, date of birth, hospital number).
     Role.RESEARCHER: _perms(PSEUDONYMOUS, ("view",)) | _perms(REFERENCE_DATA, ("view",)),
@@ -54,19 +57,26 @@ def ensure_role_groups(apps=global_apps) -> None:
     """Create the role groups and set their permissions exactly (idempotent).
 
     Run by a migration (with its historical ``apps``) and again after a test flushes
-    the database; permissions missing at that point are created first.
+    the database; permissions missing at that point are created first. A model that is
+    not migrated yet (another app's migrations may run later) is skipped: that app's own
+    migration runs this again once its tables exist.
     """
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        if app_config.label in {"patients", "treatments", "registry"}:
+        if app_config.label in {"patients", "treatments", "registry", "exchange"}:
             had_module = getattr(app_config, "models_module", None)
             app_config.models_module = had_module or True  # historical apps have none
             create_permissions(app_config, apps=apps, verbosity=0)
             app_config.models_module = had_module
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for role, wanted in GROUP_PERMISSIONS.items():
+    migrated = {(m._meta.app_label, m._meta.model_name) for m in apps.get_models()}
+    for role, permissions in GROUP_PERMISSIONS.items():
+        wanted = {
+            (app_label, codename) for app_label, codename in permissions
+            if (app_label, codename.split("_", 1)[1]) in migrated
+        }
         group, _ = Group.objects.get_or_create(name=role)
         codenames = {codename for _, codename in wanted}
         found = [

@@ -65,6 +65,20 @@ def _float(value) -> float | None:
     return None if value is None else float(value)
 
 
+def segment_input(g: NerveSegment, lower_limits: dict[str, float]) -> SegmentIn:
+    return SegmentIn(
+        nerve=g.nerve, side=g.side, distal_site=g.distal_site, proximal_site=g.proximal_site,
+        distal_amplitude_mv=_float(g.distal_amplitude_mv),
+        proximal_amplitude_mv=_float(g.proximal_amplitude_mv),
+        distal_area_mvms=_float(g.distal_area_mvms),
+        proximal_area_mvms=_float(g.proximal_area_mvms),
+        distal_duration_ms=_float(g.distal_duration_ms),
+        proximal_duration_ms=_float(g.proximal_duration_ms),
+        velocity_m_s=_float(g.velocity_m_s),
+        lower_limit_amplitude_mv=lower_limits.get(g.nerve),
+    )
+
+
 def patient_rules_input(patient: Patient, lower_limits: dict[str, float]) -> PatientIn:
     """Turn a patient with ``outcome_prefetches()`` applied into the rules' plain data."""
     return PatientIn(
@@ -94,21 +108,7 @@ def patient_rules_input(patient: Patient, lower_limits: dict[str, float]) -> Pat
         studies=tuple(
             StudyIn(
                 studied_on=study.studied_on,
-                segments=tuple(
-                    SegmentIn(
-                        nerve=g.nerve, side=g.side, distal_site=g.distal_site,
-                        proximal_site=g.proximal_site,
-                        distal_amplitude_mv=_float(g.distal_amplitude_mv),
-                        proximal_amplitude_mv=_float(g.proximal_amplitude_mv),
-                        distal_area_mvms=_float(g.distal_area_mvms),
-                        proximal_area_mvms=_float(g.proximal_area_mvms),
-                        distal_duration_ms=_float(g.distal_duration_ms),
-                        proximal_duration_ms=_float(g.proximal_duration_ms),
-                        velocity_m_s=_float(g.velocity_m_s),
-                        lower_limit_amplitude_mv=lower_limits.get(g.nerve),
-                    )
-                    for g in study.segments.all()
-                ),
+                segments=tuple(segment_input(g, lower_limits) for g in study.segments.all()),
             )
             for study in patient.nerve_studies.all()
         ),

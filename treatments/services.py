@@ -55,7 +55,7 @@ def outcome_enqueue(*, patient_id: int) -> bool:
         outcome_recompute_task.apply_async((patient_id,), retry=False)
     except Exception:  # the broker is unreachable: the sweep will recover this patient
         logger.warning("Could not enqueue the recompute of patient %s; left stale.", patient_id,
-                       exc_info=True)
+                       exc_info=True, extra={"patient_id": patient_id})
         return False
     return True
 
@@ -88,7 +88,8 @@ def outcome_recompute(*, patient_id: int) -> Outcome | None:
         result=result,
     )
     if not stored:
-        logger.info("Outcome of patient %s changed meanwhile; kept the newer one.", patient_id)
+        logger.info("Outcome of patient %s changed meanwhile; kept the newer one.", patient_id,
+                    extra={"patient_id": patient_id})
     outcome.refresh_from_db()
     return outcome
 

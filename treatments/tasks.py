@@ -16,7 +16,8 @@ def outcome_recompute_task(patient_id: int) -> None:
     try:
         services.outcome_recompute(patient_id=patient_id)
     except Exception:
-        logger.exception("Recompute of patient %s failed", patient_id)
+        logger.exception("Recompute of patient %s failed", patient_id,
+                         extra={"patient_id": patient_id})
         raise
 
 
@@ -28,5 +29,6 @@ def outcome_sweep_stale() -> int:
         try:
             services.outcome_recompute(patient_id=patient_id)
         except Exception:
-            logger.exception("Sweep recompute of patient %s failed", patient_id)
+            logger.exception("Sweep recompute of patient %s failed", patient_id,
+                             extra={"patient_id": patient_id})
     return len(patient_ids)

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "registry",
     "patients",
     "treatments",
+    "exchange",
 ]
 
 MIDDLEWARE = [
@@ -213,13 +214,22 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Exports read this many patients at a time (memory is bounded by one batch).
+EXPORT_BATCH_SIZE = 500
+
+# Workers log through LOGGING below, like the web processes (JSON lines in production).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# LOG_FORMAT=json: one JSON object per line (registry.jsonlog); otherwise plain text.
+LOG_FORMAT = "json" if os.environ.get("LOG_FORMAT", "plain").lower() == "json" else "plain"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "registry.jsonlog.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -121,3 +121,20 @@ def test_scoping_helpers_by_role(center, other_center, clinician, data_manager, 
     assert can_manage_reference_data(data_manager) and not can_manage_reference_data(clinician)
     assert admin_center_ids(data_manager) == [a] and admin_center_ids(clinician) == []
     assert can_admin_write(superuser, b) and not can_admin_write(data_manager, b)
+
+
+def test_data_managers_read_their_centres_export_records_in_the_admin(
+    client, data_manager, clinician, other_centre_clinician
+):
+    from exchange.models import ExportRecord
+
+    ours = ExportRecord.objects.create(user=clinician, username="clinician", source="api",
+                                       format="csv", datasets=["patients"])
+    theirs = ExportRecord.objects.create(user=other_centre_clinician, username="other",
+                                         source="api", format="csv", datasets=["visits"])
+    client.force_login(data_manager)
+    response = client.get("/admin/exchange/exportrecord/")
+    assert response.status_code == 200
+    shown = list(response.context["cl"].result_list)
+    assert shown == [ours] and theirs not in shown
+    assert client.get(f"/admin/exchange/exportrecord/{ours.pk}/change/").status_code == 200

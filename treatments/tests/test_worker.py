@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -50,11 +51,27 @@ def reset_producer_pool() -> None:
 
 
 def use_broker(url: str, queue: str) -> None:
-    """Point this (web) process's producer at ``url``, as a restarted web process would."""
+    """Point this (web) process's producer at ``url``, as a restarted web process would.
+
+    The producer publishes through ``broker_write_url``: Celery reads ``broker_url`` from
+    the ``CELERY_BROKER_URL`` environment variable first, so setting it alone would leave
+    the producer on the real broker.
+    """
     reset_producer_pool()
     celery_app.conf.broker_url = url
+    celery_app.conf.broker_write_url = url
     celery_app.conf.task_default_queue = queue
     celery_app.conf.task_always_eager = False
+    assert celery_app.connection_for_write().as_uri(include_password=True) == url
+
+
+def queued_messages(queue: str) -> int:
+    """Messages waiting in ``queue`` on the real broker (kombu's Redis list of that name)."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    try:
+        return client.llen(queue)
+    finally:
+        client.close()
 
 
 @pytest.fixture
@@ -65,8 +82,8 @@ def start_worker(tmp_path):
     database_url = (f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
                     f"/{db['NAME']}")
     broker = settings.CELERY_BROKER_URL
-    saved = (celery_app.conf.broker_url, celery_app.conf.task_default_queue,
-             celery_app.conf.task_always_eager)
+    saved = (celery_app.conf.broker_url, celery_app.conf.broker_write_url,
+             celery_app.conf.task_default_queue, celery_app.conf.task_always_eager)
 
     def start(*, beat: bool = False) -> subprocess.Popen:
         log = tmp_path / f"worker-{len(processes)}.log"
@@ -93,8 +110,8 @@ def start_worker(tmp_path):
         process.terminate()
         process.wait(timeout=20)
     reset_producer_pool()
-    (celery_app.conf.broker_url, celery_app.conf.task_default_queue,
-     celery_app.conf.task_always_eager) = saved
+    (celery_app.conf.broker_url, celery_app.conf.broker_write_url,
+     celery_app.conf.task_default_queue, celery_app.conf.task_always_eager) = saved
 
 
 def record_visit(patient):
@@ -124,6 +141,7 @@ def test_a_broker_outage_loses_no_recompute(start_worker, patient):
     assert time.monotonic() - started < 15, "a broker outage must not hang the write"
     assert type(visit).objects.filter(pk=visit.pk).exists()
     assert Outcome.objects.get(patient=patient).stale
+    assert queued_messages(start_worker.queue) == 0, "the recompute was queued after all"
 
     use_broker(start_worker.broker, start_worker.queue)  # the broker is back
     start_worker(beat=True)  # worker with the beat schedule: the sweep runs every second
@@ -142,6 +160,7 @@ def test_an_api_write_during_a_broker_outage_succeeds_and_the_sweep_recovers(
     assert response.status_code == 201, response.content
     assert time.monotonic() - started < 15
     assert client.get(f"/api/v1/patients/{patient.pk}/outcome/").json()["stale"] is True
+    assert queued_messages(start_worker.queue) == 0, "the recompute was queued after all"
 
     use_broker(start_worker.broker, start_worker.queue)
     start_worker(beat=True)
