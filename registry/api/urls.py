@@ -1,6 +1,8 @@
 """REST API v1 (api.md): one router for the resources, plus auth, schema and read-only views."""
 
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
@@ -20,6 +22,15 @@ router.register("nerve-studies", patients.NerveStudyViewSet, basename="nerve-stu
 
 app_name = "api"
 
+
+@csrf_exempt  # answers 404 to every method; nothing to protect
+def not_found(request, unmatched: str) -> JsonResponse:
+    """Any other path under the API ending in ``/`` (``patients/abc/outcome/``) answers a
+    JSON 404 like the API's own, not the site's HTML page; a path without its final slash
+    still gets Django's redirect to the one with it."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
 urlpatterns = [
     path("", include(router.urls)),
     path("auth/token/", obtain_auth_token, name="token"),
@@ -32,4 +43,5 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[]),
         name="docs",
     ),
+    re_path(r"^(?P<unmatched>.*/)$", not_found),
 ]
