@@ -71,7 +71,8 @@ def ordering_description(allowed: Sequence[str]) -> str:
 
 
 def sort_rows(rows: list[dict[str, Any]], terms: Sequence[str]) -> list[dict[str, Any]]:
-    """Order plain rows (lists built in memory) by ``ordering_terms``; stable, nulls first."""
+    """Order plain rows (lists built in memory) by ``ordering_terms``: stable, nulls before
+    values (after them when descending)."""
     for term in reversed(terms):
         key = term.removeprefix("-")
         rows = sorted(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, renderers, serializers
@@ -14,7 +13,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from patients import catalogues as cat
-from patients.api.filters import IntegerFilter
 from patients.models import Patient
 from registry.api.base import (
     RegistryViewSet,
@@ -93,23 +91,16 @@ class LotPatientsView(ServiceErrorsMixin, GenericAPIView):
         patients = scope_patients(Patient.objects.all(), request.user)
         patient = request.query_params.get("patient", "")
         if patient:
-            patients = patients.filter(pk=_integer(patient, name="patient"))
+            patients = patients.filter(pk=_valid(serializers.IntegerField(), patient,
+                                                 name="patient"))
         rows = lot_recipients(lot=lot, patients=patients)
         if terms:
             rows = sort_rows(rows, terms)
         return self.get_paginated_response(self.paginate_queryset(rows))
 
 
-def _integer(raw: str, *, name: str) -> int:
-    """A query parameter as the ``IntegerFilter`` of the list filters reads it."""
-    field = IntegerFilter().field
-    try:
-        return field.clean(raw)
-    except DjangoValidationError as error:
-        raise exceptions.ValidationError({name: list(error.messages)}) from error
-
-
 def _valid(field: serializers.Field, raw: str, *, name: str):
+    """A path or query value checked by a serializer field: a 400 naming ``name``."""
     try:
         return field.run_validation(raw)
     except exceptions.ValidationError as error:

@@ -313,6 +313,18 @@ def test_unknown_ids_are_a_json_404(clinician, path):
     assert messages(response)["detail"]
 
 
+def test_a_path_without_its_final_slash_is_redirected(clinician, patient):
+    response = api(clinician).get(f"/api/v1/patients/{patient.pk}")
+    assert (response.status_code, response["Location"]) == (
+        301, f"/api/v1/patients/{patient.pk}/")
+
+
+def test_an_id_filter_takes_whole_numbers(clinician, patient):
+    for value in ("1.5", "1e3", "x"):
+        response = api(clinician).get("/api/v1/visits/", {"patient": value})
+        assert "patient" in messages(response)
+
+
 def test_unknown_path_refuses_writes_with_a_404_too(clinician):
     response = api(clinician).delete("/api/v1/paraproteins/1.5/")
     assert response.status_code == 404

@@ -41,7 +41,7 @@ from treatments.models import LotNumber, Series
 from treatments.services import outcome_recompute
 
 SEED = 20240601
-FUZZED_EXAMPLES = 15  # per operation and generation mode; keeps the run near 2 minutes
+FUZZED_EXAMPLES = 10  # per operation and mode: with the coverage phase, about 2 minutes
 
 RESOURCES = {
     "titres": Titre, "paraproteins": Paraprotein, "prior-treatments": PriorTreatment,
