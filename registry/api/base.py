@@ -19,11 +19,11 @@ from django.db.models import prefetch_related_objects
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, filters, permissions, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from patients.models import Patient
+from registry.api.media import JSONParser
 from registry.scoping import can_write, scope_patients, user_center_ids
 from registry.services import VersionConflict
 
@@ -114,7 +114,7 @@ class ServiceErrorsMixin:
     """
 
     authentication_classes = [TokenAuthentication, SessionAuthentication]
-    parser_classes = [JSONParser]
+    parser_classes = [JSONParser]  # registry.api.media's
     filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
     #: Query parameters the view takes besides a list's filters, ordering and pages.
     query_parameters: tuple[str, ...] = ()

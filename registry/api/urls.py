@@ -4,10 +4,12 @@ from django.http import JsonResponse
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.routers import DefaultRouter
 
 from patients.api import views as patients
+from registry.api import media
 from treatments.api import views as treatments
 
 router = DefaultRouter()
@@ -33,7 +35,11 @@ def not_found(request, unmatched: str) -> JsonResponse:
 
 urlpatterns = [
     path("", include(router.urls)),
-    path("auth/token/", obtain_auth_token, name="token"),
+    path("auth/token/", ObtainAuthToken.as_view(
+        # DRF's token view names its own parsers and renderer; these are the safe ones.
+        parser_classes=[media.JSONParser, FormParser, MultiPartParser],
+        renderer_classes=[media.JSONRenderer],
+    ), name="token"),
     path("lots/<str:lot>/patients/", treatments.LotPatientsView.as_view(), name="lot-patients"),
     path("reports/table1/", treatments.Table1View.as_view(), name="report-table1"),
     path("reports/table2/", treatments.Table2View.as_view(), name="report-table2"),

@@ -22,6 +22,7 @@ from registry.api.base import (
     ordering_terms,
     sort_rows,
 )
+from registry.api.media import JSONRenderer
 from registry.scoping import scope_by_patient, scope_patients
 from treatments import services
 from treatments.api.filters import SeriesFilter
@@ -124,7 +125,7 @@ class CsvRenderer(renderers.BaseRenderer):
             rows = [[str(item)] for item in data or []]
         out = io.StringIO()
         csv.writer(out).writerows(rows)
-        return out.getvalue().encode("utf-8")
+        return out.getvalue().encode("utf-8", "backslashreplace")
 
 
 class ReportQuery(serializers.Serializer):
@@ -141,7 +142,7 @@ class ReportQuery(serializers.Serializer):
 class ReportView(ServiceErrorsMixin, APIView):
     """Cohort report from live data (clinical-rules.md §8), JSON or ``?format=csv``."""
 
-    renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CsvRenderer]
+    renderer_classes = [JSONRenderer, renderers.BrowsableAPIRenderer, CsvRenderer]
     query_parameters = ("center", "diagnosis")
     build = staticmethod(table1_report)
 

@@ -35,6 +35,25 @@ def test_malformed_json(clinician):
     assert "JSON parse error" in messages(response)["detail"]
 
 
+@pytest.mark.parametrize("url", ["/api/v1/visits/", "/api/v1/auth/token/"])
+def test_json_nested_too_deeply(clinician, url):
+    body = '{"mrc": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = api(clinician).post(url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in messages(response)["detail"]
+
+
+def test_a_lone_surrogate_is_refused_and_echoed_escaped(clinician, patient):
+    surrogate = '"\\ud800"'  # JSON text: a lone surrogate, valid JSON, not valid Unicode
+    body = (f'{{"patient": {patient.pk}, "visited_on": "1994-01-01", "kind": "baseline", '
+            f'"notes": {surrogate}, "mrc": [{{"muscle": {surrogate}, "side": "R", "grade": 1}}]}}')
+    response = api(clinician).post("/api/v1/visits/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert b'"\\ud800\\" is not a valid choice.' in response.content
+    assert "Surrogate characters" in messages(response)["notes"][0]
+    assert not Visit.objects.exists()
+
+
 @pytest.mark.parametrize(("body", "content_type"), [
     ("patient=1&sampled_on=1994-01-01", "application/x-www-form-urlencoded"),
     ("<titre/>", "application/xml"),
