@@ -86,6 +86,7 @@ class ExportView(ServiceErrorsMixin, APIView):
     """
 
     renderer_classes = [renderers.JSONRenderer, CsvFormat, XlsxFormat, ZipFormat]
+    query_parameters = ("format", "center", "diagnosis", "identifiers")
 
     @extend_schema(operation_id="exports_file", parameters=EXPORT_PARAMETERS, responses={
         (200, "text/csv"): OpenApiTypes.BINARY,

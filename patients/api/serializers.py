@@ -20,14 +20,14 @@ from patients.models import (
     Titre,
     Visit,
 )
-from registry.api.base import ScopedPatientField, VersionedSerializer
+from registry.api.base import RegistrySerializer, ScopedPatientField, VersionedSerializer
 from registry.models import Center
 from registry.scoping import can_see_identifiers, scope_by_patient, scope_centers
 from treatments.models import Series
 from treatments.rules import SegmentIn, segment_block
 
 
-class CenterSerializer(serializers.ModelSerializer):
+class CenterSerializer(RegistrySerializer):
     class Meta:
         model = Center
         fields = ["id", "name", "code"]
@@ -41,27 +41,27 @@ class ScopedCenterField(serializers.PrimaryKeyRelatedField):
         return scope_centers(Center.objects.all(), request.user)
 
 
-class AffectedNerveSerializer(serializers.ModelSerializer):
+class AffectedNerveSerializer(RegistrySerializer):
     class Meta:
         model = AffectedNerve
         fields = ["side", "nerve"]
         validators = []
 
 
-class TargetMuscleSerializer(serializers.ModelSerializer):
+class TargetMuscleSerializer(RegistrySerializer):
     class Meta:
         model = PinnedTargetMuscle
         fields = ["muscle", "side"]
         validators = []
 
 
-class ConsentSerializer(serializers.ModelSerializer):
+class ConsentSerializer(RegistrySerializer):
     class Meta:
         model = Consent
         fields = ["given_on", "version", "withdrawn_on"]
 
 
-class IdentitySerializer(serializers.ModelSerializer):
+class IdentitySerializer(RegistrySerializer):
     class Meta:
         model = Identity
         fields = ["name", "date_of_birth", "hospital_number"]
@@ -146,7 +146,7 @@ class PriorTreatmentSerializer(VersionedSerializer):
         validators = []
 
 
-class MrcGradeSerializer(serializers.ModelSerializer):
+class MrcGradeSerializer(RegistrySerializer):
     class Meta:
         model = MrcGrade
         fields = ["muscle", "side", "grade"]
@@ -187,7 +187,7 @@ class VisitSerializer(VersionedSerializer):
         return None
 
 
-class NerveSegmentSerializer(serializers.ModelSerializer):
+class NerveSegmentSerializer(RegistrySerializer):
     block = serializers.SerializerMethodField()
 
     class Meta:

@@ -4,7 +4,7 @@ import pytest
 
 from registry.factories import SeriesFactory
 from registry.tests.api.helpers import AUTH_QUERIES, api
-from treatments.models import LotNumber, Series
+from treatments.models import AdverseEvent, LotNumber, Series
 
 URL = "/api/v1/series/"
 NEW = {"started_on": "1994-01-10", "days": 5, "dose_g_per_kg": 2.0, "weight_kg": 70,
@@ -118,9 +118,15 @@ def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
         assert len(client.get(URL).json()["results"]) == rows
 
 
-def test_detail_query_count(clinician, patient, django_assert_num_queries):
+@pytest.mark.parametrize("rows", [1, 50])  # lots and adverse events
+def test_detail_query_count(clinician, patient, rows, django_assert_num_queries):
     series = give(patient, 1, date(1994, 1, 10))
+    for number in range(rows):
+        AdverseEvent.objects.create(series=series, kind="headache", severity="mild")
+        if number:
+            LotNumber.objects.create(series=series, lot=f"X{number}")
     client = api(clinician)
     # auth (2), series with patient and previous start, lots, adverse events
     with django_assert_num_queries(AUTH_QUERIES + 3):
-        assert client.get(f"{URL}{series.pk}/").status_code == 200
+        body = client.get(f"{URL}{series.pk}/").json()
+    assert (len(body["lot_numbers"]), len(body["adverse_events"])) == (rows, rows)

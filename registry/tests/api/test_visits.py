@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 
+from patients import catalogues as cat
 from patients.models import MrcGrade, Visit
 from registry.factories import MrcGradeFactory, SeriesFactory, VisitFactory
 from registry.tests.api.helpers import AUTH_QUERIES, api
@@ -105,9 +106,13 @@ def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
         assert len(client.get(URL).json()["results"]) == rows
 
 
-def test_detail_query_count(clinician, patient, django_assert_num_queries):
-    visit = MrcGradeFactory(visit__patient=patient).visit
+@pytest.mark.parametrize("rows", [1, 30])  # grades: one, or every muscle on both sides
+def test_detail_query_count(clinician, patient, rows, django_assert_num_queries):
+    visit = VisitFactory(patient=patient)
+    muscle_sides = [(m, s) for m in cat.codes(cat.MUSCLES) for s in ("R", "L")][:rows]
+    for muscle, side in muscle_sides:
+        MrcGradeFactory(visit=visit, muscle=muscle, side=side)
     client = api(clinician)
     # auth (2), visit with patient and outcome, MRC grades
     with django_assert_num_queries(AUTH_QUERIES + 2):
-        assert client.get(f"{URL}{visit.pk}/").status_code == 200
+        assert len(client.get(f"{URL}{visit.pk}/").json()["mrc"]) == rows
