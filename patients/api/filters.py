@@ -61,6 +61,7 @@ class PatientRecordFilter(df.FilterSet):
 
 
 class TitreFilter(PatientRecordFilter):
+    sampled_on = IsoDateFilter()
     sampled_after = IsoDateFilter(field_name="sampled_on", lookup_expr="gte")
     sampled_before = IsoDateFilter(field_name="sampled_on", lookup_expr="lte")
     antigen = df.ChoiceFilter(choices=cat.ANTIGENS)
@@ -72,6 +73,7 @@ class TitreFilter(PatientRecordFilter):
 
 
 class ParaproteinFilter(PatientRecordFilter):
+    measured_on = IsoDateFilter()
     measured_after = IsoDateFilter(field_name="measured_on", lookup_expr="gte")
     measured_before = IsoDateFilter(field_name="measured_on", lookup_expr="lte")
     isotype = df.ChoiceFilter(choices=cat.ISOTYPES)
@@ -83,6 +85,7 @@ class ParaproteinFilter(PatientRecordFilter):
 
 class PriorTreatmentFilter(PatientRecordFilter):
     kind = df.ChoiceFilter(choices=cat.PRIOR_TREATMENTS)
+    started_on = IsoDateFilter()
     started_after = IsoDateFilter(field_name="started_on", lookup_expr="gte")
     started_before = IsoDateFilter(field_name="started_on", lookup_expr="lte")
 
@@ -94,6 +97,7 @@ class PriorTreatmentFilter(PatientRecordFilter):
 class VisitFilter(PatientRecordFilter):
     kind = df.ChoiceFilter(choices=cat.VISIT_KINDS)
     series = IntegerFilter(field_name="series_id", help_text="Series id.")
+    visited_on = IsoDateFilter()
     visited_after = IsoDateFilter(field_name="visited_on", lookup_expr="gte")
     visited_before = IsoDateFilter(field_name="visited_on", lookup_expr="lte")
 
@@ -103,6 +107,7 @@ class VisitFilter(PatientRecordFilter):
 
 
 class NerveStudyFilter(PatientRecordFilter):
+    studied_on = IsoDateFilter()
     studied_after = IsoDateFilter(field_name="studied_on", lookup_expr="gte")
     studied_before = IsoDateFilter(field_name="studied_on", lookup_expr="lte")
 

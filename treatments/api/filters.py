@@ -11,6 +11,7 @@ from treatments.models import Series
 
 class SeriesFilter(PatientRecordFilter):
     status = df.ChoiceFilter(choices=cat.SERIES_STATUSES)
+    started_on = IsoDateFilter()
     started_after = IsoDateFilter(field_name="started_on", lookup_expr="gte")
     started_before = IsoDateFilter(field_name="started_on", lookup_expr="lte")
     number = IntegerFilter(help_text="Series number within the patient.")

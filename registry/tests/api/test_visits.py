@@ -94,6 +94,8 @@ def test_date_filters(clinician, patient):
                                     "visited_before": "1997-01-01"}).json()
     assert [row["visited_on"] for row in body["results"]] == ["1996-01-01"]
     assert api(clinician).get(URL, {"kind": "follow_up"}).json()["count"] == 1
+    body = api(clinician).get(URL, {"visited_on": "1994-01-01"}).json()
+    assert [row["visited_on"] for row in body["results"]] == ["1994-01-01"]
 
 
 @pytest.mark.parametrize("rows", [1, 50])
