@@ -102,8 +102,8 @@ class ExportView(ServiceErrorsMixin, APIView):
         try:
             datasets, format = export_request(dataset, format)
         except Http404:
-            return Response({"format": [f"No {format} export of {dataset!r}: a dataset is csv "
-                                        "or xlsx, all is zip or xlsx."]}, status=404)
+            return Response({"detail": f"No {format} export of {dataset!r}: a dataset is csv "
+                                       "or xlsx, all is zip or xlsx."}, status=404)
         job = services.export_start(
             user=request.user, source=Source.API, datasets=datasets, format=format,
             center=request.query_params.get("center") or None,

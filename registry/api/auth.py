@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from rest_framework import status
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -12,6 +18,11 @@ from rest_framework.response import Response
 from registry.api import media
 
 
+@extend_schema_view(post=extend_schema(responses={
+    200: inline_serializer("Token", {"token": serializers.CharField()}),
+    400: OpenApiResponse(description="Wrong username or password: {field: [messages]}"),
+    429: OpenApiResponse(description="Too many failed sign-ins: locked for a while"),
+}))
 class ObtainToken(ObtainAuthToken):
     # No session authentication here: a signed-in browser's cookie must not turn the token
     # request into a CSRF-checked one (the credentials in the body are the authentication).

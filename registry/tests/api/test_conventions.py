@@ -110,14 +110,15 @@ def schema_operations():
     for path, item in schema["paths"].items():
         for method, operation in item.items():
             if operation.get("security") and path != "/api/v1/auth/token/":
-                yield method, path.replace("{id}", "1").replace("{lot}", "L1")
+                yield method, (path.replace("{id}", "1").replace("{lot}", "L1")
+                               .replace("{dataset}", "patients"))
 
 
 def test_every_operation_needs_credentials(db):
     operations = list(schema_operations())
     # centres 2, lots 1, reports 2, patients 5 + outcome + history, series 5,
-    # five deletable resources 6 each
-    assert len(operations) == 47
+    # five deletable resources 6 each, exports 2 (the dictionary and a dataset)
+    assert len(operations) == 49
     for method, path in operations:
         response = getattr(api(), method)(path, {}, format="json")
         assert response.status_code == 401, (method, path)
