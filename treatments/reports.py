@@ -27,9 +27,11 @@ TABLE_DIAGNOSIS = {"table1": "mmn", "table2": "igm_mgus_pn"}
 
 
 def report_cohort(
-    *, user, table: str, center: str | int | None = None, diagnosis: str | None = None
+    *, user, table: str, center: str | int | None = None, diagnosis: str | None = None,
+    every_diagnosis: bool = False,
 ) -> QuerySet[Patient]:
-    """Patients of a report: the user's centres, consent not withdrawn, filtered."""
+    """Patients of a report: the user's centres, consent not withdrawn, filtered.
+    ``every_diagnosis`` drops the table's diagnosis (bench/ times a report over everyone)."""
     patients = scope_patients(Patient.objects.all(), user).filter(
         Q(consent__isnull=True) | Q(consent__withdrawn_on__isnull=True)
     )
@@ -39,7 +41,8 @@ def report_cohort(
             Q(center__code=center) | Q(center_id=int(center)) if center.isdigit()
             else Q(center__code=center)
         )
-    patients = patients.filter(diagnosis=diagnosis or TABLE_DIAGNOSIS[table])
+    if not every_diagnosis:
+        patients = patients.filter(diagnosis=diagnosis or TABLE_DIAGNOSIS[table])
     return (
         patients.select_related("outcome")
         .annotate(first_series_on=Min("series__started_on"))
@@ -61,8 +64,9 @@ def _result(patient: Patient) -> dict[str, Any]:
     return outcome.result if outcome is not None else {}
 
 
-def table1_report(*, user, center=None, diagnosis=None) -> dict[str, Any]:
-    patients = report_cohort(user=user, table="table1", center=center, diagnosis=diagnosis)
+def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False) -> dict[str, Any]:
+    patients = report_cohort(user=user, table="table1", center=center, diagnosis=diagnosis,
+                             every_diagnosis=every_diagnosis)
     patients = patients.prefetch_related("affected_nerves", "series")
     rows = []
     for patient in patients:
