@@ -48,11 +48,16 @@ class ServiceErrorsMixin:
 
     authentication_classes = [TokenAuthentication, SessionAuthentication]
 
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
+    def perform_authentication(self, request):
+        super().perform_authentication(request)
         if request.user.is_authenticated:
-            # can_write / user_role read ``memberships.all()``: one query, not one per row.
+            # Before the permission checks, which ask for roles and centres: can_write /
+            # user_role read ``memberships.all()`` (one query, not one per row), and the
+            # centre ids scoping asks for come from the same rows (no second query).
             prefetch_related_objects([request.user], "memberships")
+            request.user._registry_center_ids = [
+                m.center_id for m in request.user.memberships.all()
+            ]
 
     def handle_exception(self, exc):
         if isinstance(exc, DjangoValidationError):
