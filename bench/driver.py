@@ -172,7 +172,16 @@ class Bench:
             time.sleep(0.5)
         raise RuntimeError(f"{base}{path} did not answer 200 within 60 s")
 
-    def load(self, name: str, base: str, requests: Path, token: str) -> dict[str, Any]:
+    def processes(self, server: subprocess.Popen, database: str) -> list[int]:
+        """The server's gunicorn workers and the PostgreSQL backends serving it."""
+        workers = children(server.pid)
+        backends = [row[0] for row in self.sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND backend_type = 'client backend' AND pid <> pg_backend_pid()", database)]
+        return workers + backends
+
+    def load(self, name: str, base: str, requests: Path, token: str,
+             server: tuple[subprocess.Popen, str]) -> dict[str, Any]:
         env = dict(os.environ, BENCH_REQUESTS=str(requests), BENCH_TOKEN=token)
         script = str(ROOT / "bench" / "load.lua")
 
@@ -186,13 +195,24 @@ class Bench:
 
         log(f"{name}: warm-up {self.args.warmup} s, then {self.args.duration} s")
         wrk(self.args.warmup)
+        process, database = server
+        workers = children(process.pid)
+        backends = [pid for pid in self.processes(process, database) if pid not in workers]
+        before = {pid: cpu_seconds(pid) for pid in workers + backends}
         result = wrk(self.args.duration)
+        # CPU the server and its database spent per request: unlike the request rate,
+        # hardly moved by whatever else the machine is running at the time.
+        spent = {pid: cpu_seconds(pid) - start for pid, start in before.items()}
+        requests_done = max(1, result["requests"])
+        result["app_cpu_ms"] = round(sum(spent[p] for p in workers) * 1000 / requests_done, 2)
+        result["db_cpu_ms"] = round(sum(spent[p] for p in backends) * 1000 / requests_done, 2)
         failed = sum(count for status, count in result["statuses"].items()
                      if not status.startswith("2"))
         failed += sum(result["socket_errors"].values())
         result["failed"] = failed
         result["valid"] = failed == 0 and result["requests"] > 0
         log(f"{name}: {result['rps']:.1f} req/s, p99 {result['p99_ms']:.1f} ms, "
+            f"CPU/request app {result['app_cpu_ms']} ms + db {result['db_cpu_ms']} ms, "
             f"statuses {result['statuses']}")
         return result
 
@@ -263,14 +283,16 @@ class Bench:
             self.env(database=self.bare_db, settings="bench.bare.settings"))
         registry, registry_base = self.serve("registry.wsgi:application",
                                              self.registry_env())
+        on_bare = (bare, self.bare_db)
+        on_registry = (registry, self.run_db)
         plan = [
-            ("bare_list", bare_base, bare_dir, bare_token),
-            ("patient_list", registry_base, self.work / "registry", token),
-            ("table1", registry_base, self.work / "registry", token),
-            ("bare_detail", bare_base, bare_dir, bare_token),
-            ("patient_detail", registry_base, self.work / "registry", token),
-            ("patient_outcome", registry_base, self.work / "registry", token),
-            ("visit_post", registry_base, self.work / "registry", token),
+            ("bare_list", bare_base, bare_dir, bare_token, on_bare),
+            ("patient_list", registry_base, self.work / "registry", token, on_registry),
+            ("table1", registry_base, self.work / "registry", token, on_registry),
+            ("bare_detail", bare_base, bare_dir, bare_token, on_bare),
+            ("patient_detail", registry_base, self.work / "registry", token, on_registry),
+            ("patient_outcome", registry_base, self.work / "registry", token, on_registry),
+            ("visit_post", registry_base, self.work / "registry", token, on_registry),
         ]
         rounds: dict[str, list[dict[str, Any]]] = {name: [] for name, *_ in plan}
         try:
@@ -278,9 +300,9 @@ class Bench:
             self.wait_ready(registry_base, "/api/v1/patients/", token)
             for number in range(1, self.args.rounds + 1):
                 log(f"round {number} of {self.args.rounds}")
-                for name, base, directory, key in plan:
+                for name, base, directory, key, server in plan:
                     rounds[name].append(self.load(name, base, directory / f"{name}.txt",
-                                                  key))
+                                                  key, server))
         finally:
             self.stop(bare)
             self.stop(registry)
@@ -408,10 +430,15 @@ def summarise(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         ratios = sorted(run["rps"] / base["rps"] if base["rps"] else 0.0
                         for run, base in zip(runs, ceiling, strict=True))
         median = sorted(runs, key=lambda run: run["rps"])[len(runs) // 2]
+        cpu = sorted(run["app_cpu_ms"] + run["db_cpu_ms"] for run in runs)[len(runs) // 2]
+        base_cpu = sorted(run["app_cpu_ms"] + run["db_cpu_ms"]
+                          for run in ceiling)[len(ceiling) // 2]
         http[name] = {
             **median,
             "baseline": CEILINGS[name],
             "ratio": round(ratios[len(ratios) // 2], 3),
+            "cpu_ms": round(cpu, 2),
+            "cpu_ratio": round(base_cpu / cpu, 3) if cpu else None,
             "rounds": [{"rps": run["rps"], "p99_ms": run["p99_ms"]} for run in runs],
             "p99_ms_worst": max(run["p99_ms"] for run in runs),
             "failed": sum(run["failed"] for run in runs),
@@ -422,15 +449,17 @@ def summarise(rounds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 
 def report(results: dict[str, Any]) -> str:
     """The results as a Markdown table (the same one bench/README.md shows)."""
-    lines = ["", "| measurement | req/s | ratio to bare | p50 ms | p99 ms | failed |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = ["", "| measurement | req/s | ratio to bare | p50 ms | p99 ms | CPU ms/request "
+             "(app + db) | CPU ratio to bare | failed |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     http = results.get("http", {})
     if "skipped" in http:
-        lines.append(f"| HTTP | {http['skipped']} | | | | |")
+        lines.append(f"| HTTP | {http['skipped']} | | | | | | |")
     for name, r in http.items():
         if isinstance(r, dict) and "rps" in r:
             lines.append(f"| {name} | {r['rps']:.1f} | {r['ratio']:.2f} | {r['p50_ms']:.1f} | "
-                         f"{r['p99_ms']:.1f} | {r['failed']} |")
+                         f"{r['p99_ms']:.1f} | {r['app_cpu_ms']} + {r['db_cpu_ms']} | "
+                         f"{r['cpu_ratio']} | {r['failed']} |")
     lines += ["", "| measurement | result |", "|---|---|"]
     generate = results.get("generate", {})
     if "seconds" in generate:
@@ -487,6 +516,29 @@ def machine() -> dict[str, Any]:
     return {"cores": os.cpu_count(), "cpu": cpu, "memory": memory,
             "python": platform.python_version(), "platform": platform.platform(),
             "load_average_at_start": os.getloadavg()}
+
+
+def children(pid: int) -> list[int]:
+    """A process's direct children (gunicorn's workers)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (0 once it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def free_port() -> int:

@@ -34,6 +34,7 @@ from patients.models import (
     Titre,
     Visit,
 )
+from patients.selectors import with_nested_rows
 from registry.api.base import RegistryViewSet, ServiceErrorsMixin, split
 from registry.models import Center
 from registry.scoping import (
@@ -98,9 +99,7 @@ class PatientViewSet(RegistryViewSet):
             return queryset.select_related("outcome")
         if self.action == "history":
             return queryset
-        queryset = queryset.select_related("consent").prefetch_related(
-            "affected_nerves", "target_muscles"
-        )
+        queryset = with_nested_rows(queryset.select_related("consent"))
         if self.action != "list":
             queryset = queryset.select_related("identity")
         return queryset

@@ -133,6 +133,13 @@ class RegistryViewSet(ServiceErrorsMixin, viewsets.ModelViewSet):
     def center_id_of(self, obj) -> int:
         return obj.patient.center_id
 
+    def filter_queryset(self, queryset):
+        # api.md: lists filter and order; a record is found by its id alone (DRF would
+        # build the list's filter set for every record it reads or writes).
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     def check_patient_write(self, patient: Patient) -> None:
         if not can_write(self.request.user, patient.center_id):
             raise exceptions.PermissionDenied(WriteRole.message)

@@ -70,15 +70,26 @@ class TestRead:
         for _ in range(rows):
             PatientFactory(center=center)
         client = api(clinician)
-        # auth (2), count, patients with consent, affected nerves, target muscles
-        with django_assert_num_queries(AUTH_QUERIES + 4):
+        # auth, count, patients with consent and their nested lists (one query on
+        # PostgreSQL: patients.selectors.with_nested_rows)
+        with django_assert_num_queries(AUTH_QUERIES + 2):
             response = client.get(URL)
         assert len(response.json()["results"]) == rows
 
+    def test_nested_lists_come_with_the_patient_row_in_entry_order(self, clinician, patient):
+        AffectedNerve.objects.create(patient=patient, side="R", nerve="ulnar")
+        AffectedNerve.objects.create(patient=patient, side="L", nerve="median")
+        patient.target_muscles.create(muscle="biceps", side="L")
+        client = api(clinician)
+        for body in (client.get(detail(patient)).json(), client.get(URL).json()["results"][0]):
+            assert body["affected_nerves"] == [{"side": "R", "nerve": "ulnar"},
+                                               {"side": "L", "nerve": "median"}]
+            assert body["target_muscles"] == [{"muscle": "biceps", "side": "L"}]
+
     def test_detail_query_count(self, clinician, patient, django_assert_num_queries):
         client = api(clinician)
-        # auth (2), patient with consent and identity, affected nerves, target muscles
-        with django_assert_num_queries(AUTH_QUERIES + 3):
+        # auth, patient with consent, identity and nested lists
+        with django_assert_num_queries(AUTH_QUERIES + 1):
             assert client.get(detail(patient)).status_code == 200
 
 
