@@ -2,42 +2,39 @@
 
 from __future__ import annotations
 
-from django.db import connections
-from django.db.models import JSONField, QuerySet
-from django.db.models.expressions import RawSQL
+from collections.abc import Iterable
+
+from django.db.models import CharField, Value
 
 from patients.models import AffectedNerve, Patient, PinnedTargetMuscle
 
-# A patient's short nested lists, as the API shows them: name → (model, fields).
+# A patient's short nested lists as the API shows them: name → (model, its two fields).
 NESTED_ROWS = {
     "affected_nerves": (AffectedNerve, ("side", "nerve")),
     "target_muscles": (PinnedTargetMuscle, ("muscle", "side")),
 }
 
 
-def _rows_sql(model, fields: tuple[str, ...]) -> str:
-    quote = connections["default"].ops.quote_name
-    pairs = ", ".join(f"'{field}', {quote(field)}" for field in fields)
-    return (
-        f"(SELECT COALESCE(jsonb_agg(jsonb_build_object({pairs}) ORDER BY id), '[]')"
-        f" FROM {quote(model._meta.db_table)}"
-        f" WHERE patient_id = {quote(Patient._meta.db_table)}.id)"
-    )
+def attach_nested_rows(patients: Iterable[Patient]) -> None:
+    """Give each patient its affected nerves and pinned target muscles as ``<name>_rows``:
+    lists of dicts shaped as the API shows them, read in one query for all the patients.
 
-
-def with_nested_rows(queryset: QuerySet[Patient]) -> QuerySet[Patient]:
-    """Patients with their affected nerves and pinned target muscles.
-
-    On PostgreSQL each list comes with the patient's own row, as ``<name>_rows`` (a list
-    of dicts, built by the database), instead of one prefetch query per list and a model
-    instance per element: a page of 50 patients then costs one query, not three
-    (bench/README.md). Other databases (SQLite for local use) prefetch.
+    Plain rows, not ``prefetch_related``: a model instance per element, a queryset per
+    patient and a query per list were a third of a patient page's time (bench/README.md).
     """
-    if connections[queryset.db].vendor != "postgresql":
-        return queryset.prefetch_related(*NESTED_ROWS)
-    # Plain SQL rather than ArraySubquery: compiling two ORM subqueries on every request
-    # cost more CPU than the two prefetch queries they replaced.
-    return queryset.annotate(**{
-        f"{name}_rows": RawSQL(_rows_sql(model, fields), (), output_field=JSONField())
+    by_id = {patient.pk: patient for patient in patients}
+    if not by_id:
+        return
+    lists = [
+        model.objects.filter(patient_id__in=by_id)
+        .values_list("patient_id", Value(name, output_field=CharField()), *fields, "id")
         for name, (model, fields) in NESTED_ROWS.items()
-    })
+    ]
+    rows = {(pk, name): [] for pk in by_id for name in NESTED_ROWS}
+    for patient_id, name, first, second, _ in lists[0].union(*lists[1:], all=True).order_by(
+        "id"
+    ):
+        fields = NESTED_ROWS[name][1]
+        rows[(patient_id, name)].append({fields[0]: first, fields[1]: second})
+    for (pk, name), values in rows.items():
+        setattr(by_id[pk], f"{name}_rows", values)

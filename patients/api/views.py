@@ -34,7 +34,7 @@ from patients.models import (
     Titre,
     Visit,
 )
-from patients.selectors import with_nested_rows
+from patients.selectors import attach_nested_rows
 from registry.api.base import RegistryViewSet, ServiceErrorsMixin, split
 from registry.models import Center
 from registry.scoping import (
@@ -99,10 +99,27 @@ class PatientViewSet(RegistryViewSet):
             return queryset.select_related("outcome")
         if self.action == "history":
             return queryset
-        queryset = with_nested_rows(queryset.select_related("consent"))
+        queryset = queryset.select_related("consent")
         if self.action != "list":
             queryset = queryset.select_related("identity")
         return queryset
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None and self.action == "list":
+            attach_nested_rows(page)
+        return page
+
+    def get_object(self):
+        patient = super().get_object()
+        if self.action == "retrieve":  # writes answer with ``stored()``
+            attach_nested_rows([patient])
+        return patient
+
+    def stored(self, instance):
+        patient = super().stored(instance)
+        attach_nested_rows([patient])
+        return patient
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

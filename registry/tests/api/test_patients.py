@@ -70,9 +70,9 @@ class TestRead:
         for _ in range(rows):
             PatientFactory(center=center)
         client = api(clinician)
-        # auth, count, patients with consent and their nested lists (one query on
-        # PostgreSQL: patients.selectors.with_nested_rows)
-        with django_assert_num_queries(AUTH_QUERIES + 2):
+        # auth, count, patients with consent, their affected nerves and target muscles
+        # (one query: patients.selectors.attach_nested_rows)
+        with django_assert_num_queries(AUTH_QUERIES + 3):
             response = client.get(URL)
         assert len(response.json()["results"]) == rows
 
@@ -88,8 +88,8 @@ class TestRead:
 
     def test_detail_query_count(self, clinician, patient, django_assert_num_queries):
         client = api(clinician)
-        # auth, patient with consent, identity and nested lists
-        with django_assert_num_queries(AUTH_QUERIES + 1):
+        # auth, patient with consent and identity, its affected nerves and target muscles
+        with django_assert_num_queries(AUTH_QUERIES + 2):
             assert client.get(detail(patient)).status_code == 200
 
 
