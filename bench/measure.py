@@ -117,6 +117,18 @@ def table1(*, repeat: int) -> dict[str, Any]:
     }
 
 
+def lot(*, repeat: int) -> dict[str, Any]:
+    """"Which patients received lot X?" (case-insensitive) over the whole registry."""
+    from treatments.models import LotNumber
+    from treatments.selectors import lot_recipients
+
+    lots = list(LotNumber.objects.order_by("id").values_list("lot", flat=True)[::997][:20])
+    if not lots:
+        return {"skipped": "no lot numbers"}
+    times = _timed(lambda: [lot_recipients(lot=name.lower()) for name in lots], repeat)
+    return {"lots": len(lots), "ms_each_best": round(min(times) / len(lots) * 1000, 2)}
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.measure")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -130,12 +142,16 @@ def main(argv: list[str]) -> None:
     again.add_argument("--repeat", type=int, default=3)
     report = commands.add_parser("table1")
     report.add_argument("--repeat", type=int, default=3)
+    lookup = commands.add_parser("lot")
+    lookup.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     django.setup()
     if args.command == "setup":
         result = setup(args.directory, pages=args.pages, seed=args.seed)
     elif args.command == "recompute":
         result = recompute(limit=args.limit, series=args.series, repeat=args.repeat)
+    elif args.command == "lot":
+        result = lot(repeat=args.repeat)
     else:
         result = table1(repeat=args.repeat)
     print(json.dumps(result))
