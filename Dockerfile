@@ -1,8 +1,12 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    DJANGO_SETTINGS_MODULE=registry.settings.production
+    DJANGO_SETTINGS_MODULE=registry.settings.production LOG_FORMAT=json
 WORKDIR /app
+
+# pg_dump / pg_restore for `manage.py backup` and `restore` (same major version as the db).
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
@@ -12,7 +16,9 @@ COPY . .
 RUN SECRET_KEY=collectstatic ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.sqlite3 \
     python manage.py collectstatic --noinput
 
-RUN useradd --system --uid 10001 registry && chown -R registry /app
+# /backups: the named volume of docker-compose.yml takes this owner when first mounted.
+RUN useradd --system --uid 10001 registry && mkdir -p /backups \
+    && chown -R registry /app /backups
 USER registry
 EXPOSE 8000
-CMD ["gunicorn", "registry.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "registry.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", "--timeout", "60", "--access-logfile", "-"]

@@ -52,16 +52,26 @@ def other_patient(other_center):
 
 
 @pytest.fixture(autouse=True)
-def _restore_reference_data(request, django_db_blocker):
-    """A transactional test ends with a flush that also empties the reference data the
-    migrations seed (rule sets, thresholds, block criteria); put it back for the next one."""
-    yield
+def _reference_data(request):
+    """A transactional test ends with a flush that also empties what the migrations seed
+    (rule sets, thresholds, block criteria, role groups); put it back before the next
+    database test that finds it missing. pytest-django runs transactional tests last, so
+    this is rare, and there it persists (no test transaction to roll it back)."""
     marker = request.node.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or (
         "live_server" in request.fixturenames or "transactional_db" in request.fixturenames
     )
-    if transactional:
-        from treatments.reference_data import seed_reference_data
+    if marker is None and not transactional and "db" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.contrib.auth.models import Group
 
-        with django_db_blocker.unblock():
-            seed_reference_data()
+    from registry.roles import ensure_role_groups
+    from treatments.models import RuleSet
+    from treatments.reference_data import seed_reference_data
+
+    if not RuleSet.objects.exists() or Group.objects.filter(name__in=Role.values).count() < 3:
+        seed_reference_data()
+        ensure_role_groups()
+    yield

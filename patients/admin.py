@@ -18,11 +18,16 @@ from patients.models import (
     Titre,
     Visit,
 )
+from registry.admin import CentreScopedAdmin, centre_filter
+from registry.scoping import can_see_identifiers
 from treatments.services import outcome_mark_stale
 
 
-class StaleOnSaveAdmin(SimpleHistoryAdmin):
-    """Admin edits bump the record's version and mark the outcome stale in one transaction."""
+class StaleOnSaveAdmin(CentreScopedAdmin, SimpleHistoryAdmin):
+    """Admin edits bump the record's version and mark the outcome stale in one transaction;
+    every list, form and choice is limited to the data manager's centres."""
+
+    history_list_display = ["history_source"]
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -53,8 +58,18 @@ class PinnedTargetInline(admin.TabularInline):
 
 
 class IdentityInline(admin.StackedInline):
+    """Direct identifiers: shown only to those who may see them for this patient."""
+
     model = Identity
     can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        allowed = obj is None or can_see_identifiers(request.user, obj.center_id)
+        return allowed and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = obj is None or can_see_identifiers(request.user, obj.center_id)
+        return allowed and super().has_change_permission(request, obj)
 
 
 class ConsentInline(admin.StackedInline):
@@ -66,7 +81,7 @@ class ConsentInline(admin.StackedInline):
 class PatientAdmin(StaleOnSaveAdmin):
     list_display = ["code", "diagnosis", "center", "sex", "birth_year", "outcome_status",
                     "version"]
-    list_filter = ["diagnosis", "center", "sex", "outcome__status"]
+    list_filter = ["diagnosis", centre_filter("center"), "sex", "outcome__status"]
     search_fields = ["code"]
     list_select_related = ["center", "outcome"]
     readonly_fields = ["version", "created_at", "updated_at", "outcome_status"]
@@ -97,19 +112,19 @@ class PatientRecordAdmin(StaleOnSaveAdmin):
 class TitreAdmin(PatientRecordAdmin):
     list_display = ["patient", "sampled_on", "antigen", "isotype", "method", "value", "unit"]
     list_filter = ["antigen", "isotype", "method", "unit", "patient__diagnosis",
-                   "patient__center"]
+                   centre_filter("patient__center")]
 
 
 @admin.register(Paraprotein)
 class ParaproteinAdmin(PatientRecordAdmin):
     list_display = ["patient", "measured_on", "isotype", "light_chain", "serum_level_g_l"]
-    list_filter = ["isotype", "light_chain", "patient__diagnosis", "patient__center"]
+    list_filter = ["isotype", "light_chain", "patient__diagnosis", centre_filter("patient__center")]
 
 
 @admin.register(PriorTreatment)
 class PriorTreatmentAdmin(PatientRecordAdmin):
     list_display = ["patient", "kind", "started_on", "ended_on"]
-    list_filter = ["kind", "patient__diagnosis", "patient__center"]
+    list_filter = ["kind", "patient__diagnosis", centre_filter("patient__center")]
 
 
 class MrcGradeInline(admin.TabularInline):
@@ -121,7 +136,7 @@ class MrcGradeInline(admin.TabularInline):
 class VisitAdmin(PatientRecordAdmin):
     list_display = ["patient", "visited_on", "kind", "series", "functional_score",
                     "prineas_score", "score"]
-    list_filter = ["kind", "patient__diagnosis", "patient__center"]
+    list_filter = ["kind", "patient__diagnosis", centre_filter("patient__center")]
     list_select_related = ["patient__outcome", "series"]
     readonly_fields = [*PatientRecordAdmin.readonly_fields, "score"]
     inlines = [MrcGradeInline]
@@ -144,5 +159,5 @@ class NerveSegmentInline(admin.TabularInline):
 @admin.register(NerveStudy)
 class NerveStudyAdmin(PatientRecordAdmin):
     list_display = ["patient", "studied_on"]
-    list_filter = ["patient__diagnosis", "patient__center"]
+    list_filter = ["patient__diagnosis", centre_filter("patient__center")]
     inlines = [NerveSegmentInline]

@@ -6,10 +6,15 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
 from patients import catalogues as cat
-from registry.models import Center, VersionedModel, choice_constraint, range_constraint
+from registry.models import (
+    Center,
+    VersionedModel,
+    audited,
+    choice_constraint,
+    range_constraint,
+)
 
 MRC = [MinValueValidator(0), MaxValueValidator(5)]
 SCORE_0_5 = [MinValueValidator(0), MaxValueValidator(5)]
@@ -42,7 +47,7 @@ class Patient(VersionedModel):
         max_length=20, choices=cat.NEUROPATHY_PATTERNS, null=True, blank=True
     )
     notes = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["code"]
@@ -74,7 +79,7 @@ class Identity(models.Model):
     name = models.CharField(max_length=200, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
     hospital_number = models.CharField(max_length=64, blank=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         verbose_name_plural = "identities"
@@ -88,7 +93,7 @@ class Consent(models.Model):
     given_on = models.DateField(null=True, blank=True)
     version = models.CharField(max_length=32, blank=True)
     withdrawn_on = models.DateField(null=True, blank=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         constraints = [
@@ -110,7 +115,7 @@ class AffectedNerve(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="affected_nerves")
     side = models.CharField(max_length=1, choices=cat.SIDES)
     nerve = models.CharField(max_length=20, choices=cat.NERVES)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["id"]
@@ -132,7 +137,7 @@ class PinnedTargetMuscle(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="target_muscles")
     muscle = models.CharField(max_length=40, choices=cat.MUSCLES)
     side = models.CharField(max_length=1, choices=cat.SIDES)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["id"]
@@ -158,7 +163,7 @@ class Titre(VersionedModel):
     method = models.CharField(max_length=20, choices=cat.TITRE_METHODS)
     value = models.DecimalField(max_digits=12, decimal_places=2, validators=NON_NEGATIVE)
     unit = models.CharField(max_length=10, choices=cat.TITRE_UNITS, default="dilution")
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["patient_id", "sampled_on", "id"]
@@ -185,7 +190,7 @@ class Paraprotein(VersionedModel):
         max_digits=5, decimal_places=2, null=True, blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(200)],
     )
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["patient_id", "measured_on", "id"]
@@ -209,7 +214,7 @@ class PriorTreatment(VersionedModel):
     started_on = models.DateField(null=True, blank=True)
     ended_on = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["patient_id", "started_on", "id"]
@@ -249,7 +254,7 @@ class Visit(VersionedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", editable=False,
     )
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["patient_id", "visited_on", "id"]
@@ -280,7 +285,7 @@ class MrcGrade(models.Model):
     muscle = models.CharField(max_length=40, choices=cat.MUSCLES)
     side = models.CharField(max_length=1, choices=cat.SIDES)
     grade = models.PositiveSmallIntegerField(validators=MRC)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["visit_id", "id"]
@@ -306,7 +311,7 @@ class NerveStudy(VersionedModel):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="nerve_studies")
     studied_on = models.DateField()
     notes = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["patient_id", "studied_on", "id"]
@@ -344,7 +349,7 @@ class NerveSegment(models.Model):
         max_digits=6, decimal_places=2, null=True, blank=True, validators=NON_NEGATIVE)
     velocity_m_s = models.DecimalField(
         max_digits=6, decimal_places=1, null=True, blank=True, validators=NON_NEGATIVE)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["study_id", "id"]

@@ -35,7 +35,13 @@ from patients.models import (
     Visit,
 )
 from registry.models import Center, Role
-from registry.scoping import can_write, is_researcher_only, scope_centers, scope_patients
+from registry.scoping import (
+    can_see_identifiers,
+    can_write,
+    is_researcher_only,
+    scope_centers,
+    scope_patients,
+)
 from registry.services import VersionConflict
 
 PAGE_SIZE = 50
@@ -44,7 +50,9 @@ PAGE_SIZE = 50
 def scoped_patient(request, pk: int, *, write: bool = False) -> Patient:
     """The patient if the user's centres hold it (else 404); writes need a writing role."""
     patient = get_object_or_404(
-        scope_patients(Patient.objects.select_related("center", "outcome"), request.user), pk=pk
+        scope_patients(Patient.objects.select_related("center", "outcome", "consent"),
+                       request.user),
+        pk=pk,
     )
     if write and not can_write(request.user, patient.center_id):
         raise PermissionDenied("Recording data needs a clinician or data-manager role here.")
@@ -167,10 +175,8 @@ def _titres(patient: Patient, result: dict) -> list[Titre]:
 @login_required
 def patient_detail(request, pk: int):
     patient = scoped_patient(request, pk)
-    researcher = is_researcher_only(request.user)
-    identity = None
-    if not researcher:
-        identity = Identity.objects.filter(patient=patient).first()
+    identifiers = can_see_identifiers(request.user, patient.center_id)
+    identity = Identity.objects.filter(patient=patient).first() if identifiers else None
     outcome = getattr(patient, "outcome", None)
     result = outcome.result if outcome else {}
     series = list(
@@ -186,7 +192,8 @@ def patient_detail(request, pk: int):
     studies = list(patient.nerve_studies.prefetch_related(
         Prefetch("segments")).order_by("studied_on"))
     return render(request, "patients/detail.html", {
-        "patient": patient, "identity": identity, "researcher": researcher,
+        "patient": patient, "identity": identity, "researcher": not identifiers,
+        "consent": getattr(patient, "consent", None),
         "outcome": outcome, "result": result,
         "writable": can_write(request.user, patient.center_id),
         "titres": _titres(patient, result),
@@ -195,7 +202,7 @@ def patient_detail(request, pk: int):
         "affected_nerves": list(patient.affected_nerves.all()),
         "series_list": series, "visits": visits, "studies": studies,
         "blocks": (result.get("conduction_blocks") or {}).get("segments", []),
-        "history": patient_history(patient.pk, with_identity=not researcher)[:100],
+        "history": patient_history(patient.pk, with_identity=identifiers)[:100],
     })
 
 

@@ -10,7 +10,7 @@ import factory
 from django.contrib.auth.models import User
 
 from patients.models import MrcGrade, Patient, Titre, Visit
-from registry.models import Center, Membership, Role
+from registry.models import Center, Role
 from treatments.models import Outcome, Series
 
 
@@ -38,8 +38,11 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def member(*, center: Center, role: str = Role.CLINICIAN, **fields) -> User:
+    """A user with ``role`` in ``center``, in the role's group (as ``grant`` would do)."""
+    from registry.services import membership_grant
+
     user = UserFactory(**fields)
-    Membership.objects.create(user=user, center=center, role=role)
+    membership_grant(user=user, center=center, role=role)
     return user
 
 

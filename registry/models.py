@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from patients.catalogues import Choices, codes
+from registry.audit import current_source
 
 
 class VersionedModel(models.Model):
@@ -17,6 +19,23 @@ class VersionedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class HistorySource(models.Model):
+    """Added to every audit row: the surface the change came from (``registry.audit``)."""
+
+    history_source = models.CharField(
+        max_length=16, default=current_source, editable=False,
+        help_text="page, api, admin, command or import",
+    )
+
+    class Meta:
+        abstract = True
+
+
+def audited() -> HistoricalRecords:
+    """The audit trail of a clinical model: who, when, what changed, and from where."""
+    return HistoricalRecords(bases=[HistorySource])
 
 
 def choice_constraint(field: str, choices: Choices, name: str, *, nullable: bool = False):
@@ -62,6 +81,7 @@ class Membership(models.Model):
     user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="memberships")
     center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
+    history = audited()
 
     class Meta:
         ordering = ["user_id", "center_id"]

@@ -1,4 +1,5 @@
-"""Write helpers every app's services share: validate, save, version, replace nested rows.
+"""Write helpers every app's services share: validate, save, version, replace nested rows;
+and the writes of memberships, which keep each user's role groups in step.
 
 Services call these inside their own ``@transaction.atomic``; views, serializers, forms
 and the admin call the services, never these directly.
@@ -9,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 from simple_history.utils import bulk_create_with_history
+
+from registry.models import Membership, Role
 
 M = TypeVar("M", bound=models.Model)
 
@@ -124,3 +128,37 @@ def replace_children(
             return bulk_create_with_history(children, model)
     except IntegrityError as error:
         raise ValidationError({relation: [_integrity_message(error)]}) from error
+
+
+# Memberships and the role groups: a user's groups follow their memberships.
+
+def user_groups_sync(*, user) -> None:
+    """Put the user in exactly the role groups of the roles they hold; only data managers
+    (and superusers) keep ``is_staff``, the key to the admin."""
+    roles = set(user.memberships.values_list("role", flat=True))
+    role_groups = list(Group.objects.filter(name__in=Role.values))
+    user.groups.remove(*[g for g in role_groups if g.name not in roles])
+    user.groups.add(*[g for g in role_groups if g.name in roles])
+    staff = user.is_superuser or Role.DATA_MANAGER in roles
+    if user.is_staff != staff:
+        user.is_staff = staff
+        user.save(update_fields=["is_staff"])
+
+
+@transaction.atomic
+def membership_grant(*, user, center, role: str, by=None):
+    """Give ``user`` ``role`` in ``center`` (replacing the role they had there)."""
+    membership = Membership.objects.filter(user=user, center=center).first()
+    membership = membership or Membership(user=user, center=center)
+    membership.role = role
+    save_validated(membership, by=by)
+    user_groups_sync(user=user)
+    return membership
+
+
+@transaction.atomic
+def membership_revoke(*, membership, by=None) -> None:
+    membership._history_user = by
+    user = membership.user
+    membership.delete()
+    user_groups_sync(user=user)

@@ -1,13 +1,21 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from registry.health import health
+
+handler500 = "registry.middleware.server_error"
+
 admin.site.site_header = "IVIg follow-up registry"
 admin.site.site_title = "IVIg registry admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("health/", health, name="health"),
     path("api/v1/", include("registry.api.urls")),
+    path("api/v1/", include("exchange.api.urls")),
+    path("api/v1/health/", health, name="api-health"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("patients.urls")),
     path("", include("treatments.urls")),
+    path("", include("exchange.urls")),
 ]

@@ -2,6 +2,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from patients.admin import PatientRecordAdmin
+from registry.admin import CentreScopedAdmin, centre_filter
 from treatments.models import (
     AdverseEvent,
     BlockCriteriaSet,
@@ -28,7 +29,7 @@ class AdverseEventInline(admin.TabularInline):
 class SeriesAdmin(PatientRecordAdmin):
     list_display = ["patient", "number", "started_on", "days", "dose_g_per_kg", "weight_kg",
                     "total_grams", "status"]
-    list_filter = ["status", "patient__diagnosis", "patient__center"]
+    list_filter = ["status", "patient__diagnosis", centre_filter("patient__center")]
     search_fields = ["patient__code", "lots__lot"]
     readonly_fields = [*PatientRecordAdmin.readonly_fields, "total_grams"]
     inlines = [LotInline, AdverseEventInline]
@@ -38,9 +39,10 @@ class SeriesAdmin(PatientRecordAdmin):
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(admin.ModelAdmin):
+class OutcomeAdmin(CentreScopedAdmin, admin.ModelAdmin):
     list_display = ["patient", "status", "rules_version", "computed_at", "stale"]
-    list_filter = ["status", "rules_version", "patient__diagnosis", "patient__center"]
+    list_filter = ["status", "rules_version", "patient__diagnosis",
+                   centre_filter("patient__center")]
     search_fields = ["patient__code"]
     list_select_related = ["patient"]
     readonly_fields = ["patient", "data_version", "computed_data_version", "rules_version",
@@ -59,16 +61,19 @@ class OutcomeAdmin(admin.ModelAdmin):
 
 @admin.register(RuleSet)
 class RuleSetAdmin(SimpleHistoryAdmin):
+    history_list_display = ["history_source"]
     list_display = ["version", "is_default", "created_at"]
 
 
 @admin.register(BlockCriteriaSet)
 class BlockCriteriaSetAdmin(SimpleHistoryAdmin):
+    history_list_display = ["history_source"]
     list_display = ["code", "is_default"]
 
 
 @admin.register(TitreThreshold)
 class TitreThresholdAdmin(SimpleHistoryAdmin):
+    history_list_display = ["history_source"]
     list_display = ["antigen", "isotype", "method", "unit", "value", "revision", "updated_at"]
     list_filter = ["antigen", "isotype", "method", "unit"]
     readonly_fields = ["revision"]
@@ -81,4 +86,5 @@ class TitreThresholdAdmin(SimpleHistoryAdmin):
 
 @admin.register(NerveReference)
 class NerveReferenceAdmin(SimpleHistoryAdmin):
+    history_list_display = ["history_source"]
     list_display = ["nerve", "lower_limit_amplitude_mv", "source"]

@@ -10,11 +10,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
-from simple_history.models import HistoricalRecords
 
 from patients import catalogues as cat
 from patients.models import Patient
-from registry.models import VersionedModel, choice_constraint
+from registry.models import VersionedModel, audited, choice_constraint
 from treatments.rules.types import BlockCriteria
 from treatments.rules.types import RuleSet as RuleSetParameters
 
@@ -53,7 +52,7 @@ class Series(VersionedModel):
     product = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=cat.SERIES_STATUSES, default="given")
     stop_reason = models.CharField(max_length=300, blank=True)
-    history = HistoricalRecords()
+    history = audited()
 
     objects = SeriesQuerySet.as_manager()
 
@@ -101,7 +100,7 @@ class LotNumber(models.Model):
 
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="lots")
     lot = models.CharField(max_length=64, db_index=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["series_id", "id"]
@@ -123,7 +122,7 @@ class AdverseEvent(models.Model):
     severity = models.CharField(max_length=10, choices=cat.SEVERITIES)
     led_to_stop = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["series_id", "id"]
@@ -161,7 +160,7 @@ class RuleSet(models.Model):
     parameters = models.JSONField(default=dict, blank=True)
     is_default = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["version"]
@@ -198,7 +197,7 @@ class BlockCriteriaSet(models.Model):
     description = models.TextField(blank=True)
     parameters = models.JSONField(default=dict)
     is_default = models.BooleanField(default=False)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["code"]
@@ -227,7 +226,7 @@ class NerveReference(models.Model):
         max_digits=5, decimal_places=2, validators=[MinValueValidator(0)]
     )
     source = models.CharField(max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["nerve"]
@@ -251,7 +250,7 @@ class TitreThreshold(models.Model):
     revision = models.PositiveIntegerField(default=1, editable=False)
     source = models.CharField(max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["antigen", "isotype", "method", "unit"]

@@ -15,7 +15,7 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import JSONObject
 
 from patients.models import AffectedNerve, Paraprotein, Patient, PriorTreatment
-from registry.scoping import scope_patients
+from registry.scoping import scope_reportable_patients
 from treatments.models import AdverseEvent, Series
 from treatments.rules.reports import (
     Table1Input,
@@ -35,9 +35,7 @@ def report_cohort(
 ) -> QuerySet[Patient]:
     """Patients of a report: the user's centres, consent not withdrawn, filtered.
     ``every_diagnosis`` drops the table's diagnosis (bench/ times a report over everyone)."""
-    patients = scope_patients(Patient.objects.all(), user).filter(
-        Q(consent__isnull=True) | Q(consent__withdrawn_on__isnull=True)
-    )
+    patients = scope_reportable_patients(Patient.objects.all(), user)
     if center:
         center = str(center)
         patients = patients.filter(
@@ -111,7 +109,8 @@ def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False
         result = _outcome(row)
         titre, significant = gm1_titre_before_ivig(result)
         rows.append(Table1Input(
-            case=row["code"], sex=row["sex"], age_at_first_series=age, course_years=course,
+            patient=row["pk"], case=row["code"], sex=row["sex"],
+            age_at_first_series=age, course_years=course,
             affected_nerves=tuple(tuple(n) for n in nerves.get(row["pk"], ())),
             series_count=row["series_count"], outcome=result,
             gm1_titre_before_ivig=titre, gm1_significant=significant,
@@ -145,7 +144,8 @@ def table2_report(*, user, center=None, diagnosis=None) -> dict[str, Any]:
         disability = result.get("disability") or {}
         levels = [level for level in igm.get(row["pk"], ()) if level]
         rows.append(Table2Input(
-            case=row["code"], sex=row["sex"], age_at_first_series=age, course_years=course,
+            patient=row["pk"], case=row["code"], sex=row["sex"],
+            age_at_first_series=age, course_years=course,
             prior_treatments=tuple(treatments.get(row["pk"], ())),
             antibody_activity=tuple(
                 t["antigen"] for t in result.get("titres_significant", [])

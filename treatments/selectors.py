@@ -76,6 +76,20 @@ def _float(value) -> float | None:
     return None if value is None else float(value)
 
 
+def segment_input(g: NerveSegment, lower_limits: dict[str, float]) -> SegmentIn:
+    return SegmentIn(
+        nerve=g.nerve, side=g.side, distal_site=g.distal_site, proximal_site=g.proximal_site,
+        distal_amplitude_mv=_float(g.distal_amplitude_mv),
+        proximal_amplitude_mv=_float(g.proximal_amplitude_mv),
+        distal_area_mvms=_float(g.distal_area_mvms),
+        proximal_area_mvms=_float(g.proximal_area_mvms),
+        distal_duration_ms=_float(g.distal_duration_ms),
+        proximal_duration_ms=_float(g.proximal_duration_ms),
+        velocity_m_s=_float(g.velocity_m_s),
+        lower_limit_amplitude_mv=lower_limits.get(g.nerve),
+    )
+
+
 def lower_limits() -> dict[str, float]:
     return {r.nerve: float(r.lower_limit_amplitude_mv) for r in NerveReference.objects.all()}
 
@@ -154,7 +168,7 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
             ),
             studies=tuple(
                 StudyIn(studied_on=on, segments=tuple(
-                    _segment(row, limits) for row in segments.get(study_id, ())
+                    _segment_from_row(row, limits) for row in segments.get(study_id, ())
                 ))
                 for _, study_id, on in studies.get(patient_id, ())
             ),
@@ -163,7 +177,8 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     }
 
 
-def _segment(row: tuple, limits: dict[str, float]) -> SegmentIn:
+def _segment_from_row(row: tuple, limits: dict[str, float]) -> SegmentIn:
+    """``segment_input`` for a ``values_list`` row (study id first)."""
     _, nerve, side, distal_site, proximal_site, *values = row
     return SegmentIn(
         nerve=nerve, side=side, distal_site=distal_site, proximal_site=proximal_site,

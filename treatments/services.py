@@ -56,7 +56,7 @@ def outcome_enqueue(*, patient_id: int) -> bool:
         outcome_recompute_task.apply_async((patient_id,), retry=False)
     except Exception:  # the broker is unreachable: the sweep will recover this patient
         logger.warning("Could not enqueue the recompute of patient %s; left stale.", patient_id,
-                       exc_info=True)
+                       exc_info=True, extra={"patient_id": patient_id})
         return False
     return True
 
@@ -74,7 +74,8 @@ def _outcome_store(*, patient_id: int, read_version: int, result: dict[str, Any]
         result=result,
     )
     if not stored:
-        logger.info("Outcome of patient %s changed meanwhile; kept the newer one.", patient_id)
+        logger.info("Outcome of patient %s changed meanwhile; kept the newer one.", patient_id,
+                    extra={"patient_id": patient_id})
     return bool(stored)
 
 
@@ -126,7 +127,8 @@ def outcome_recompute_many(*, patient_ids: Sequence[int], batch_size: int = 200)
                     block_criteria=batch.block_criteria,
                 ).as_dict()
             except Exception:  # one patient's failure must not hold back the batch
-                logger.exception("Recompute of patient %s failed; left stale.", patient_id)
+                logger.exception("Recompute of patient %s failed; left stale.", patient_id,
+                                 extra={"patient_id": patient_id})
         stored += _outcome_store_many(versions=versions, results=results)
     return stored
 

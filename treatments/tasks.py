@@ -16,7 +16,8 @@ def outcome_recompute_task(patient_id: int) -> None:
     try:
         services.outcome_recompute(patient_id=patient_id)
     except Exception:
-        logger.exception("Recompute of patient %s failed", patient_id)
+        logger.exception("Recompute of patient %s failed", patient_id,
+                         extra={"patient_id": patient_id})
         raise
 
 

@@ -81,29 +81,12 @@ def _report_args(request) -> dict:
     return {"user": request.user, "center": center, "diagnosis": diagnosis}
 
 
-def _sections(report: dict, rows: list[list[str]]) -> list[dict]:
-    """Table 2 is printed in its groups (as in the paper), each with its own summary line."""
-    if "groups" not in report:
-        return [{"name": "", "summary": "", "rows": rows}]
-    return [
-        {"name": group["name"], "summary": group["summary"],
-         "rows": [row for row in rows if row and row[0] == group["group"]]}
-        for group in report["groups"]
-    ]
-
-
 @login_required
 def reports(request):
     args = _report_args(request)
-    tables = []
-    for name, title in (("table1", "Table 1"), ("table2", "Table 2")):
-        report = REPORTS[name](**args)
-        lines = report_csv_rows(report)
-        tables.append({"name": name, "title": title, "report": report,
-                       "header": lines[0], "sections": _sections(report, lines[1:])})
-    query = request.GET.copy()
     return render(request, "treatments/reports.html", {
-        "tables": tables, "query": query.urlencode(),
+        "table1": table1_report(**args), "table2": table2_report(**args),
+        "query": request.GET.urlencode(),
         "centers": scope_centers(Center.objects.all(), request.user),
         "diagnoses": cat.DIAGNOSES, "center": args["center"] or "",
         "diagnosis": args["diagnosis"] or "",

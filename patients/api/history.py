@@ -53,10 +53,11 @@ def _fields(model: type[Model]) -> list[str]:
 
 
 def patient_history(patient_id: int, *, with_identity: bool) -> list[dict[str, Any]]:
-    """Entries ``{at, user, action, model, object_id, changes}``, newest first.
+    """Entries ``{at, user, action, model, object_id, changes, source}``, newest first.
 
     ``changes`` maps each changed field to ``[before, after]`` (``before`` is null on
-    creation; a deletion lists no changes).
+    creation; a deletion lists no changes); ``source`` is where the change was made:
+    ``page``, ``api``, ``admin``, ``command`` or ``import`` (``registry.audit``).
     """
     entries: list[dict[str, Any]] = []
     for model, queryset in _history_querysets(patient_id, with_identity=with_identity):
@@ -80,6 +81,7 @@ def patient_history(patient_id: int, *, with_identity: bool) -> list[dict[str, A
                 "model": model._meta.model_name,
                 "object_id": row.id,
                 "changes": changes,
+                "source": row.history_source,
             })
             previous[row.id] = row
     entries.sort(key=lambda entry: entry["at"], reverse=True)

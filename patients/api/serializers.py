@@ -22,7 +22,7 @@ from patients.models import (
 )
 from registry.api.base import ScopedPatientField, VersionedSerializer
 from registry.models import Center
-from registry.scoping import can_write, scope_by_patient, scope_centers
+from registry.scoping import can_see_identifiers, scope_by_patient, scope_centers
 from treatments.models import Series
 from treatments.rules import SegmentIn, segment_block
 
@@ -117,7 +117,7 @@ class PatientSerializer(VersionedSerializer):
         data = super().to_representation(instance)
         request = self.context.get("request")
         if "identity" in data and not (
-            request and can_write(request.user, instance.center_id)
+            request and can_see_identifiers(request.user, instance.center_id)
         ):
             del data["identity"]
         return data

@@ -38,6 +38,7 @@ from patients.selectors import attach_nested_rows
 from registry.api.base import RegistryViewSet, ServiceErrorsMixin, split
 from registry.models import Center
 from registry.scoping import (
+    can_see_identifiers,
     can_write,
     is_researcher_only,
     scope_by_patient,
@@ -168,7 +169,7 @@ class PatientViewSet(RegistryViewSet):
         """Audit entries of the patient and its records, newest first (paginated)."""
         patient = self.get_object()
         entries = patient_history(
-            patient.pk, with_identity=can_write(request.user, patient.center_id)
+            patient.pk, with_identity=can_see_identifiers(request.user, patient.center_id)
         )
         page = self.paginate_queryset(entries)
         return self.get_paginated_response(page)

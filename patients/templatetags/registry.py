@@ -19,7 +19,7 @@ CATALOGUES = {
     "diagnosis": cat.DIAGNOSES, "status": cat.OUTCOME_STATUSES, "grade": cat.RESPONSE_GRADES,
     "muscle": cat.MUSCLES, "nerve": cat.NERVES, "kind": cat.VISIT_KINDS,
     "block": cat.BLOCK_STATES, "evolution": cat.BLOCK_EVOLUTIONS,
-    "disability": cat.DISABILITY_RESULTS, "side": cat.SIDES,
+    "disability": cat.DISABILITY_RESULTS, "side": cat.SIDES, "antigen": cat.ANTIGENS,
 }
 
 CHART_STYLE = Style(
@@ -38,6 +38,14 @@ def label(code, catalogue: str):
     if code in (None, ""):
         return "—"
     return cat.label(CATALOGUES[catalogue], code) if catalogue in CATALOGUES else code
+
+
+@register.filter
+def titre(value):
+    """A reciprocal titre as the paper writes it: 3200 → "1/3200", 0 → "0" (negative)."""
+    if value in (None, ""):
+        return "—"
+    return "0" if value == 0 else f"1/{value}"
 
 
 @register.inclusion_tag("includes/badge.html")

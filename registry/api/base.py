@@ -105,6 +105,8 @@ class WriteRole(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
+        if view.kwargs.get(getattr(view, "lookup_url_kwarg", None) or "pk") is not None:
+            return True  # a record: 404 if not in the user's centres, then the object check
         user = request.user
         return user.is_superuser or any(
             can_write(user, center_id) for center_id in (user_center_ids(user) or [])

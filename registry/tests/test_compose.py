@@ -1,6 +1,10 @@
 """docker-compose.yml is validated here (Docker does not run on our machines)."""
 
+import os
 import re
+import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -48,7 +52,7 @@ def test_services_wait_for_healthy_dependencies():
 
 def test_data_lives_in_named_volumes():
     data = compose()
-    assert set(data["volumes"]) == {"db-data", "redis-data"}
+    assert set(data["volumes"]) == {"db-data", "redis-data", "backups"}
     assert "db-data:/var/lib/postgresql/data" in data["services"]["db"]["volumes"]
 
 
@@ -71,3 +75,106 @@ def test_database_url_in_the_example_points_at_the_compose_database():
     example = env_example()
     assert "@db:5432/registry" in example["DATABASE_URL"]
     assert example["CELERY_BROKER_URL"].startswith("redis://redis:6379")
+
+
+def dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text()
+
+
+def test_every_service_runs_a_pinned_image():
+    services = compose()["services"]
+    assert re.fullmatch(r"postgres:\d+", services["db"]["image"])
+    assert re.fullmatch(r"redis:\d+", services["redis"]["image"])
+    for name in ("migrate", "web", "worker", "beat"):
+        assert services[name]["image"] == "ivig-registry:latest"
+
+
+def test_every_long_running_service_has_a_health_check():
+    services = compose()["services"]
+    for name in ("db", "redis", "web", "worker", "beat"):
+        test = services[name]["healthcheck"]["test"]
+        assert test[0] in ("CMD", "CMD-SHELL"), name
+    assert services["web"]["healthcheck"]["test"][1:] == [
+        "python", "scripts/healthcheck.py", "web"]
+    assert services["beat"]["healthcheck"]["test"][1:] == [
+        "python", "scripts/healthcheck.py", "beat"]
+    assert (ROOT / "scripts" / "healthcheck.py").exists()
+    schedule = services["beat"]["command"][services["beat"]["command"].index("--schedule") + 1]
+    assert schedule == "/tmp/celerybeat-schedule"  # where the beat check looks
+
+
+def test_the_web_health_check_asks_the_health_endpoint():
+    from django.urls import resolve
+
+    from registry.health import health
+
+    source = (ROOT / "scripts" / "healthcheck.py").read_text()
+    path = re.search(r'"http://127\.0\.0\.1:8000(/[^"]*)"', source).group(1)
+    assert resolve(path).func is health
+    assert "8000:8000" in compose()["services"]["web"]["ports"]
+
+
+def test_celery_and_gunicorn_commands_name_real_modules():
+    services = compose()["services"]
+    assert (ROOT / "registry" / "celery.py").exists()
+    from registry.celery import app
+
+    assert app.main == "registry"
+    web = services["web"]["command"]
+    assert web[:2] == ["gunicorn", "registry.wsgi:application"]
+    assert web[web.index("--bind") + 1] == "0.0.0.0:8000"
+
+
+def test_named_volumes_hold_the_data_and_the_backups():
+    data = compose()
+    assert "redis-data:/data" in data["services"]["redis"]["volumes"]
+    assert "backups:/backups" in data["services"]["web"]["volumes"]
+    assert "mkdir -p /backups" in dockerfile() and "chown -R registry /app /backups" in (
+        dockerfile())
+
+
+def test_compose_interpolates_only_variables_of_the_env_example():
+    text = (ROOT / "docker-compose.yml").read_text()
+    used = set(re.findall(r"\$\{([A-Z_]+)", text))
+    assert used == {"POSTGRES_PASSWORD"}
+    assert used <= set(env_example())
+
+
+def test_the_env_example_is_consistent():
+    example = env_example()
+    password = re.search(r"postgres://registry:([^@]+)@", example["DATABASE_URL"]).group(1)
+    assert password == example["POSTGRES_PASSWORD"]
+    assert example["LOG_FORMAT"] == "json"
+    base = (ROOT / "registry" / "settings" / "base.py").read_text()
+    assert 'os.environ.get("LOG_FORMAT"' in base
+
+
+def test_the_image_installs_the_pinned_requirements_and_runs_unprivileged():
+    text = dockerfile()
+    assert text.startswith("FROM python:3.11")
+    assert "pip install --no-cache-dir -r requirements.txt" in text
+    assert "postgresql-client" in text  # pg_dump and pg_restore for the backups
+    assert re.search(r"^USER registry$", text, re.MULTILINE)
+    assert "EXPOSE 8000" in text
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".env", ".venv", ".git"} <= set(ignored)
+
+
+def test_production_settings_start_with_the_env_example():
+    """What an operator fills in from .env.example is all production needs (check --deploy)."""
+    # Only what a container would have: nothing of the test run's own environment.
+    env = {key: value for key, value in os.environ.items()
+           if key in ("PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(env_example())
+    env.update(DJANGO_SETTINGS_MODULE="registry.settings.production",
+               SECRET_KEY=secrets.token_urlsafe(50))
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    missing = {**env}
+    del missing["SECRET_KEY"]
+    done = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=missing,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "SECRET_KEY" in done.stderr

@@ -129,6 +129,10 @@ class HistoryEntrySerializer(serializers.Serializer):
     changes = serializers.DictField(
         child=serializers.ListField(), help_text="field → [before, after]"
     )
+    source = serializers.ChoiceField(
+        choices=["page", "api", "admin", "command", "import"],
+        help_text="Where the change was made: a page, the API, the admin, a command or an import.",
+    )
 
 
 class LotRecipientSerializer(serializers.Serializer):

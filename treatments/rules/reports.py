@@ -34,6 +34,7 @@ class Table1Input:
     outcome: Mapping[str, Any]  # Outcome.as_dict(), or the keys of it the table reads
     gm1_titre_before_ivig: Decimal | int | float | None
     gm1_significant: bool | None
+    patient: int | None = None  # the registry id, for links and API clients
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Table2Input:
     prineas_before: int | None
     prineas_after: int | None
     stopped_for_adverse_event: bool
+    patient: int | None = None  # the registry id, for links and API clients
 
 
 def gm1_titre_before_ivig(outcome: Mapping[str, Any]
@@ -86,6 +88,7 @@ def table1(rows: Sequence[Table1Input]) -> JSON:
     for row in ordered:
         final = row.outcome.get("final") or {}
         out_rows.append({
+            "patient": row.patient,
             "case": row.case,
             "sex": row.sex,
             "age": row.age_at_first_series,
@@ -151,6 +154,7 @@ def table2(rows: Sequence[Table2Input], rules: RuleSet = SEED_1) -> JSON:
         change = disability_change(row.prineas_before, row.prineas_after, rules)
         group = table2_group(row)
         groups[group].append({
+            "patient": row.patient,
             "case": row.case,
             "group": group,
             "sex": row.sex,

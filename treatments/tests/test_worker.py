@@ -7,20 +7,28 @@ the tests commit their data (``transaction=True``) so that it can see it.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
+from patients import catalogues as cat
 from patients import services
+from patients.models import MrcGrade, Visit
 from registry.celery import app as celery_app
-from treatments.models import Outcome
+from registry.tests.api.helpers import api
+from treatments.models import Outcome, Series
+from treatments.rules import compute_outcome
+from treatments.selectors import outcome_inputs
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -43,11 +51,27 @@ def reset_producer_pool() -> None:
 
 
 def use_broker(url: str, queue: str) -> None:
-    """Point this (web) process's producer at ``url``, as a restarted web process would."""
+    """Point this (web) process's producer at ``url``, as a restarted web process would.
+
+    The producer publishes through ``broker_write_url``: Celery reads ``broker_url`` from
+    the ``CELERY_BROKER_URL`` environment variable first, so setting it alone would leave
+    the producer on the real broker.
+    """
     reset_producer_pool()
     celery_app.conf.broker_url = url
+    celery_app.conf.broker_write_url = url
     celery_app.conf.task_default_queue = queue
     celery_app.conf.task_always_eager = False
+    assert celery_app.connection_for_write().as_uri(include_password=True) == url
+
+
+def queued_messages(queue: str) -> int:
+    """Messages waiting in ``queue`` on the real broker (kombu's Redis list of that name)."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    try:
+        return client.llen(queue)
+    finally:
+        client.close()
 
 
 @pytest.fixture
@@ -58,8 +82,8 @@ def start_worker(tmp_path):
     database_url = (f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
                     f"/{db['NAME']}")
     broker = settings.CELERY_BROKER_URL
-    saved = (celery_app.conf.broker_url, celery_app.conf.task_default_queue,
-             celery_app.conf.task_always_eager)
+    saved = (celery_app.conf.broker_url, celery_app.conf.broker_write_url,
+             celery_app.conf.task_default_queue, celery_app.conf.task_always_eager)
 
     def start(*, beat: bool = False) -> subprocess.Popen:
         log = tmp_path / f"worker-{len(processes)}.log"
@@ -75,6 +99,7 @@ def start_worker(tmp_path):
                                    stderr=subprocess.STDOUT)
         processes.append(process)
         assert wait_for(lambda: "ready." in log.read_text(), timeout=60), log.read_text()
+        process.log = log
         return process
 
     start.queue = queue
@@ -85,8 +110,8 @@ def start_worker(tmp_path):
         process.terminate()
         process.wait(timeout=20)
     reset_producer_pool()
-    (celery_app.conf.broker_url, celery_app.conf.task_default_queue,
-     celery_app.conf.task_always_eager) = saved
+    (celery_app.conf.broker_url, celery_app.conf.broker_write_url,
+     celery_app.conf.task_default_queue, celery_app.conf.task_always_eager) = saved
 
 
 def record_visit(patient):
@@ -116,7 +141,79 @@ def test_a_broker_outage_loses_no_recompute(start_worker, patient):
     assert time.monotonic() - started < 15, "a broker outage must not hang the write"
     assert type(visit).objects.filter(pk=visit.pk).exists()
     assert Outcome.objects.get(patient=patient).stale
+    assert queued_messages(start_worker.queue) == 0, "the recompute was queued after all"
 
     use_broker(start_worker.broker, start_worker.queue)  # the broker is back
     start_worker(beat=True)  # worker with the beat schedule: the sweep runs every second
     assert wait_for(lambda: fresh(patient)), "the sweep never recovered the stale outcome"
+
+
+def test_an_api_write_during_a_broker_outage_succeeds_and_the_sweep_recovers(
+    start_worker, clinician, patient
+):
+    use_broker(UNREACHABLE_BROKER, start_worker.queue)
+    client = api(clinician)
+    started = time.monotonic()
+    response = client.post("/api/v1/titres/", {
+        "patient": patient.pk, "sampled_on": "1994-01-01", "antigen": "gm1", "isotype": "IgM",
+        "method": "elisa", "value": 6400, "unit": "dilution"}, format="json")
+    assert response.status_code == 201, response.content
+    assert time.monotonic() - started < 15
+    assert client.get(f"/api/v1/patients/{patient.pk}/outcome/").json()["stale"] is True
+    assert queued_messages(start_worker.queue) == 0, "the recompute was queued after all"
+
+    use_broker(start_worker.broker, start_worker.queue)
+    start_worker(beat=True)
+    assert wait_for(lambda: fresh(patient)), "the sweep never recovered the stale outcome"
+    outcome = client.get(f"/api/v1/patients/{patient.pk}/outcome/").json()
+    assert outcome["stale"] is False and outcome["computed_at"] is not None
+
+
+def long_history(patient, series_count: int) -> None:
+    """Enough series and visits that one recompute takes seconds (bulk rows, no services)."""
+    start = date(1990, 1, 1)
+    series = Series.objects.bulk_create([
+        Series(patient=patient, number=n + 1, started_on=start + timedelta(days=28 * n),
+               days=5, dose_g_per_kg=Decimal("2.0"), weight_kg=Decimal("70"), product="IVIg")
+        for n in range(series_count)
+    ])
+    visits = Visit.objects.bulk_create(
+        [Visit(patient=patient, visited_on=start - timedelta(days=3), kind="baseline")]
+        + [Visit(patient=patient, visited_on=s.started_on + timedelta(days=14),
+                 kind="post_series", series=s) for s in series]
+    )
+    MrcGrade.objects.bulk_create([
+        MrcGrade(visit=visit, muscle=muscle, side=side, grade=1 + (n * 7 // 10) % 5)
+        for n, visit in enumerate(visits) for muscle, _ in cat.MUSCLES for side in "RL"
+    ])
+
+
+def test_a_worker_killed_mid_recompute_leaves_no_partial_outcome(start_worker, patient):
+    long_history(patient, series_count=1500)
+    worker = start_worker()
+    services.titre_record(patient=patient, data={  # commits, marks stale, enqueues
+        "sampled_on": date(1990, 1, 1), "antigen": "gm1", "isotype": "IgM",
+        "method": "elisa", "value": Decimal("6400"), "unit": "dilution"})
+    before = Outcome.objects.get(patient=patient)
+    assert before.stale and before.computed_data_version == 0
+
+    assert wait_for(lambda: "received" in worker.log.read_text(), timeout=30)
+    time.sleep(1.0)  # reading and computing a long history takes several seconds
+    assert "succeeded" not in worker.log.read_text(), "the recompute ended before the kill"
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=20)
+    assert "succeeded" not in worker.log.read_text()
+
+    after = Outcome.objects.get(patient=patient)
+    assert (after.computed_data_version, after.result, after.status, after.computed_at) == (
+        before.computed_data_version, before.result, before.status, before.computed_at)
+    assert after.stale  # nothing half-written: still stale, so the sweep will redo it
+
+    start_worker(beat=True)  # a new worker: the periodic sweep recomputes what is stale
+    assert wait_for(lambda: fresh(patient), timeout=120), "the sweep never redid the outcome"
+    inputs = outcome_inputs(patient_id=patient.pk)
+    expected = compute_outcome(inputs.patient, rules=inputs.rules, thresholds=inputs.thresholds,
+                               block_criteria=inputs.block_criteria).as_dict()
+    recovered = Outcome.objects.get(patient=patient)
+    assert recovered.result == expected
+    assert recovered.computed_data_version == recovered.data_version

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 
 from patients.demo.load import load_demo
 from registry.models import Membership, Role
+from registry.services import membership_grant
 
 
 class Command(BaseCommand):
@@ -28,6 +29,5 @@ class Command(BaseCommand):
             account.is_superuser = True
             account.save()
             self.stdout.write(f"Demo login: {user} / {password}")
-        Membership.objects.get_or_create(
-            user=account, center=center, defaults={"role": Role.DATA_MANAGER}
-        )
+        if not Membership.objects.filter(user=account, center=center).exists():
+            membership_grant(user=account, center=center, role=Role.DATA_MANAGER)

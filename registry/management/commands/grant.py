@@ -5,11 +5,13 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from registry.models import Center, Membership, Role
+from registry.models import Center, Role
+from registry.services import membership_grant
 
 
 class Command(BaseCommand):
-    help = "Give USERNAME a role in a centre (the centre is created if unknown)."
+    help = ("Give USERNAME a role in a centre (the centre is created if unknown); the user "
+            "joins the role's group, and only data managers keep admin access.")
 
     def add_arguments(self, parser):
         parser.add_argument("username")
@@ -28,11 +30,10 @@ class Command(BaseCommand):
             password = os.environ.get("REGISTRY_PASSWORD") or getpass.getpass("Password: ")
             if not password:
                 raise CommandError("A password is needed (REGISTRY_PASSWORD or the prompt).")
-            user = User.objects.create_user(username=username, password=password,
-                                            is_staff=role == Role.DATA_MANAGER)
+            user = User.objects.create_user(username=username, password=password)
             self.stdout.write(f"Created user {username}.")
         center, made = Center.objects.get_or_create(code=centre, defaults={"name": centre})
         if made:
             self.stdout.write(f"Created centre {centre}.")
-        Membership.objects.update_or_create(user=user, center=center, defaults={"role": role})
+        membership_grant(user=user, center=center, role=role)
         self.stdout.write(f"{username} is {role} at {centre}.")

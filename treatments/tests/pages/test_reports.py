@@ -64,3 +64,22 @@ def test_query_count_does_not_grow_with_cases(
     # keys; centres of the filter.
     with django_assert_num_queries(11):
         client.get(reverse("treatments:reports"))
+
+
+def test_the_paper_tables_render_like_the_paper(
+    client, superuser, django_capture_on_commit_callbacks
+):
+    from patients.demo.load import load_demo
+
+    with django_capture_on_commit_callbacks(execute=True):
+        load_demo()
+    client.force_login(superuser)
+    html = client.get(reverse("treatments:reports")).content.decode()
+    for header in ("Sex/age", "Course (years)", "Distribution in motor nerves", "N*",
+                   "Anti-GM1 titre before IVIg", "Treatments before IVIg",
+                   "IgM antibody activity", "Neurological score before"):
+        assert header in html
+    assert "1/12800" in html  # case 4's anti-GM1 titre, written as in the paper
+    assert "Mild persistent improvement if repeated" in html
+    assert "initial response dramatic in 3/6" in html
+    assert "previously treated: 4/7 improved one grade, 1/7 stable, 2/7 deteriorated" in html

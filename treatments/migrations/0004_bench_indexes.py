@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('treatments', '0002_seed_rule_data'),
+        ('treatments', '0003_history_source'),
     ]
 
     operations = [

@@ -1,0 +1,53 @@
+"""Forms of the export and import pages: shape checks only; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+
+from exchange.imports import ALL_OR_NOTHING, DRY_RUN, VALID_ONLY
+from patients import catalogues as cat
+from registry.models import Center
+from registry.scoping import scope_centers
+
+
+class ExportForm(forms.Form):
+    center = forms.ChoiceField(required=False, label="Centre")
+    diagnosis = forms.ChoiceField(required=False, choices=[("", "every diagnosis"),
+                                                           *cat.DIAGNOSES])
+    identifiers = forms.BooleanField(
+        required=False, label="Add direct identifiers (name, date of birth, hospital number)",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        centers = scope_centers(Center.objects.all(), user)
+        self.fields["center"].choices = [("", "all my centres"),
+                                         *[(c.code, c.code) for c in centers]]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".csv,.zip"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)]
+
+
+class ImportForm(forms.Form):
+    files = MultipleFileField(
+        help_text="CSV files named after their dataset (patients.csv, visits.csv, mrc.csv, "
+                  "…) or a ZIP of them, such as an export.",
+    )
+    mode = forms.ChoiceField(
+        choices=[(ALL_OR_NOTHING, "Write nothing unless every row is valid"),
+                 (VALID_ONLY, "Write the valid rows, skip the bad ones"),
+                 (DRY_RUN, "Only check the files, write nothing")],
+        initial=ALL_OR_NOTHING, widget=forms.RadioSelect,
+    )

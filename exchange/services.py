@@ -1,0 +1,330 @@
+"""Exports: check the request, record it, then write the files as the rows stream out.
+
+Every export is recorded (``ExportRecord``) before its first byte is written and completed
+with its row counts after its last; the data itself is only read, through the selectors.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, connection, connections, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from exchange import access, imports, writers
+from exchange.datasets import BY_NAME, DATASETS, code_rows, dictionary_rows
+from exchange.files import pack, unpack
+from exchange.models import ExportRecord, ImportRecord, Source
+from exchange.selectors import ExportContext, dataset_rows, export_cohort
+from patients import catalogues as cat
+from patients.models import Patient
+from registry.models import Center
+from registry.scoping import scope_centers
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("csv", "xlsx", "zip")
+DICTIONARY_FILES = ("data_dictionary.csv", "codes.csv")
+
+
+@dataclass
+class ExportJob:
+    record: ExportRecord
+    datasets: tuple[str, ...]
+    cohort: QuerySet[Patient]
+    context: ExportContext
+    row_counts: dict[str, int]
+
+    @property
+    def basename(self) -> str:
+        if len(self.datasets) == 1:
+            return f"{self.datasets[0]}-{self.record.pk}"
+        return f"ivig-registry-export-{self.record.pk}"
+
+    def rows(self, name: str) -> Iterator[list[dict]]:
+        """The dataset's batches, counted as they go."""
+        self.row_counts[name] = 0
+        for batch in dataset_rows(name, self.cohort, self.context):
+            self.row_counts[name] += len(batch)
+            yield batch
+            del batch  # one batch in memory at a time
+
+    def header(self, name: str) -> list[str]:
+        return BY_NAME[name].header(identifiers=self.context.identifiers)
+
+
+def export_check(
+    *, user, datasets: Sequence[str], format: str, center: str | None = None,
+    diagnosis: str | None = None, identifiers: bool = False,
+) -> tuple[str, ...]:
+    """Refuse what may not be exported (PermissionDenied) or makes no sense (ValidationError,
+    naming the field); give back the datasets in their canonical order."""
+    if not access.may_export(user):
+        raise PermissionDenied("Exports need the data manager or researcher role.")
+    if identifiers and not access.may_export_identifiers(user):
+        raise PermissionDenied(
+            "Direct identifiers are exported only for data managers of the patient's centre."
+        )
+    errors: dict[str, str] = {}
+    unknown = sorted(set(datasets) - set(BY_NAME))
+    if unknown:
+        errors["datasets"] = f"Unknown dataset: {', '.join(unknown)}."
+    elif not datasets:
+        errors["datasets"] = "Choose at least one dataset."
+    if format not in FORMATS:
+        errors["format"] = f"Unknown format {format!r}: use csv, xlsx or zip."
+    if diagnosis and diagnosis not in cat.codes(cat.DIAGNOSES):
+        errors["diagnosis"] = f"Unknown diagnosis {diagnosis!r}."
+    if center and not scope_centers(Center.objects.filter(code=center), user).exists():
+        errors["center"] = f"Unknown centre {center!r}, or not one of yours."
+    if errors:
+        raise ValidationError(errors)
+    return tuple(d.name for d in DATASETS if d.name in set(datasets))
+
+
+def export_start(
+    *, user, source: str, datasets: Sequence[str], format: str, center: str | None = None,
+    diagnosis: str | None = None, identifiers: bool = False, username: str | None = None,
+) -> ExportJob:
+    """Check and record an export; the returned job writes it (``export_*`` below)."""
+    access.load_roles(user)
+    names = export_check(user=user, datasets=datasets, format=format, center=center,
+                         diagnosis=diagnosis, identifiers=identifiers)
+    filters = {key: value for key, value in (("center", center), ("diagnosis", diagnosis))
+               if value}
+    record = ExportRecord.objects.create(
+        user=user if user.pk else None, username=username or user.get_username(),
+        source=source, datasets=list(names), format=format, filters=filters,
+        identifiers=identifiers,
+    )
+    logger.info("Export %s started", record.pk, extra={
+        "export_id": record.pk, "user": record.username, "source": source,
+        "datasets": list(names), "format": format, "filters": filters,
+        "identifiers": identifiers,
+    })
+    context = ExportContext(
+        identifiers=identifiers,
+        identifier_centers=access.identifier_center_ids(user) if identifiers else set(),
+    )
+    cohort = export_cohort(user=user, center=center, diagnosis=diagnosis)
+    return ExportJob(record=record, datasets=names, cohort=cohort, context=context,
+                     row_counts={})
+
+
+def export_finish(job: ExportJob) -> ExportRecord:
+    """Complete the record once: a second call changes nothing."""
+    total = sum(job.row_counts.values())
+    ExportRecord.objects.filter(pk=job.record.pk, finished_at__isnull=True).update(
+        finished_at=timezone.now(), row_counts=job.row_counts, rows=total,
+    )
+    job.record.refresh_from_db()
+    logger.info("Export %s finished: %s rows", job.record.pk, total, extra={
+        "export_id": job.record.pk, "rows": total, "row_counts": job.row_counts,
+    })
+    return job.record
+
+
+def export_csv(job: ExportJob) -> Iterator[bytes]:
+    """One dataset as CSV, streamed batch by batch."""
+    (name,) = job.datasets
+    for chunk in writers.csv_chunks(job.header(name), job.rows(name)):
+        yield chunk.encode("utf-8")
+    export_finish(job)
+
+
+def export_zip(job: ExportJob) -> Iterator[bytes]:
+    """Every dataset of the job as ``<dataset>.csv`` plus the data dictionary, in a ZIP
+    streamed as it is written."""
+    archive = writers.ZipStream()
+    for name in job.datasets:
+        yield from archive.add(BY_NAME[name].filename,
+                               writers.csv_chunks(job.header(name), job.rows(name)))
+    for filename, rows in zip(DICTIONARY_FILES, (dictionary_rows(), code_rows()), strict=True):
+        yield from archive.add(filename, [writers.csv_text(rows)])
+    yield archive.close()
+    export_finish(job)
+
+
+def export_xlsx(job: ExportJob, target: IO[bytes]) -> None:
+    """Every dataset of the job as a sheet, then the dictionary and the code lists."""
+    book = writers.XlsxBook()
+    for name in job.datasets:
+        book.sheet(name, job.header(name), job.rows(name))
+    book.table("dictionary", dictionary_rows())
+    book.table("codes", code_rows())
+    book.save(target)
+    export_finish(job)
+
+
+def export_directory(job: ExportJob, directory: Path) -> list[Path]:
+    """Every dataset of the job as ``<dataset>.csv`` in ``directory``, with the dictionary."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in job.datasets:
+        path = directory / BY_NAME[name].filename
+        _write_chunks(path, writers.csv_chunks(job.header(name), job.rows(name)))
+        written.append(path)
+    written += write_dictionary(directory)
+    export_finish(job)
+    return written
+
+
+def write_dictionary(directory: Path) -> list[Path]:
+    paths = []
+    for filename, rows in zip(DICTIONARY_FILES, (dictionary_rows(), code_rows()), strict=True):
+        path = directory / filename
+        path.write_text(writers.csv_text(rows), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _write_chunks(path: Path, chunks: Iterable[str]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        for chunk in chunks:
+            out.write(chunk)
+
+
+# Imports -------------------------------------------------------------------------------
+
+def import_start(
+    *, user, source: str, mode: str, files: dict[str, str], username: str | None = None,
+) -> ImportRecord:
+    """Record an import and keep its files until it runs (``import_execute``)."""
+    access.load_roles(user)
+    if not access.may_import(user):
+        raise PermissionDenied("Imports need the data manager role.")
+    if mode not in imports.MODES:
+        raise ValidationError({"mode": f"Unknown mode {mode!r}."})
+    record = ImportRecord.objects.create(
+        user=user if user.pk else None, username=username or user.get_username(),
+        source=source, mode=mode, files=[f"{name}.csv" for name in files],
+        upload=pack(files),
+    )
+    logger.info("Import %s queued", record.pk, extra={
+        "import_id": record.pk, "user": record.username, "source": source, "mode": mode,
+        "files": record.files,
+    })
+    return record
+
+
+def import_enqueue(record: ImportRecord) -> None:
+    """Run the import in a worker once the record is committed (in-process when eager)."""
+    from exchange.tasks import import_run_task
+
+    def enqueue() -> None:
+        try:
+            import_run_task.apply_async((record.pk,), retry=False)
+        except Exception:
+            # Still queued: the broker is unreachable, so say so rather than wait forever.
+            # Otherwise it ran in-process (eager) and its failure is already on record.
+            unreachable = ImportRecord.objects.filter(
+                pk=record.pk, status=ImportRecord.Status.QUEUED,
+            ).update(
+                status=ImportRecord.Status.FAILED, finished_at=timezone.now(), upload=None,
+                failure="The task queue is unreachable: nothing was imported. Try again "
+                        "later, or ask an operator to run manage.py import.",
+            )
+            if unreachable:
+                logger.warning("Could not enqueue import %s", record.pk, exc_info=True,
+                               extra={"import_id": record.pk})
+
+    transaction.on_commit(enqueue)
+
+
+def import_execute(
+    *, import_id: int, progress: Callable[[int, int], None] | None = None
+) -> ImportRecord | None:
+    """Run a recorded import (idempotent: a finished one is left alone) and store its report."""
+    record = ImportRecord.objects.filter(pk=import_id).select_related("user").first()
+    if record is None or record.finished or record.upload is None:
+        return record
+    if record.user is None and record.source != Source.COMMAND:
+        # Only the command line runs as the operator; an account deleted meanwhile
+        # must not turn a page import into one with every centre's rights.
+        ImportRecord.objects.filter(pk=record.pk).update(
+            status=ImportRecord.Status.FAILED, finished_at=timezone.now(), upload=None,
+            failure="The account that started this import no longer exists; nothing was "
+                    "imported.",
+        )
+        record.refresh_from_db()
+        return record
+    user = record.user or operator(record.username)
+    access.load_roles(user)
+    ImportRecord.objects.filter(pk=record.pk).update(status=ImportRecord.Status.RUNNING)
+    reporter = ProgressReporter(record.pk, also=progress)
+    try:
+        report = imports.import_files(user=user, files=unpack(bytes(record.upload)),
+                                      mode=record.mode, progress=reporter)
+    except Exception as error:
+        logger.exception("Import %s failed", record.pk, extra={"import_id": record.pk})
+        ImportRecord.objects.filter(pk=record.pk).update(
+            status=ImportRecord.Status.FAILED, finished_at=timezone.now(), upload=None,
+            failure=f"The import stopped on an unexpected error ({type(error).__name__}); "
+                    "nothing was written.",
+        )
+        raise
+    problems = [p.as_dict() for p in report.problems]
+    ImportRecord.objects.filter(pk=record.pk).update(
+        status=ImportRecord.Status.DONE, finished_at=timezone.now(), upload=None,
+        committed=report.committed, counts=report.counts_dict(),
+        errors=problems[:MAX_STORED_PROBLEMS], error_count=len(problems),
+        progress_done=report.patients, progress_total=report.patients,
+    )
+    logger.info("Import %s done", record.pk, extra={
+        "import_id": record.pk, "committed": report.committed, "problems": len(problems),
+        "counts": report.counts_dict(),
+    })
+    record.refresh_from_db()
+    return record
+
+
+MAX_STORED_PROBLEMS = 10_000
+
+
+def operator(name: str = "operator"):
+    """Whoever runs a management command without ``--user``: shell access to the server
+    already gives every centre, so the command does too (and records the login name)."""
+    return User(username=name, is_superuser=True)
+
+
+class ProgressReporter:
+    """Writes an import's progress where the page that polls it can see it.
+
+    The import's own transaction stays open until the end, so progress goes through a
+    separate connection (a short-lived thread has its own). SQLite would lock against the
+    open transaction, and nobody polls there (tasks run in-process), so it is skipped.
+    """
+
+    def __init__(self, import_id: int, *, also: Callable[[int, int], None] | None = None):
+        self.import_id = import_id
+        self.also = also
+        self.enabled = connection.vendor == "postgresql"
+        self.last = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.also is not None:
+            self.also(done, total)
+        step = max(1, total // 100)
+        if not self.enabled or (done != total and done - self.last < step):
+            return
+        self.last = done
+        writer = threading.Thread(target=self._write, args=(done, total))
+        writer.start()
+        writer.join()
+
+    def _write(self, done: int, total: int) -> None:
+        try:
+            ImportRecord.objects.filter(pk=self.import_id).update(
+                progress_done=done, progress_total=total)
+        except DatabaseError:
+            logger.debug("Progress of import %s not written", self.import_id, exc_info=True)
+        finally:
+            connections.close_all()

@@ -1,0 +1,138 @@
+"""Pages: exports for data managers and researchers, imports for data managers."""
+
+from __future__ import annotations
+
+import tempfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from exchange import access, services
+from exchange.datasets import BY_NAME, DATASETS, code_rows, dictionary_markdown, dictionary_rows
+from exchange.files import collect
+from exchange.forms import ExportForm, ImportForm
+from exchange.models import ExportRecord, ImportRecord, Source
+from exchange.writers import csv_text
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "zip": "application/zip",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+DICTIONARY = {
+    "data_dictionary.csv": (lambda: csv_text(dictionary_rows()), CONTENT_TYPES["csv"]),
+    "codes.csv": (lambda: csv_text(code_rows()), CONTENT_TYPES["csv"]),
+    "data_dictionary.md": (lambda: dictionary_markdown() + "\n", "text/markdown; charset=utf-8"),
+}
+
+
+def file_response(job: services.ExportJob, format: str):
+    """The job's file: CSV and ZIP streamed as written, XLSX from a temporary file."""
+    filename = f"{job.basename}.{format}"
+    if format == "xlsx":
+        target = tempfile.TemporaryFile()
+        services.export_xlsx(job, target)
+        target.seek(0)
+        response = FileResponse(target, as_attachment=True, filename=filename,
+                                content_type=CONTENT_TYPES["xlsx"])
+    else:
+        stream = services.export_csv(job) if format == "csv" else services.export_zip(job)
+        response = StreamingHttpResponse(stream, content_type=CONTENT_TYPES[format])
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def export_request(name: str, format: str) -> tuple[list[str], str]:
+    """``patients.csv`` / ``all.zip`` / ``all.xlsx`` → (datasets, format); else 404."""
+    if name == "all" and format in ("zip", "xlsx"):
+        return [d.name for d in DATASETS], format
+    if name in BY_NAME and format in ("csv", "xlsx"):
+        return [name], format
+    raise Http404("No such export.")
+
+
+def _refused(request, error: ValidationError) -> HttpResponse:
+    return render(request, "exchange/refused.html", {"errors": error.messages}, status=400)
+
+
+@login_required
+@require_GET
+def exports(request):
+    access.load_roles(request.user)
+    if not access.may_export(request.user):
+        raise PermissionDenied("Exports need the data manager or researcher role.")
+    form = ExportForm(request.GET or None, user=request.user)
+    return render(request, "exchange/exports.html", {
+        "form": form, "datasets": DATASETS, "query": request.GET.urlencode(),
+        "may_identify": access.may_export_identifiers(request.user),
+        "recent": ExportRecord.objects.filter(user=request.user)[:10],
+    })
+
+
+@login_required
+@require_GET
+def export_file(request, name: str, format: str):
+    filename = f"{name}.{format}"
+    if filename in DICTIONARY:  # describes the formats; holds no patient data
+        content, content_type = DICTIONARY[filename]
+        response = HttpResponse(content(), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    datasets, format = export_request(name, format)
+    form = ExportForm(request.GET, user=request.user)
+    if not form.is_valid():
+        return _refused(request, ValidationError(
+            [f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()]))
+    try:
+        job = services.export_start(
+            user=request.user, source=Source.PAGE, datasets=datasets, format=format,
+            center=form.cleaned_data["center"] or None,
+            diagnosis=form.cleaned_data["diagnosis"] or None,
+            identifiers=form.cleaned_data["identifiers"],
+        )
+    except ValidationError as error:
+        return _refused(request, error)
+    return file_response(job, format)
+
+
+@login_required
+def imports(request):
+    access.load_roles(request.user)
+    if not access.may_import(request.user):
+        raise PermissionDenied("Imports need the data manager role.")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            files = collect((f.name, f.read()) for f in form.cleaned_data["files"])
+        except ValidationError as error:
+            form.add_error("files", error.messages)
+        else:
+            with transaction.atomic():
+                record = services.import_start(user=request.user, source=Source.PAGE,
+                                               mode=form.cleaned_data["mode"], files=files)
+                services.import_enqueue(record)
+            messages.success(request, f"Import {record.pk} started.")
+            return redirect("exchange:import_detail", pk=record.pk)
+    recent = ImportRecord.objects.defer("upload")
+    if not request.user.is_superuser:
+        recent = recent.filter(user=request.user)
+    return render(request, "exchange/imports.html", {
+        "form": form, "recent": recent[:10],
+        "datasets": [d for d in DATASETS if d.importable],
+    })
+
+
+@login_required
+@require_GET
+def import_detail(request, pk: int):
+    records = ImportRecord.objects.defer("upload")
+    if not request.user.is_superuser:
+        records = records.filter(user=request.user)
+    record = get_object_or_404(records, pk=pk)
+    return render(request, "exchange/import_detail.html", {"record": record})

@@ -1,0 +1,54 @@
+"""A database that cannot be reached is answered with a clear 503, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.views import defaults
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = (OperationalError, InterfaceError)
+MESSAGE = ("The registry's database cannot be reached just now. Nothing was saved by "
+           "this request; please try again in a minute.")
+RETRY_AFTER_SECONDS = "30"
+
+
+def database_unavailable(request) -> HttpResponse:
+    """503 as JSON for the API, as a page otherwise. The page is rendered without the
+    request (no context processor may touch the database again)."""
+    if request.path_info.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"detail": MESSAGE}, status=503)
+    else:
+        response = HttpResponse(render_to_string("503.html", {"message": MESSAGE}), status=503)
+    response["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Turns ``OperationalError`` / ``InterfaceError`` raised by a view into a 503."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, UNAVAILABLE):
+            logger.error("Database unavailable during %s %s: %s", request.method,
+                         request.path, exception)
+            return database_unavailable(request)
+        return None
+
+
+def server_error(request) -> HttpResponse:
+    """``handler500``: a database failure outside a view (in a middleware) is a 503 too."""
+    error = sys.exc_info()[1]
+    if isinstance(error, UNAVAILABLE):
+        return database_unavailable(request)
+    return defaults.server_error(request)
