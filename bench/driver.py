@@ -68,7 +68,7 @@ class Bench:
         a = self.args
         return {"patients": a.patients, "seed": a.seed, "connections": a.connections,
                 "wrk_threads": a.threads, "duration_s": a.duration, "warmup_s": a.warmup,
-                "rounds": a.rounds,
+                "rounds": a.rounds, "import_patients": a.import_patients,
                 "gunicorn_workers": a.workers, "conn_max_age": a.conn_max_age}
 
     # Processes -------------------------------------------------------------------------
@@ -358,24 +358,29 @@ class Bench:
                 "peak_rss_mib": peak, "bytes": size}
 
     def measure_import(self, env: dict[str, str]) -> dict[str, Any]:
-        """1,000 generated patients, exported, then imported into an empty registry."""
+        """Generated patients (1,000 by default), exported, then imported into an empty
+        registry that has their centres (an import never creates a centre)."""
+        count = self.args.import_patients
         source_db, target_db = f"{self.args.db_prefix}_source", f"{self.args.db_prefix}_import"
         source, target = self.registry_env(source_db), self.registry_env(target_db)
         files = self.work / "export-1000"
         self.recreate(source_db)
         self.manage("migrate", "--noinput", "-v0", env=source)
-        self.manage("generate_registry", "--patients", "1000", "--seed",
+        self.manage("generate_registry", "--patients", str(count), "--seed",
                     str(self.args.seed), "--quiet", env=source)
         self.manage("recompute", "--all", "--quiet", env=source)
         self.manage("export", "--out", str(files), "--format", "csv", env=source, quiet=True)
         self.recreate(target_db)
         self.manage("migrate", "--noinput", "-v0", env=target)
-        log("import of 1,000 patients into an empty registry")
+        self.manage("shell", "-c", "from patients.synthetic import synthetic_centers; "
+                    "synthetic_centers(5)", env=target)
+        log(f"import of {count} patients into an empty registry")
         _, seconds, peak = self.manage("import", str(files), "--quiet", env=target,
                                        quiet=True)
         for database in (source_db, target_db):
             self.sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        return {"patients": 1000, "seconds": round(seconds, 1), "peak_rss_mib": peak}
+        return {"patients": count, "seconds": round(seconds, 1), "peak_rss_mib": peak,
+                "patients_per_second": round(count / seconds, 1)}
 
     def verdicts(self) -> dict[str, Any]:
         http = self.results.get("http", {})
@@ -588,6 +593,8 @@ def main() -> int:
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-exchange", action="store_true",
                         help="skip the export and import measurements")
+    parser.add_argument("--import-patients", type=int, default=1000,
+                        help="patients exported from a fresh registry and imported")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(soft, 4096), hard), hard))

@@ -57,7 +57,10 @@ class CentreScopedAdmin:
         key = unquote(object_id)
         if not self.get_queryset(request).filter(pk=key).exists():
             history = getattr(self.model, "history", None)
-            latest = history.filter(pk=key).order_by("-history_date").first() if history else None
+            # A historical row's pk is its history_id; the record's own id is a plain field.
+            record = {self.model._meta.pk.attname: key}
+            latest = (history.filter(**record).order_by("-history_date").first()
+                      if history else None)
             ids = admin_center_ids(request.user)
             if latest is None or not (ids is None or center_id_of(latest.instance) in ids):
                 raise Http404("No such record in your centres.")

@@ -52,3 +52,23 @@ def server_error(request) -> HttpResponse:
     if isinstance(error, UNAVAILABLE):
         return database_unavailable(request)
     return defaults.server_error(request)
+
+
+class RefuseNulCharactersMiddleware:
+    """A NUL character in a query string is a 400, on every page and endpoint.
+
+    PostgreSQL text cannot hold NUL, so a filter value carrying one (``?q=%00``) would
+    reach the database as an error, a 500; forms already refuse NUL in what they post.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if any("\x00" in key or any("\x00" in value for value in values)
+               for key, values in request.GET.lists()):
+            message = "Query parameters cannot contain NUL characters."
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

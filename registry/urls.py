@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from registry.api.urls import not_found as api_not_found
 from registry.health import health
 
 handler500 = "registry.middleware.server_error"
@@ -14,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("registry.api.urls")),
     path("api/v1/", include("exchange.api.urls")),
     path("api/v1/health/", health, name="api-health"),
+    re_path(r"^api/v1/(?P<unmatched>.*/)$", api_not_found),  # after every API route
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("patients.urls")),
     path("", include("treatments.urls")),

@@ -38,8 +38,9 @@ def report_cohort(
     patients = scope_reportable_patients(Patient.objects.all(), user)
     if center:
         center = str(center)
+        is_id = center.isascii() and center.isdigit() and len(center) <= 18  # fits a bigint
         patients = patients.filter(
-            Q(center__code=center) | Q(center_id=int(center)) if center.isdigit()
+            Q(center__code=center) | Q(center_id=int(center)) if is_id
             else Q(center__code=center)
         )
     if not every_diagnosis:

@@ -15,6 +15,7 @@ from exchange.models import Source
 from exchange.views import CONTENT_TYPES, export_request, file_response
 from patients import catalogues as cat
 from registry.api.base import ServiceErrorsMixin
+from registry.scoping import identifiable_center_ids
 
 TRUE = {"1", "true", "yes", "on"}
 
@@ -45,6 +46,8 @@ class ExportDictionaryView(ServiceErrorsMixin, APIView):
 
     @extend_schema(operation_id="exports_dictionary", responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
+        # Someone who may never see a direct identifier is not told of those columns either.
+        with_identifiers = identifiable_center_ids(request.user) != []
         return Response({
             "datasets": [
                 {
@@ -55,7 +58,7 @@ class ExportDictionaryView(ServiceErrorsMixin, APIView):
                         {"name": c.name, "type": c.type, "unit": c.unit, "codes": c.codes,
                          "required": c.required, "computed": c.computed,
                          "identifier": c.identifier, "description": c.description}
-                        for c in d.columns
+                        for c in d.columns if with_identifiers or not c.identifier
                     ],
                 }
                 for d in DATASETS
@@ -83,6 +86,7 @@ class ExportView(ServiceErrorsMixin, APIView):
     """
 
     renderer_classes = [renderers.JSONRenderer, CsvFormat, XlsxFormat, ZipFormat]
+    query_parameters = ("format", "center", "diagnosis", "identifiers")
 
     @extend_schema(operation_id="exports_file", parameters=EXPORT_PARAMETERS, responses={
         (200, "text/csv"): OpenApiTypes.BINARY,

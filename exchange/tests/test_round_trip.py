@@ -76,6 +76,16 @@ def jsonable(report: dict) -> dict:
     return json.loads(json.dumps(report, default=str))
 
 
+def without_ids(value):
+    """A report without its rows' ``patient`` ids: database ids differ between databases,
+    the registry codes (``case``) are what round-trips."""
+    if isinstance(value, dict):
+        return {k: without_ids(v) for k, v in value.items() if k != "patient"}
+    if isinstance(value, list):
+        return [without_ids(v) for v in value]
+    return value
+
+
 def test_demo_data_round_trips_through_an_empty_database(tmp_path, empty_database):
     load_demo()
     for patient_id in Patient.objects.values_list("pk", flat=True):
@@ -110,4 +120,5 @@ def test_demo_data_round_trips_through_an_empty_database(tmp_path, empty_databas
     assert len(read(exported / "patients.csv")) == 23
     assert len(read(exported / "mrc.csv")) > 1000
 
-    assert json.loads(manage(empty_database, "shell", "--no-imports", "-c", TABLES)) == tables
+    reimported_tables = json.loads(manage(empty_database, "shell", "--no-imports", "-c", TABLES))
+    assert without_ids(reimported_tables) == without_ids(tables)

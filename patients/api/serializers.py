@@ -20,14 +20,14 @@ from patients.models import (
     Titre,
     Visit,
 )
-from registry.api.base import ScopedPatientField, VersionedSerializer
+from registry.api.base import RegistrySerializer, ScopedPatientField, VersionedSerializer
 from registry.models import Center
 from registry.scoping import can_see_identifiers, scope_by_patient, scope_centers
 from treatments.models import Series
 from treatments.rules import SegmentIn, segment_block
 
 
-class CenterSerializer(serializers.ModelSerializer):
+class CenterSerializer(RegistrySerializer):
     class Meta:
         model = Center
         fields = ["id", "name", "code"]
@@ -47,7 +47,7 @@ class _Rows(list):
 
 class NestedRows(serializers.ListSerializer):
     """A patient's nested list, read from ``<name>_rows`` when the queryset brought it
-    (``patients.selectors.with_nested_rows``): those dicts are the representation already
+    (``patients.selectors.attach_nested_rows``): those dicts are the representation already
     (their keys are the child's fields, their values plain codes), so they are passed on
     as they are; otherwise the related rows are serialised as usual."""
 
@@ -59,7 +59,7 @@ class NestedRows(serializers.ListSerializer):
         return list(data) if isinstance(data, _Rows) else super().to_representation(data)
 
 
-class AffectedNerveSerializer(serializers.ModelSerializer):
+class AffectedNerveSerializer(RegistrySerializer):
     class Meta:
         model = AffectedNerve
         fields = ["side", "nerve"]
@@ -67,7 +67,7 @@ class AffectedNerveSerializer(serializers.ModelSerializer):
         list_serializer_class = NestedRows
 
 
-class TargetMuscleSerializer(serializers.ModelSerializer):
+class TargetMuscleSerializer(RegistrySerializer):
     class Meta:
         model = PinnedTargetMuscle
         fields = ["muscle", "side"]
@@ -75,13 +75,13 @@ class TargetMuscleSerializer(serializers.ModelSerializer):
         list_serializer_class = NestedRows
 
 
-class ConsentSerializer(serializers.ModelSerializer):
+class ConsentSerializer(RegistrySerializer):
     class Meta:
         model = Consent
         fields = ["given_on", "version", "withdrawn_on"]
 
 
-class IdentitySerializer(serializers.ModelSerializer):
+class IdentitySerializer(RegistrySerializer):
     class Meta:
         model = Identity
         fields = ["name", "date_of_birth", "hospital_number"]
@@ -166,7 +166,7 @@ class PriorTreatmentSerializer(VersionedSerializer):
         validators = []
 
 
-class MrcGradeSerializer(serializers.ModelSerializer):
+class MrcGradeSerializer(RegistrySerializer):
     class Meta:
         model = MrcGrade
         fields = ["muscle", "side", "grade"]
@@ -207,7 +207,7 @@ class VisitSerializer(VersionedSerializer):
         return None
 
 
-class NerveSegmentSerializer(serializers.ModelSerializer):
+class NerveSegmentSerializer(RegistrySerializer):
     block = serializers.SerializerMethodField()
 
     class Meta:

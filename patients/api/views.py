@@ -6,7 +6,7 @@ from decimal import Decimal
 from functools import cache
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -35,7 +35,15 @@ from patients.models import (
     Visit,
 )
 from patients.selectors import attach_nested_rows
-from registry.api.base import RegistryViewSet, ServiceErrorsMixin, split
+from registry.api.base import (
+    RegistryViewSet,
+    ServiceErrorsMixin,
+    ordering_description,
+    ordering_schema,
+    ordering_terms,
+    sort_rows,
+    split,
+)
 from registry.models import Center
 from registry.scoping import (
     can_see_identifiers,
@@ -49,29 +57,11 @@ from treatments.api.outcome import HistoryEntrySerializer, OutcomeSerializer, ou
 from treatments.models import TitreThreshold
 from treatments.selectors import block_criteria, lower_limits
 
-WRITE_ERRORS = {
-    400: OpenApiResponse(description="Invalid input: {field: [messages]}"),
-    403: OpenApiResponse(description="No clinician or data-manager role in this centre"),
-    404: OpenApiResponse(description="Not found or not in your centres"),
-    409: OpenApiResponse(description="Missing or stale version"),
-}
-BAD_FILTER = OpenApiResponse(description="Invalid filter value: {filter: [messages]}")
-READ_ERRORS = {404: OpenApiResponse(description="Not found or not in your centres")}
-
-
-def documented(serializer):
-    """Error answers documented on every operation of a resource (api.md "Errors")."""
-    return extend_schema_view(
-        list=extend_schema(responses={200: serializer(many=True), 400: BAD_FILTER}),
-        create=extend_schema(responses={201: serializer, **WRITE_ERRORS}),
-        update=extend_schema(responses={200: serializer, **WRITE_ERRORS}),
-        partial_update=extend_schema(responses={200: serializer, **WRITE_ERRORS}),
-        destroy=extend_schema(responses={204: None, **WRITE_ERRORS}),
-        retrieve=extend_schema(responses={200: serializer, **READ_ERRORS}),
-    )
-
+HISTORY_ORDERING = ("at", "model", "action", "object_id")
 
 class CenterViewSet(ServiceErrorsMixin, viewsets.ReadOnlyModelViewSet):
+    """The centres you belong to (a superuser sees all); read-only through the API."""
+
     serializer_class = CenterSerializer
     ordering_fields = ["code", "name", "id"]
     filterset_fields = ["code"]
@@ -80,7 +70,6 @@ class CenterViewSet(ServiceErrorsMixin, viewsets.ReadOnlyModelViewSet):
         return scope_centers(Center.objects.all(), self.request.user)
 
 
-@documented(PatientSerializer)
 class PatientViewSet(RegistryViewSet):
     """Patients of your centres; never deleted through the API. ``identity`` appears only
     in single-patient answers to clinicians and data managers of the patient's centre."""
@@ -93,6 +82,12 @@ class PatientViewSet(RegistryViewSet):
 
     def center_id_of(self, obj) -> int:
         return obj.center_id
+
+    def known_query_parameters(self) -> set[str]:
+        known = super().known_query_parameters()
+        if self.action == "history":
+            known |= {"ordering", "page", "page_size"}
+        return known
 
     def get_queryset(self):
         queryset = scope_patients(Patient.objects.all(), self.request.user)
@@ -155,7 +150,7 @@ class PatientViewSet(RegistryViewSet):
             identity=children.get("identity"), consent=children.get("consent"),
         )
 
-    @extend_schema(responses={200: OutcomeSerializer, **READ_ERRORS})
+    @extend_schema(responses=OutcomeSerializer)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def outcome(self, request, pk=None):
         """The latest computed outcome (api.md "Outcome"); ``stale`` while a recompute is due."""
@@ -163,19 +158,24 @@ class PatientViewSet(RegistryViewSet):
         outcome = getattr(patient, "outcome", None)
         return Response(outcome_payload(patient_id=patient.pk, outcome=outcome))
 
-    @extend_schema(responses={200: HistoryEntrySerializer(many=True), **READ_ERRORS})
+    @extend_schema(responses=HistoryEntrySerializer(many=True), parameters=[OpenApiParameter(
+        "ordering", ordering_schema(HISTORY_ORDERING),
+        description=ordering_description(HISTORY_ORDERING),
+    )])
     @action(detail=True, methods=["get"], filter_backends=[])
     def history(self, request, pk=None):
         """Audit entries of the patient and its records, newest first (paginated)."""
         patient = self.get_object()
+        terms = ordering_terms(request.query_params.get("ordering", ""), HISTORY_ORDERING)
         entries = patient_history(
             patient.pk, with_identity=can_see_identifiers(request.user, patient.center_id)
         )
+        if terms:
+            entries = sort_rows(entries, terms)
         page = self.paginate_queryset(entries)
         return self.get_paginated_response(page)
 
 
-@documented(TitreSerializer)
 class TitreViewSet(RegistryViewSet):
     """Antibody titres (clinical-rules.md §5); deleting one is allowed."""
 
@@ -209,7 +209,6 @@ class TitreViewSet(RegistryViewSet):
         services.record_delete(record=record, by=by)
 
 
-@documented(ParaproteinSerializer)
 class ParaproteinViewSet(RegistryViewSet):
     """Monoclonal protein measurements."""
 
@@ -230,7 +229,6 @@ class ParaproteinViewSet(RegistryViewSet):
         services.record_delete(record=record, by=by)
 
 
-@documented(PriorTreatmentSerializer)
 class PriorTreatmentViewSet(RegistryViewSet):
     """Treatments received before IVIg."""
 
@@ -253,7 +251,6 @@ class PriorTreatmentViewSet(RegistryViewSet):
         services.record_delete(record=record, by=by)
 
 
-@documented(VisitSerializer)
 class VisitViewSet(RegistryViewSet):
     """Visits with their MRC grid (clinical-rules.md §1–2)."""
 
@@ -282,7 +279,6 @@ class VisitViewSet(RegistryViewSet):
         services.visit_delete(visit=record, by=by)
 
 
-@documented(NerveStudySerializer)
 class NerveStudyViewSet(RegistryViewSet):
     """Nerve-conduction studies with their segments (clinical-rules.md §4)."""
 

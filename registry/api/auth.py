@@ -6,13 +6,19 @@ from django.conf import settings
 from rest_framework import status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
+
+from registry.api import media
 
 
 class ObtainToken(ObtainAuthToken):
     # No session authentication here: a signed-in browser's cookie must not turn the token
     # request into a CSRF-checked one (the credentials in the body are the authentication).
     authentication_classes = []
+    # DRF's token view names its own parsers and renderer; these are the safe ones.
+    parser_classes = [media.JSONParser, FormParser, MultiPartParser]
+    renderer_classes = [media.JSONRenderer]
 
     def post(self, request, *args, **kwargs):
         try:

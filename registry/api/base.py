@@ -1,4 +1,5 @@
-"""What every API view shares: service errors as HTTP answers, centre scoping, write rights.
+"""What every API view shares: service errors as HTTP answers, centre scoping, write rights,
+JSON-only bodies, plausible dates and strict ordering.
 
 Scoping and roles come from ``registry.scoping``; writes go through the domain services,
 whose ``ValidationError`` becomes a 400 with field keys and whose ``VersionConflict``
@@ -7,18 +8,22 @@ becomes a 409.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.db.models import prefetch_related_objects
-from rest_framework import exceptions, permissions, serializers, status, viewsets
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions, filters, permissions, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from patients.models import Patient
+from registry.api.media import JSONParser
 from registry.models import Membership
 from registry.scoping import can_write, scope_patients, user_center_ids
 from registry.services import VersionConflict
@@ -38,6 +43,67 @@ def django_errors(error: DjangoValidationError) -> dict[str, list[str]]:
             for field, messages in error.message_dict.items()
         }
     return {api_settings.NON_FIELD_ERRORS_KEY: list(error.messages)}
+
+
+def ordering_terms(raw: str, allowed: Sequence[str], *, param: str = "ordering") -> list[str]:
+    """``?ordering=`` parsed against the fields a list offers: an unknown one is a 400 naming
+    ``ordering`` (ignoring it, as DRF does, would hand a script rows in an order it did not
+    ask for). An empty value means the default order (an empty list)."""
+    if not raw:
+        return []
+    terms = [term.strip() for term in raw.split(",")]
+    unknown = [term for term in terms if term.removeprefix("-") not in allowed]
+    if unknown:
+        raise exceptions.ValidationError({param: [
+            f"Cannot order by {', '.join(map(repr, unknown))}; choose from "
+            f"{', '.join(allowed)} (prefix '-' for descending, comma-separated)."
+        ]})
+    return terms
+
+
+def ordering_schema(allowed: Sequence[str]) -> dict[str, Any]:
+    term = f"-?({'|'.join(allowed)})"
+    return {"type": "string", "pattern": f"^{term}(,{term})*$"}
+
+
+def ordering_description(allowed: Sequence[str]) -> str:
+    return (f"Sort by {', '.join(allowed)}; prefix '-' for descending, several fields "
+            "comma-separated. Any other field is a 400.")
+
+
+def sort_rows(rows: list[dict[str, Any]], terms: Sequence[str]) -> list[dict[str, Any]]:
+    """Order plain rows (lists built in memory) by ``ordering_terms``: stable, nulls before
+    values (after them when descending)."""
+    for term in reversed(terms):
+        key = term.removeprefix("-")
+        rows = sorted(
+            rows,
+            key=lambda row: (row[key] is not None, "" if row[key] is None else row[key]),
+            reverse=term.startswith("-"),
+        )
+    return rows
+
+
+class StrictOrderingFilter(filters.OrderingFilter):
+    """DRF's ``?ordering=`` with ``ordering_terms``: the view's ``ordering_fields`` or a 400."""
+
+    def get_ordering(self, request, queryset, view):
+        allowed = [name for name, _ in self.get_valid_fields(queryset, view, {"request": request})]
+        terms = ordering_terms(request.query_params.get(self.ordering_param, ""), allowed,
+                               param=self.ordering_param)
+        return terms or self.get_default_ordering(view)
+
+    def get_schema_operation_parameters(self, view):
+        allowed = list(getattr(view, "ordering_fields", None) or [])
+        if not allowed:
+            return []
+        return [{
+            "name": self.ordering_param,
+            "required": False,
+            "in": "query",
+            "description": ordering_description(allowed),
+            "schema": ordering_schema(allowed),
+        }]
 
 
 class MembershipTokenAuthentication(TokenAuthentication):
@@ -73,9 +139,14 @@ class ServiceErrorsMixin:
 
     Token authentication comes first so that a request without credentials gets 401
     with ``WWW-Authenticate: Token`` (api.md), not the 403 session auth would give.
+    Bodies are JSON only (api.md): a form or any other media type is a 415.
     """
 
     authentication_classes = [MembershipTokenAuthentication, SessionAuthentication]
+    parser_classes = [JSONParser]  # registry.api.media's
+    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    #: Query parameters the view takes besides a list's filters, ordering and pages.
+    query_parameters: tuple[str, ...] = ()
 
     def perform_authentication(self, request):
         super().perform_authentication(request)
@@ -87,6 +158,35 @@ class ServiceErrorsMixin:
             request.user._registry_center_ids = [
                 m.center_id for m in request.user.memberships.all()
             ]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        method = request.method.lower()
+        if method in self.http_method_names and hasattr(self, method):  # else a 405 follows
+            self.refuse_unknown_query_parameters(request)
+
+    def refuse_unknown_query_parameters(self, request) -> None:
+        """A query parameter the operation does not take is a 400 naming it: a misspelt
+        filter (``?patinet=3``) would otherwise return every row as if it had matched."""
+        known = self.known_query_parameters()
+        unknown = [name for name in request.query_params if name not in known]
+        if unknown:
+            takes = ", ".join(sorted(known - {api_settings.URL_FORMAT_OVERRIDE})) or "none"
+            raise exceptions.ValidationError({
+                name: [f"Unknown query parameter; this operation takes: {takes}."]
+                for name in unknown
+            })
+
+    def known_query_parameters(self) -> set[str]:
+        known = {api_settings.URL_FORMAT_OVERRIDE, *self.query_parameters}
+        if getattr(self, "action", None) == "list":
+            known |= {"page", "page_size"}
+            if getattr(self, "ordering_fields", None):
+                known.add("ordering")
+            filterset = getattr(self, "filterset_class", None)
+            known |= set(filterset.base_filters if filterset is not None
+                         else getattr(self, "filterset_fields", None) or ())
+        return known
 
     def handle_exception(self, exc):
         if isinstance(exc, DjangoValidationError):
@@ -129,7 +229,46 @@ class ScopedPatientField(serializers.PrimaryKeyRelatedField):
         return scope_patients(queryset, request.user)
 
 
-class VersionedSerializer(serializers.ModelSerializer):
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2100, 12, 31)
+
+
+class RegistryDateField(serializers.DateField):
+    """A ``YYYY-MM-DD`` date between 1900 and 2100, the years the registry's models accept
+    for birth and onset: a clinical date outside them is a typing error, not data."""
+
+    default_error_messages = {
+        "out_of_range": f"Enter a date between {FIRST_DATE} and {LAST_DATE}.",
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        if not FIRST_DATE <= day <= LAST_DATE:
+            self.fail("out_of_range")
+        return day
+
+
+class RegistrySerializer(serializers.ModelSerializer):
+    """Base of every API model serializer: registry dates, and no blank string for an
+    optional choice (its absence is ``null``, as api.md lists it)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateField: RegistryDateField,
+    }
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if model_field.choices and model_field.null:
+            kwargs.pop("allow_blank", None)
+        return field_class, kwargs
+
+
+class VersionedSerializer(RegistrySerializer):
     """``version`` is sent back on PUT/PATCH (checked by the service) and read otherwise."""
 
     version = serializers.IntegerField(
@@ -170,7 +309,8 @@ class RegistryViewSet(ServiceErrorsMixin, viewsets.ModelViewSet):
     def filter_queryset(self, queryset):
         # api.md: lists filter and order; a record is found by its id alone. Building and
         # validating the filter set costs a tenth of an unfiltered page (bench/README.md),
-        # so it is built only when the request filters or orders something.
+        # so it is built only when the request filters or orders something (unknown
+        # parameters were refused before: ``refuse_unknown_query_parameters``).
         if self.action != "list" or set(self.request.query_params) <= PAGING_PARAMETERS:
             return queryset
         return super().filter_queryset(queryset)

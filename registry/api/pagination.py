@@ -1,9 +1,55 @@
+"""Page-number pagination of every API list (api.md "Conventions")."""
+
+from __future__ import annotations
+
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 
 class RegistryPagination(PageNumberPagination):
-    """api.md: 50 per page, ``?page=N``, ``?page_size=`` up to 500 (larger sizes are capped)."""
+    """50 rows per page, ``?page=N``, ``?page_size=`` up to 500.
+
+    A larger ``page_size`` is capped at 500 rather than refused: the answer's ``next`` link
+    still leads through every row, so a script that asks for more loses nothing. A
+    ``page_size`` that is not a positive integer is a 400 naming it; a page number that is
+    not one of the list's pages is DRF's 404 ``Invalid page.``; an empty value is the
+    default (docs/api-decisions.md).
+    """
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
+            return self.page_size
+        digits = raw.lstrip("0")
+        if not (raw.isascii() and raw.isdigit()) or not digits:
+            raise ValidationError({self.page_size_query_param: [
+                "Enter a whole number of rows, at least 1."
+            ]})
+        if len(digits) > len(str(self.max_page_size)):  # no int() of a huge string
+            return self.max_page_size
+        return min(int(digits), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1; a page past the last one is a 404.",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    f"Rows per page (default {self.page_size}); values above "
+                    f"{self.max_page_size} are capped at {self.max_page_size}."
+                ),
+                "schema": {"type": "integer", "minimum": 1},
+            },
+        ]

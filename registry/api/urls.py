@@ -1,6 +1,8 @@
 """REST API v1 (api.md): one router for the resources, plus auth, schema and read-only views."""
 
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -19,6 +21,15 @@ router.register("visits", patients.VisitViewSet, basename="visit")
 router.register("nerve-studies", patients.NerveStudyViewSet, basename="nerve-study")
 
 app_name = "api"
+
+
+@csrf_exempt  # answers 404 to every method; nothing to protect
+def not_found(request, unmatched: str) -> JsonResponse:
+    """Any other path under the API ending in ``/`` (``patients/abc/outcome/``) answers a
+    JSON 404 like the API's own, not the site's HTML page; a path without its final slash
+    still gets Django's redirect to the one with it."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
 
 urlpatterns = [
     path("", include(router.urls)),

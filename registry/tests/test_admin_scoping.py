@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib import admin
+from django.db.models import F
 from django.urls import reverse
 
 from patients.models import Patient, Titre
@@ -114,3 +115,19 @@ def test_thresholds_and_rule_sets_are_for_data_managers(client, data_manager, wo
     url = admin_url(TitreThreshold, "change", threshold.pk)
     page = client.get(url)
     assert page.status_code == 200 and 'name="_save"' in page.content.decode()
+
+
+def test_a_history_page_is_judged_by_the_records_id_not_the_history_rows(
+    client, data_manager, world
+):
+    """A historical row's primary key is its own ``history_id``: even when one of them
+    equals another centre's record id, that record's history stays 404."""
+    theirs = Titre.objects.filter(patient=world.theirs).first()
+    mine = Titre.objects.filter(patient=world.mine).first()
+    history = Titre.history.model
+    history.objects.update(history_id=F("history_id") + 100_000)
+    row = history.objects.filter(id=mine.pk).order_by("-history_date").first()
+    history.objects.filter(pk=row.pk).update(history_id=theirs.pk)
+    client.force_login(data_manager)
+    assert client.get(admin_url(Titre, "history", theirs.pk)).status_code == 404
+    assert client.get(admin_url(Titre, "history", mine.pk)).status_code == 200

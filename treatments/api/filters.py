@@ -5,14 +5,16 @@ from __future__ import annotations
 import django_filters as df
 
 from patients import catalogues as cat
-from patients.api.filters import PatientRecordFilter
+from patients.api.filters import IntegerFilter, IsoDateFilter, PatientRecordFilter
 from treatments.models import Series
 
 
 class SeriesFilter(PatientRecordFilter):
     status = df.ChoiceFilter(choices=cat.SERIES_STATUSES)
-    started_after = df.DateFilter(field_name="started_on", lookup_expr="gte")
-    started_before = df.DateFilter(field_name="started_on", lookup_expr="lte")
+    started_on = IsoDateFilter()
+    started_after = IsoDateFilter(field_name="started_on", lookup_expr="gte")
+    started_before = IsoDateFilter(field_name="started_on", lookup_expr="lte")
+    number = IntegerFilter(help_text="Series number within the patient.")
     lot = df.CharFilter(field_name="lots__lot", lookup_expr="iexact", distinct=True)
 
     class Meta:

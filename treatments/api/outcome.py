@@ -23,9 +23,13 @@ EMPTY_RESULT: dict[str, Any] = {
     "final": {"grade": None, "persistent": None, "label": None},
     "disability": {"measure": None, "before": None, "after": None, "change": None,
                    "result": None},
-    "conduction_blocks": {"first_study": None, "latest_study": None, "segments": []},
+    "conduction_blocks": {"criteria": None, "first_study": None, "latest_study": None,
+                          "first_studied_on": None, "latest_studied_on": None,
+                          "segments": []},
     "titres_significant": [],
+    "titres_before_ivig": [],
     "series": [],
+    "visits": [],
     "flags": [],
 }
 
@@ -48,18 +52,30 @@ def outcome_payload(*, patient_id: int, outcome: Outcome | None) -> dict[str, An
     return payload
 
 
-class _Muscle(serializers.Serializer):
+# The documented shape of the stored result (``treatments.rules.outcome.Outcome.as_dict``);
+# these serializers only describe it for the schema, they never write.
+
+
+class OutcomeMuscle(serializers.Serializer):
     muscle = serializers.CharField()
     side = serializers.CharField()
 
 
-class _Final(serializers.Serializer):
+class OutcomeWearOff(serializers.Serializer):
+    after_series = serializers.IntegerField()
+    before_series = serializers.IntegerField()
+    post_score = serializers.IntegerField()
+    pre_score = serializers.IntegerField()
+    drop = serializers.IntegerField()
+
+
+class OutcomeFinal(serializers.Serializer):
     grade = serializers.CharField(allow_null=True)
     persistent = serializers.BooleanField(allow_null=True)
     label = serializers.CharField(allow_null=True)
 
 
-class _Disability(serializers.Serializer):
+class OutcomeDisability(serializers.Serializer):
     measure = serializers.CharField(allow_null=True)
     before = serializers.IntegerField(allow_null=True)
     after = serializers.IntegerField(allow_null=True)
@@ -67,31 +83,57 @@ class _Disability(serializers.Serializer):
     result = serializers.CharField(allow_null=True)
 
 
-class _BlockSegment(serializers.Serializer):
+class OutcomeBlockSegment(serializers.Serializer):
     nerve = serializers.CharField()
     side = serializers.CharField()
-    state = serializers.CharField()
+    distal_site = serializers.CharField(allow_blank=True)
+    proximal_site = serializers.CharField(allow_blank=True)
+    first = serializers.CharField(allow_null=True, help_text="Null: not measured then.")
+    latest = serializers.CharField(allow_null=True, help_text="Null: not measured then.")
+    state = serializers.CharField(
+        allow_null=True, help_text="Null: cannot be told (a single study, or a value missing)."
+    )
 
 
-class _Blocks(serializers.Serializer):
+class OutcomeBlocks(serializers.Serializer):
+    criteria = serializers.CharField(allow_null=True)
     first_study = serializers.IntegerField(allow_null=True)
     latest_study = serializers.IntegerField(allow_null=True)
-    segments = _BlockSegment(many=True)
+    first_studied_on = serializers.DateField(allow_null=True)
+    latest_studied_on = serializers.DateField(allow_null=True)
+    segments = OutcomeBlockSegment(many=True)
 
 
-class _Titre(serializers.Serializer):
+class OutcomeTitre(serializers.Serializer):
     antigen = serializers.CharField()
     isotype = serializers.CharField()
-    value = serializers.FloatField()
+    method = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
     unit = serializers.CharField()
+    sampled_on = serializers.DateField()
 
 
-class _SeriesResult(serializers.Serializer):
+class OutcomeTitreBeforeIvig(OutcomeTitre):
+    significant = serializers.BooleanField(allow_null=True)
+
+
+class OutcomeSeries(serializers.Serializer):
     number = serializers.IntegerField()
     pre_score = serializers.IntegerField(allow_null=True)
     post_score = serializers.IntegerField(allow_null=True)
     grade = serializers.CharField(allow_null=True)
     beneficial = serializers.BooleanField()
+    interval_days = serializers.IntegerField(allow_null=True)
+    interval_flag = serializers.BooleanField()
+
+
+class OutcomeVisit(serializers.Serializer):
+    id = serializers.IntegerField()
+    visited_on = serializers.DateField()
+    kind = serializers.CharField()
+    series = serializers.IntegerField(allow_null=True)
+    score = serializers.IntegerField(allow_null=True)
+    grade = serializers.CharField(allow_null=True)
 
 
 class OutcomeSerializer(serializers.Serializer):
@@ -103,18 +145,20 @@ class OutcomeSerializer(serializers.Serializer):
     stale = serializers.BooleanField()
     status = serializers.CharField(allow_null=True)
     baseline_score = serializers.IntegerField(allow_null=True)
-    target_muscles = _Muscle(many=True)
+    target_muscles = OutcomeMuscle(many=True)
     initial_response = serializers.CharField(allow_null=True)
     beneficial_series = serializers.ListField(child=serializers.IntegerField())
     n_star = serializers.IntegerField(allow_null=True)
     plateau_after_series = serializers.IntegerField(allow_null=True)
-    wear_off_intervals = serializers.ListField(child=serializers.DictField())
+    wear_off_intervals = OutcomeWearOff(many=True)
     infusion_dependent = serializers.BooleanField(allow_null=True)
-    final = _Final()
-    disability = _Disability()
-    conduction_blocks = _Blocks()
-    titres_significant = _Titre(many=True)
-    series = _SeriesResult(many=True)
+    final = OutcomeFinal()
+    disability = OutcomeDisability()
+    conduction_blocks = OutcomeBlocks()
+    titres_significant = OutcomeTitre(many=True)
+    titres_before_ivig = OutcomeTitreBeforeIvig(many=True)
+    series = OutcomeSeries(many=True)
+    visits = OutcomeVisit(many=True)
     flags = serializers.ListField(child=serializers.CharField())
 
 
@@ -144,3 +188,77 @@ class LotRecipientSerializer(serializers.Serializer):
     series_id = serializers.IntegerField()
     started_on = serializers.DateField()
     lot = serializers.CharField()
+
+
+class Table1Nerve(serializers.Serializer):
+    side = serializers.CharField()
+    nerve = serializers.CharField()
+
+
+class Table1Row(serializers.Serializer):
+    case = serializers.CharField()
+    sex = serializers.CharField()
+    age = serializers.IntegerField(allow_null=True, help_text="At the first series.")
+    course_years = serializers.IntegerField(allow_null=True, help_text="Onset to first series.")
+    affected_nerves = Table1Nerve(many=True)
+    distribution = serializers.CharField(allow_blank=True)
+    series_count = serializers.IntegerField()
+    first_response = serializers.CharField(allow_null=True)
+    n_star = serializers.IntegerField(allow_null=True)
+    final_grade = serializers.CharField(allow_null=True)
+    final_result = serializers.CharField(allow_null=True)
+    gm1_titre_before_ivig = serializers.FloatField(allow_null=True)
+    gm1_significant = serializers.BooleanField(allow_null=True)
+
+
+class Table1Counts(serializers.Serializer):
+    cases = serializers.IntegerField()
+    initial_dramatic = serializers.IntegerField()
+    final_good = serializers.IntegerField()
+    gm1_significant = serializers.IntegerField()
+
+
+class Table1Serializer(serializers.Serializer):
+    """``reports/table1/`` (clinical-rules.md §8; schema only)."""
+
+    table = serializers.ChoiceField(choices=["table1"])
+    rows = Table1Row(many=True)
+    counts = Table1Counts()
+    summary = serializers.ListField(child=serializers.CharField())
+
+
+class Table2Row(serializers.Serializer):
+    case = serializers.CharField()
+    group = serializers.ChoiceField(choices=["previously_treated", "not_treated", "stopped"])
+    sex = serializers.CharField()
+    age = serializers.IntegerField(allow_null=True, help_text="At the first series.")
+    course_years = serializers.IntegerField(allow_null=True, help_text="Onset to first series.")
+    prior_treatments = serializers.ListField(child=serializers.CharField())
+    prior_treatments_label = serializers.CharField(allow_blank=True)
+    antibody_activity = serializers.ListField(child=serializers.CharField())
+    igm_serum_level_g_l = serializers.FloatField(allow_null=True)
+    series_count = serializers.IntegerField()
+    prineas_before = serializers.IntegerField(allow_null=True)
+    prineas_after = serializers.IntegerField(allow_null=True)
+    prineas_change = serializers.IntegerField(allow_null=True)
+    result = serializers.CharField(allow_null=True)
+
+
+class Table2Group(serializers.Serializer):
+    group = serializers.ChoiceField(choices=["previously_treated", "not_treated", "stopped"])
+    name = serializers.CharField()
+    rows = Table2Row(many=True)
+    counts = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="``cases``, and per disability result (improved, stable, deteriorated).",
+    )
+    summary = serializers.CharField()
+
+
+class Table2Serializer(serializers.Serializer):
+    """``reports/table2/`` (clinical-rules.md §8; schema only)."""
+
+    table = serializers.ChoiceField(choices=["table2"])
+    groups = Table2Group(many=True)
+    rows = Table2Row(many=True)
+    summary = serializers.ListField(child=serializers.CharField())

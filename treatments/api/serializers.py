@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from registry.api.base import ScopedPatientField, VersionedSerializer
+from registry.api.base import RegistrySerializer, ScopedPatientField, VersionedSerializer
 from treatments.models import AdverseEvent, Series
 
 
-class AdverseEventSerializer(serializers.ModelSerializer):
+class AdverseEventSerializer(RegistrySerializer):
     class Meta:
         model = AdverseEvent
         fields = ["kind", "severity", "led_to_stop", "notes"]

@@ -6,29 +6,33 @@ import csv
 import io
 
 from django.db.models import OuterRef, Subquery
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import renderers
-from rest_framework.pagination import PageNumberPagination
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, renderers, serializers
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from patients import catalogues as cat
-from patients.api.views import documented
 from patients.models import Patient
-from registry.api.base import RegistryViewSet, ServiceErrorsMixin
-from registry.api.pagination import RegistryPagination
+from registry.api.base import (
+    RegistryViewSet,
+    ServiceErrorsMixin,
+    ordering_description,
+    ordering_schema,
+    ordering_terms,
+    sort_rows,
+)
+from registry.api.media import JSONRenderer
 from registry.scoping import scope_by_patient, scope_patients
 from treatments import services
 from treatments.api.filters import SeriesFilter
-from treatments.api.outcome import LotRecipientSerializer
+from treatments.api.outcome import LotRecipientSerializer, Table1Serializer, Table2Serializer
 from treatments.api.serializers import SeriesSerializer
-from treatments.models import Series
+from treatments.models import LotNumber, Series
 from treatments.reports import report_csv_rows, table1_report, table2_report
 from treatments.selectors import lot_recipients
 
 
-@documented(SeriesSerializer)
 class SeriesViewSet(RegistryViewSet):
     """IVIg series are traceability records: never deleted (mark one as stopped)."""
 
@@ -64,18 +68,44 @@ class SeriesViewSet(RegistryViewSet):
         )
 
 
-class LotPatientsView(ServiceErrorsMixin, APIView):
-    """Patients of your centres who received lot ``{lot}`` (clinical-rules.md §6)."""
+LOT_ORDERING = ("code", "patient", "series", "started_on")
 
-    pagination_class = RegistryPagination
 
-    @extend_schema(responses={200: LotRecipientSerializer(many=True)})
+class LotPatientsView(ServiceErrorsMixin, GenericAPIView):
+    """Patients of your centres who received lot ``{lot}`` (clinical-rules.md §6), by patient
+    code and series number unless ``?ordering=`` says otherwise."""
+
+    queryset = LotNumber.objects.none()  # names the model for the schema; rows come below
+    filter_backends: list = []
+    query_parameters = ("patient", "ordering", "page", "page_size")
+
+    @extend_schema(responses=LotRecipientSerializer(many=True), parameters=[
+        OpenApiParameter("lot", str, OpenApiParameter.PATH,
+                         description="Lot number, matched without regard to case."),
+        OpenApiParameter("patient", int, description="Patient id."),
+        OpenApiParameter("ordering", ordering_schema(LOT_ORDERING),
+                         description=ordering_description(LOT_ORDERING)),
+    ])
     def get(self, request, lot: str):
-        rows = lot_recipients(lot=lot, patients=scope_patients(Patient.objects.all(),
-                                                               request.user))
-        paginator: PageNumberPagination = self.pagination_class()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(page)
+        lot = _valid(serializers.CharField(max_length=64), lot, name="lot")
+        terms = ordering_terms(request.query_params.get("ordering", ""), LOT_ORDERING)
+        patients = scope_patients(Patient.objects.all(), request.user)
+        patient = request.query_params.get("patient", "")
+        if patient:
+            patients = patients.filter(pk=_valid(serializers.IntegerField(), patient,
+                                                 name="patient"))
+        rows = lot_recipients(lot=lot, patients=patients)
+        if terms:
+            rows = sort_rows(rows, terms)
+        return self.get_paginated_response(self.paginate_queryset(rows))
+
+
+def _valid(field: serializers.Field, raw: str, *, name: str):
+    """A path or query value checked by a serializer field: a 400 naming ``name``."""
+    try:
+        return field.run_validation(raw)
+    except exceptions.ValidationError as error:
+        raise exceptions.ValidationError({name: error.detail}) from error
 
 
 class CsvRenderer(renderers.BaseRenderer):
@@ -86,44 +116,57 @@ class CsvRenderer(renderers.BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        response = (renderer_context or {}).get("response")
-        if response is not None and response.status_code >= 400:
-            rows = [[key, str(value)] for key, value in (data or {}).items()]
-        else:
+        if isinstance(data, dict) and data.get("table") in ("table1", "table2"):
             rows = report_csv_rows(data)
+        elif isinstance(data, dict):  # an error or an OPTIONS description
+            rows = [[key, "; ".join(map(str, value)) if isinstance(value, list) else str(value)]
+                    for key, value in data.items()]
+        else:
+            rows = [[str(item)] for item in data or []]
         out = io.StringIO()
         csv.writer(out).writerows(rows)
-        return out.getvalue().encode("utf-8")
+        return out.getvalue().encode("utf-8", "backslashreplace")
 
 
-REPORT_PARAMETERS = [
-    OpenApiParameter("center", str, description="Centre code or id"),
-    OpenApiParameter("diagnosis", str, enum=[code for code, _ in cat.DIAGNOSES]),
-    OpenApiParameter("format", str, enum=["json", "csv"]),
-]
+class ReportQuery(serializers.Serializer):
+    """The reports' query: a centre (code or id) and a diagnosis, both optional."""
+
+    center = serializers.RegexField(
+        r"^[-A-Za-z0-9_]{1,32}$", required=False, allow_blank=True,
+        error_messages={"invalid": "Give a centre code or id."},
+        help_text="Centre code or id.",
+    )
+    diagnosis = serializers.ChoiceField(choices=cat.DIAGNOSES, required=False, allow_blank=True)
 
 
 class ReportView(ServiceErrorsMixin, APIView):
     """Cohort report from live data (clinical-rules.md §8), JSON or ``?format=csv``."""
 
-    renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CsvRenderer]
+    renderer_classes = [JSONRenderer, renderers.BrowsableAPIRenderer, CsvRenderer]
+    query_parameters = ("center", "diagnosis")
     build = staticmethod(table1_report)
 
-    @extend_schema(parameters=REPORT_PARAMETERS, responses={
-        200: OpenApiTypes.OBJECT, 400: OpenApiResponse(description="Unknown diagnosis"),
-    })
     def get(self, request):
-        diagnosis = request.query_params.get("diagnosis") or None
-        if diagnosis is not None and diagnosis not in cat.codes(cat.DIAGNOSES):
-            return Response({"diagnosis": [f"Unknown diagnosis {diagnosis!r}."]}, status=400)
-        center = request.query_params.get("center") or None
-        report = self.build(user=request.user, center=center, diagnosis=diagnosis)
+        query = ReportQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        report = self.build(user=request.user, center=query.validated_data.get("center") or None,
+                            diagnosis=query.validated_data.get("diagnosis") or None)
         return Response(report)
 
 
+def _report_schema(serializer):
+    return extend_schema(responses=serializer, parameters=[
+        ReportQuery,
+        OpenApiParameter("format", str, enum=["json", "csv"],
+                         description="``csv``: the table's lines as CSV (text/csv)."),
+    ])
+
+
+@extend_schema_view(get=_report_schema(Table1Serializer))
 class Table1View(ReportView):
     build = staticmethod(table1_report)
 
 
+@extend_schema_view(get=_report_schema(Table2Serializer))
 class Table2View(ReportView):
     build = staticmethod(table2_report)

@@ -1,5 +1,7 @@
 import pytest
 
+from registry.factories import CenterFactory
+from registry.models import Membership
 from registry.tests.api.helpers import AUTH_QUERIES, api
 
 URL = "/api/v1/centers/"
@@ -25,15 +27,28 @@ def test_read_only(clinician, center):
                                format="json").status_code == 405
 
 
-def test_list_query_count(clinician, center, django_assert_num_queries):
+@pytest.mark.parametrize("rows", [1, 50])
+def test_list_query_count(clinician, center, rows, django_assert_num_queries):
+    for number in range(1, rows):
+        Membership.objects.create(user=clinician, center=CenterFactory(code=f"extra{number}"),
+                                  role="clinician")
     client = api(clinician)
-    # auth (2), count, centres
+    # auth, count, centres
     with django_assert_num_queries(AUTH_QUERIES + 2):
-        client.get(URL)
+        assert len(client.get(URL).json()["results"]) == rows
+
+
+def test_ordering_and_code_filter(clinician, center, other_center):
+    Membership.objects.create(user=clinician, center=other_center, role="researcher")
+    client = api(clinician)
+    assert [c["code"] for c in client.get(URL, {"ordering": "-code"}).json()["results"]] == [
+        "south", "north"]
+    assert client.get(URL, {"code": "south"}).json()["count"] == 1
+    assert client.get(URL, {"ordering": "members"}).status_code == 400
 
 
 def test_detail_query_count(clinician, center, django_assert_num_queries):
     client = api(clinician)
-    # auth (2), centre
+    # auth, centre
     with django_assert_num_queries(AUTH_QUERIES + 1):
         assert client.get(f"{URL}{center.pk}/").status_code == 200

@@ -1,8 +1,8 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
-from registry.factories import SeriesFactory
+from registry.factories import PatientFactory, SeriesFactory
 from registry.tests.api.helpers import AUTH_QUERIES, api
 from treatments.models import LotNumber
 
@@ -10,7 +10,8 @@ pytestmark = pytest.mark.django_db
 
 
 def lot(patient, name: str, number: int = 1) -> None:
-    series = SeriesFactory(patient=patient, number=number, started_on=date(1994, number, 1))
+    started_on = date(1994, 1, 1) + timedelta(days=28 * (number - 1))
+    series = SeriesFactory(patient=patient, number=number, started_on=started_on)
     LotNumber.objects.create(series=series, lot=name)
 
 
@@ -31,11 +32,30 @@ def test_anonymous_gets_401():
     assert api().get("/api/v1/lots/x/patients/").status_code == 401
 
 
-@pytest.mark.parametrize("rows", [1, 5])
+def test_ordering_and_patient_filter(clinician, patient, center):
+    other = PatientFactory(center=center, code="MMN-100")
+    lot(patient, "AB12", 1)
+    lot(patient, "AB12", 2)
+    lot(other, "AB12", 1)
+    client = api(clinician)
+    rows = client.get("/api/v1/lots/AB12/patients/").json()["results"]
+    assert [(r["code"], r["series"]) for r in rows] == [
+        ("MMN-100", 1), ("MMN-900", 1), ("MMN-900", 2)]
+    rows = client.get("/api/v1/lots/AB12/patients/",
+                      {"ordering": "-started_on,code"}).json()["results"]
+    assert [(r["code"], r["series"]) for r in rows] == [
+        ("MMN-900", 2), ("MMN-100", 1), ("MMN-900", 1)]
+    body = client.get("/api/v1/lots/AB12/patients/", {"patient": patient.pk}).json()
+    assert {r["code"] for r in body["results"]} == {"MMN-900"}
+    assert client.get("/api/v1/lots/AB12/patients/", {"ordering": "name"}).status_code == 400
+    assert client.get("/api/v1/lots/AB12/patients/", {"patient": "x"}).status_code == 400
+
+
+@pytest.mark.parametrize("rows", [1, 50])
 def test_query_count(clinician, patient, rows, django_assert_num_queries):
     for number in range(1, rows + 1):
         lot(patient, "AB12", number)
     client = api(clinician)
-    # auth (2), lots joined with series and patients (the list is paginated in memory)
+    # auth, lots joined with series and patients (the list is paginated in memory)
     with django_assert_num_queries(AUTH_QUERIES + 1):
         assert client.get("/api/v1/lots/AB12/patients/").json()["count"] == rows

@@ -2,11 +2,14 @@ from datetime import date
 
 import pytest
 
-from patients.models import AffectedNerve, Identity, Patient
-from registry.factories import PatientFactory
+from patients import catalogues as cat
+from patients.models import AffectedNerve, Identity, Patient, PinnedTargetMuscle
+from registry.factories import PatientFactory, TitreFactory, clinical_history
 from registry.models import Membership
 from registry.tests.api.helpers import AUTH_QUERIES, api
 from treatments.api.outcome import OutcomeSerializer, outcome_payload
+from treatments.models import Outcome
+from treatments.services import outcome_recompute
 
 URL = "/api/v1/patients/"
 
@@ -65,6 +68,14 @@ class TestRead:
         body = api(clinician).get(URL, {"ordering": "-code"}).json()
         assert [row["code"] for row in body["results"]] == ["A-2", "A-1"]
 
+    def test_status_filter(self, clinician, center):
+        plateau = PatientFactory(center=center, code="P-1")
+        PatientFactory(center=center, code="P-2")
+        Outcome.objects.filter(patient=plateau).update(status="plateau")
+        body = api(clinician).get(URL, {"status": "plateau"}).json()
+        assert [row["code"] for row in body["results"]] == ["P-1"]
+        assert api(clinician).get(URL, {"status": "asleep"}).status_code == 400
+
     @pytest.mark.parametrize("rows", [1, 50])
     def test_list_query_count(self, clinician, center, rows, django_assert_num_queries):
         for _ in range(rows):
@@ -86,11 +97,22 @@ class TestRead:
                                                {"side": "L", "nerve": "median"}]
             assert body["target_muscles"] == [{"muscle": "biceps", "side": "L"}]
 
-    def test_detail_query_count(self, clinician, patient, django_assert_num_queries):
+    @pytest.mark.parametrize("rows", [1, 18])  # nerves: one, or every nerve on both sides
+    def test_detail_query_count(self, clinician, patient, rows, django_assert_num_queries):
+        pairs = [(s, n) for n in cat.codes(cat.NERVES) for s in ("R", "L")][:rows]
+        for side, nerve in pairs:
+            AffectedNerve.objects.create(patient=patient, side=side, nerve=nerve)
+        muscles = [(m, s) for m in cat.codes(cat.MUSCLES) for s in ("R", "L")][:rows]
+        for muscle, side in muscles:
+            PinnedTargetMuscle.objects.create(patient=patient, muscle=muscle, side=side)
+        Identity.objects.create(patient=patient, name="Ann")
         client = api(clinician)
         # auth, patient with consent and identity, its affected nerves and target muscles
+        # (one query: patients.selectors.attach_nested_rows)
         with django_assert_num_queries(AUTH_QUERIES + 2):
-            assert client.get(detail(patient)).status_code == 200
+            body = client.get(detail(patient)).json()
+        assert (len(body["affected_nerves"]), len(body["target_muscles"])) == (rows, rows)
+        assert body["identity"]["name"] == "Ann"
 
 
 @pytest.mark.django_db
@@ -194,7 +216,7 @@ class TestOutcomeAndHistory:
 
     def test_outcome_query_count(self, clinician, patient, django_assert_num_queries):
         client = api(clinician)
-        # auth (2), patient joined with its outcome
+        # auth, patient joined with its outcome
         with django_assert_num_queries(AUTH_QUERIES + 1):
             client.get(f"{detail(patient)}outcome/")
 
@@ -217,11 +239,26 @@ class TestOutcomeAndHistory:
         entries = api(researcher).get(f"{URL}{created['id']}/history/").json()["results"]
         assert entries and not any(e["model"] == "identity" for e in entries)
 
-    def test_history_query_count(self, clinician, patient, django_assert_num_queries):
+    @pytest.mark.parametrize("rows", [1, 50])
+    def test_history_query_count(self, clinician, patient, rows, django_assert_num_queries):
+        for _ in range(rows - 1):  # the patient's own creation is the first entry
+            TitreFactory(patient=patient)
         client = api(clinician)
-        # auth (2), patient, one query per audited model (15)
+        # auth, patient, one query per audited model (15)
         with django_assert_num_queries(AUTH_QUERIES + 1 + 15):
-            client.get(f"{detail(patient)}history/")
+            body = client.get(f"{detail(patient)}history/", {"ordering": "at"}).json()
+        assert body["count"] == rows
+
+    def test_history_ordering(self, clinician, patient):
+        TitreFactory(patient=patient)
+        client = api(clinician)
+        newest_first = client.get(f"{detail(patient)}history/").json()["results"]
+        assert [e["model"] for e in newest_first] == ["titre", "patient"]
+        oldest_first = client.get(f"{detail(patient)}history/", {"ordering": "at"}).json()
+        assert [e["model"] for e in oldest_first["results"]] == ["patient", "titre"]
+        by_model = client.get(f"{detail(patient)}history/", {"ordering": "-model"}).json()
+        assert [e["model"] for e in by_model["results"]] == ["titre", "patient"]
+        assert client.get(f"{detail(patient)}history/", {"ordering": "user"}).status_code == 400
 
 
 def test_dates_are_iso(clinician, patient):
@@ -230,9 +267,56 @@ def test_dates_are_iso(clinician, patient):
     assert date.fromisoformat(body["created_at"][:10])
 
 
-def test_outcome_schema_names_every_payload_field():
+def documented_keys(serializer) -> dict:
+    """The documented shape as nested key sets: {field: subfields or None}."""
+    shape = {}
+    for name, field in serializer.fields.items():
+        child = getattr(field, "child", field)
+        shape[name] = documented_keys(child) if hasattr(child, "fields") else None
+    return shape
+
+
+def answered_keys(value, shape) -> dict | None:
+    if shape is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    keys: dict = {}
+    for item in items:
+        for name, sub in item.items():
+            keys[name] = answered_keys(sub, shape.get(name)) if name in shape else "?"
+    return keys or {name: answered_keys([], sub) for name, sub in shape.items()}
+
+
+def test_outcome_without_computation_names_every_documented_field():
     payload = outcome_payload(patient_id=1, outcome=None)
-    assert set(OutcomeSerializer().fields) <= set(payload)
+    assert set(payload) == set(OutcomeSerializer().fields)
+    assert payload["conduction_blocks"] == {
+        "criteria": None, "first_study": None, "latest_study": None,
+        "first_studied_on": None, "latest_studied_on": None, "segments": []}
+
+
+@pytest.mark.django_db
+def test_computed_outcome_has_exactly_the_documented_shape(clinician, center):
+    patient = PatientFactory(center=center)
+    clinical_history(patient, 3)
+    outcome_recompute(patient_id=patient.pk)
+    body = api(clinician).get(f"{detail(patient)}outcome/").json()
+    shape = documented_keys(OutcomeSerializer())
+    answered = answered_keys(body, shape)
+    assert answered == {name: answered[name] for name in shape}  # nothing undocumented
+    for name in ("conduction_blocks", "series", "visits", "titres_significant", "final"):
+        assert answered[name] == shape[name], name
+    assert body["stale"] is False and body["n_star"] is not None
+
+
+@pytest.mark.django_db
+def test_outcome_of_an_older_rules_version_still_has_every_field(clinician, patient):
+    Outcome.objects.filter(patient=patient).update(
+        result={"rules_version": "seed-0", "status": "plateau"}, computed_data_version=1)
+    body = api(clinician).get(f"{detail(patient)}outcome/").json()
+    assert set(OutcomeSerializer().fields) <= set(body)
+    assert (body["status"], body["series"], body["n_star"]) == ("plateau", [], None)
+    assert body["disability"]["before"] is None
 
 
 @pytest.mark.django_db

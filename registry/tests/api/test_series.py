@@ -4,7 +4,7 @@ import pytest
 
 from registry.factories import SeriesFactory
 from registry.tests.api.helpers import AUTH_QUERIES, api
-from treatments.models import LotNumber, Series
+from treatments.models import AdverseEvent, LotNumber, Series
 
 URL = "/api/v1/series/"
 NEW = {"started_on": "1994-01-10", "days": 5, "dose_g_per_kg": 2.0, "weight_kg": 70,
@@ -113,14 +113,20 @@ def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
     for number in range(1, rows + 1):
         give(patient, number, date(1994, 1, 1).replace(year=1994 + number))
     client = api(clinician)
-    # auth (2), count, series with patients and previous start, lots, adverse events
+    # auth, count, series with patients and previous start, lots, adverse events
     with django_assert_num_queries(AUTH_QUERIES + 4):
         assert len(client.get(URL).json()["results"]) == rows
 
 
-def test_detail_query_count(clinician, patient, django_assert_num_queries):
+@pytest.mark.parametrize("rows", [1, 50])  # lots and adverse events
+def test_detail_query_count(clinician, patient, rows, django_assert_num_queries):
     series = give(patient, 1, date(1994, 1, 10))
+    for number in range(rows):
+        AdverseEvent.objects.create(series=series, kind="headache", severity="mild")
+        if number:
+            LotNumber.objects.create(series=series, lot=f"X{number}")
     client = api(clinician)
-    # auth (2), series with patient and previous start, lots, adverse events
+    # auth, series with patient and previous start, lots, adverse events
     with django_assert_num_queries(AUTH_QUERIES + 3):
-        assert client.get(f"{URL}{series.pk}/").status_code == 200
+        body = client.get(f"{URL}{series.pk}/").json()
+    assert (len(body["lot_numbers"]), len(body["adverse_events"])) == (rows, rows)

@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 
+from patients import catalogues as cat
 from patients.models import MrcGrade, Visit
 from registry.factories import MrcGradeFactory, SeriesFactory, VisitFactory
 from registry.tests.api.helpers import AUTH_QUERIES, api
@@ -93,6 +94,8 @@ def test_date_filters(clinician, patient):
                                     "visited_before": "1997-01-01"}).json()
     assert [row["visited_on"] for row in body["results"]] == ["1996-01-01"]
     assert api(clinician).get(URL, {"kind": "follow_up"}).json()["count"] == 1
+    body = api(clinician).get(URL, {"visited_on": "1994-01-01"}).json()
+    assert [row["visited_on"] for row in body["results"]] == ["1994-01-01"]
 
 
 @pytest.mark.parametrize("rows", [1, 50])
@@ -100,17 +103,22 @@ def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
     for _ in range(rows):
         MrcGradeFactory(visit__patient=patient)
     client = api(clinician)
-    # auth (2), count, visits with patients and outcomes, MRC grades
+    # auth, count, visits with patients and outcomes, MRC grades
     with django_assert_num_queries(AUTH_QUERIES + 3):
         assert len(client.get(URL).json()["results"]) == rows
 
 
-def test_detail_query_count(clinician, patient, django_assert_num_queries):
-    visit = MrcGradeFactory(visit__patient=patient).visit
+@pytest.mark.parametrize("rows", [1, 30])  # grades: one, or every muscle on both sides
+def test_detail_query_count(clinician, patient, rows, django_assert_num_queries):
+    visit = VisitFactory(patient=patient)
+    muscle_sides = [(m, s) for m in cat.codes(cat.MUSCLES) for s in ("R", "L")][:rows]
+    for muscle, side in muscle_sides:
+        MrcGradeFactory(visit=visit, muscle=muscle, side=side)
     client = api(clinician)
-    # auth (2), visit with patient and outcome, MRC grades
+    # auth, visit with patient and outcome, MRC grades
     with django_assert_num_queries(AUTH_QUERIES + 2):
-        assert client.get(f"{URL}{visit.pk}/").status_code == 200
+        assert len(client.get(f"{URL}{visit.pk}/").json()["mrc"]) == rows
+
 
 
 @pytest.mark.parametrize("muscles", ["deltoid", "biceps triceps wrist_extensors deltoid "

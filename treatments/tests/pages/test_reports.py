@@ -83,3 +83,18 @@ def test_the_paper_tables_render_like_the_paper(
     assert "Mild persistent improvement if repeated" in html
     assert "initial response dramatic in 3/6" in html
     assert "previously treated: 4/7 improved one grade, 1/7 stable, 2/7 deteriorated" in html
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5000])
+def test_an_odd_centre_filter_is_no_match_not_an_error(client, clinician, patient, value):
+    client.force_login(clinician)
+    response = client.get(reverse("treatments:reports"), {"center": value})
+    assert response.status_code == 200
+    assert "MMN-900" not in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/reports/", "/patients/", "/lots/", "/api/v1/patients/"])
+def test_a_nul_character_in_the_query_is_a_400(client, clinician, path):
+    client.force_login(clinician)
+    response = client.get(path, {"center": "a\x00b", "q": "\x00", "lot": "\x00"})
+    assert response.status_code == 400
