@@ -311,7 +311,10 @@ class RegistryViewSet(ServiceErrorsMixin, viewsets.ModelViewSet):
         # validating the filter set costs a tenth of an unfiltered page (bench/README.md),
         # so it is built only when the request filters or orders something (unknown
         # parameters were refused before: ``refuse_unknown_query_parameters``).
-        if self.action != "list" or set(self.request.query_params) <= PAGING_PARAMETERS:
+        if self.action != "list" or (
+            set(self.request.query_params) <= PAGING_PARAMETERS
+            and not getattr(self, "ordering", None)  # a view's default order still applies
+        ):
             return queryset
         return super().filter_queryset(queryset)
 
