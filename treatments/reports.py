@@ -1,19 +1,22 @@
 """Cohort reports from live data (clinical-rules.md §8): the paper's Table 1 and Table 2.
 
 The selectors here choose the cohort (the user's centres, ``?center=``, ``?diagnosis=``,
-consent not withdrawn) and read stored outcomes; ``treatments.rules.reports`` shapes the
-rows and counts. A fixed number of queries whatever the cohort size.
+consent not withdrawn) and read the keys of the stored outcomes they need;
+``treatments.rules.reports`` shapes the rows and counts. A fixed number of queries
+whatever the cohort size, and rows read as plain values, never as model instances.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import JSONObject
 
-from patients.models import Paraprotein, Patient
+from patients.models import AffectedNerve, Paraprotein, Patient, PriorTreatment
 from registry.scoping import scope_reportable_patients
-from treatments.models import AdverseEvent
+from treatments.models import AdverseEvent, Series
 from treatments.rules.reports import (
     Table1Input,
     Table2Input,
@@ -27,9 +30,11 @@ TABLE_DIAGNOSIS = {"table1": "mmn", "table2": "igm_mgus_pn"}
 
 
 def report_cohort(
-    *, user, table: str, center: str | int | None = None, diagnosis: str | None = None
+    *, user, table: str, center: str | int | None = None, diagnosis: str | None = None,
+    every_diagnosis: bool = False,
 ) -> QuerySet[Patient]:
-    """Patients of a report: the user's centres, consent not withdrawn, filtered."""
+    """Patients of a report: the user's centres, consent not withdrawn, filtered.
+    ``every_diagnosis`` drops the table's diagnosis (bench/ times a report over everyone)."""
     patients = scope_reportable_patients(Patient.objects.all(), user)
     if center:
         center = str(center)
@@ -38,72 +43,119 @@ def report_cohort(
             Q(center__code=center) | Q(center_id=int(center)) if is_id
             else Q(center__code=center)
         )
-    patients = patients.filter(diagnosis=diagnosis or TABLE_DIAGNOSIS[table])
-    return (
-        patients.select_related("outcome")
-        .annotate(first_series_on=Min("series__started_on"))
-        .order_by("code")
-    )
+    if not every_diagnosis:
+        patients = patients.filter(diagnosis=diagnosis or TABLE_DIAGNOSIS[table])
+    return patients.order_by("code")
 
 
-def _age_and_course(patient: Patient) -> tuple[int | None, int | None]:
-    first = patient.first_series_on
+def _cohort_rows(patients: QuerySet[Patient], outcome_keys: tuple[str, ...], **extra):
+    """One dict per patient: its own columns and only the named keys of its stored
+    outcome, each with its first series date and number of series. The database extracts
+    the keys from the JSON, so a report never loads whole outcomes (each holds every visit
+    of a history; loading them made Table 1 over 10,000 patients take seconds)."""
+    # One small JSON object per row (one json.loads, not one per key).
+    outcome = JSONObject(**{key: KeyTransform(key, "outcome__result") for key in outcome_keys})
+    # Series are summed up in their own query: joined, they would repeat each patient's
+    # outcome once per series; as per-row subqueries they cost enough for PostgreSQL to
+    # JIT-compile the query, which alone took longer than the whole report.
+    series = {
+        row["patient"]: row for row in
+        Series.objects.filter(patient__in=patients.values("pk")).order_by()
+        .values("patient").annotate(first_series_on=Min("started_on"), series_count=Count("pk"))
+    }
+    for row in patients.values("pk", "code", "sex", "birth_year", "onset_year",
+                               outcome_keys=outcome, **extra):
+        summary = series.get(row["pk"])
+        row["first_series_on"] = summary["first_series_on"] if summary else None
+        row["series_count"] = summary["series_count"] if summary else 0
+        yield row
+
+
+def _age_and_course(row: dict[str, Any]) -> tuple[int | None, int | None]:
+    first = row["first_series_on"]
     if first is None:
         return None, None
-    age = first.year - patient.birth_year if patient.birth_year else None
-    course = first.year - patient.onset_year if patient.onset_year else None
+    age = first.year - row["birth_year"] if row["birth_year"] else None
+    course = first.year - row["onset_year"] if row["onset_year"] else None
     return age, course
 
 
-def _result(patient: Patient) -> dict[str, Any]:
-    outcome = getattr(patient, "outcome", None)
-    return outcome.result if outcome is not None else {}
+def _outcome(row: dict[str, Any]) -> dict[str, Any]:
+    """The stored outcome's keys a report reads (none when never computed)."""
+    return {key: value for key, value in (row["outcome_keys"] or {}).items() if value is not None}
 
 
-def table1_report(*, user, center=None, diagnosis=None) -> dict[str, Any]:
-    patients = report_cohort(user=user, table="table1", center=center, diagnosis=diagnosis)
-    patients = patients.prefetch_related("affected_nerves", "series")
+def _by_patient(rows) -> dict[int, list]:
+    grouped: dict[int, list] = {}
+    for patient_id, *values in rows:
+        grouped.setdefault(patient_id, []).append(values[0] if len(values) == 1 else values)
+    return grouped
+
+
+TABLE1_OUTCOME = ("initial_response", "n_star", "final", "titres_before_ivig")
+
+
+def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False
+                  ) -> dict[str, Any]:
+    """Table 1 in three queries: affected nerves, series, the cohort with its outcome keys."""
+    patients = report_cohort(user=user, table="table1", center=center, diagnosis=diagnosis,
+                             every_diagnosis=every_diagnosis)
+    nerves = _by_patient(
+        AffectedNerve.objects.filter(patient__in=patients.values("pk")).order_by("id")
+        .values_list("patient_id", "side", "nerve")
+    )
     rows = []
-    for patient in patients:
-        age, course = _age_and_course(patient)
-        result = _result(patient)
+    for row in _cohort_rows(patients, TABLE1_OUTCOME):
+        age, course = _age_and_course(row)
+        result = _outcome(row)
         titre, significant = gm1_titre_before_ivig(result)
         rows.append(Table1Input(
-            patient=patient.pk, case=patient.code, sex=patient.sex,
+            patient=row["pk"], case=row["code"], sex=row["sex"],
             age_at_first_series=age, course_years=course,
-            affected_nerves=tuple((n.side, n.nerve) for n in patient.affected_nerves.all()),
-            series_count=len(patient.series.all()), outcome=result,
+            affected_nerves=tuple(tuple(n) for n in nerves.get(row["pk"], ())),
+            series_count=row["series_count"], outcome=result,
             gm1_titre_before_ivig=titre, gm1_significant=significant,
         ))
     return table1(rows)
 
 
+TABLE2_OUTCOME = ("disability", "titres_significant")
+
+
 def table2_report(*, user, center=None, diagnosis=None) -> dict[str, Any]:
+    """Table 2 in four queries: prior treatments, IgM paraproteins, series, and the cohort
+    with its outcome keys and whether an adverse event stopped IVIg."""
     patients = report_cohort(user=user, table="table2", center=center, diagnosis=diagnosis)
     stopped = AdverseEvent.objects.filter(series__patient=OuterRef("pk"), led_to_stop=True)
-    patients = patients.annotate(stopped=Exists(stopped)).prefetch_related(
-        "prior_treatments", "series",
-        Prefetch("paraproteins", queryset=Paraprotein.objects.filter(isotype="IgM")
-                 .order_by("measured_on", "id")),
+    cohort = patients.values("pk")
+    treatments = _by_patient(
+        PriorTreatment.objects.filter(patient__in=cohort).order_by("patient_id", "started_on",
+                                                                    "id")
+        .values_list("patient_id", "kind")
+    )
+    igm = _by_patient(
+        Paraprotein.objects.filter(patient__in=cohort, isotype="IgM",
+                                   serum_level_g_l__isnull=False)
+        .order_by("measured_on", "id").values_list("patient_id", "serum_level_g_l")
     )
     rows = []
-    for patient in patients:
-        age, course = _age_and_course(patient)
-        result = _result(patient)
+    for row in _cohort_rows(patients, TABLE2_OUTCOME, stopped=Exists(stopped)):
+        age, course = _age_and_course(row)
+        result = _outcome(row)
         disability = result.get("disability") or {}
-        igm = [p.serum_level_g_l for p in patient.paraproteins.all() if p.serum_level_g_l]
+        levels = [level for level in igm.get(row["pk"], ()) if level]
         rows.append(Table2Input(
-            patient=patient.pk, case=patient.code, sex=patient.sex,
+            patient=row["pk"], case=row["code"], sex=row["sex"],
             age_at_first_series=age, course_years=course,
-            prior_treatments=tuple(t.kind for t in patient.prior_treatments.all()),
+            prior_treatments=tuple(treatments.get(row["pk"], ())),
             antibody_activity=tuple(
                 t["antigen"] for t in result.get("titres_significant", [])
                 if t.get("isotype") == "IgM"
             ),
-            igm_serum_level_g_l=igm[0] if igm else None,
-            series_count=len(patient.series.all()),
+            igm_serum_level_g_l=levels[0] if levels else None,
+            series_count=row["series_count"],
             prineas_before=disability.get("before"), prineas_after=disability.get("after"),
-            stopped_for_adverse_event=patient.stopped,
+            stopped_for_adverse_event=row["stopped"],
         ))
     return table2(rows)
 

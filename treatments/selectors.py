@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef
 
-from patients.models import MrcGrade, NerveSegment, NerveStudy, Patient, Visit
+from patients.models import (
+    SEGMENT_VALUE_FIELDS,
+    MrcGrade,
+    NerveSegment,
+    NerveStudy,
+    Patient,
+    PinnedTargetMuscle,
+    Titre,
+    Visit,
+)
 from treatments.models import (
+    AdverseEvent,
     BlockCriteriaSet,
     LotNumber,
     NerveReference,
@@ -79,79 +90,130 @@ def segment_input(g: NerveSegment, lower_limits: dict[str, float]) -> SegmentIn:
     )
 
 
-def patient_rules_input(patient: Patient, lower_limits: dict[str, float]) -> PatientIn:
-    """Turn a patient with ``outcome_prefetches()`` applied into the rules' plain data."""
-    return PatientIn(
-        diagnosis=patient.diagnosis,
-        pinned_targets=tuple((t.muscle, t.side) for t in patient.target_muscles.all()),
-        series=tuple(
-            SeriesIn(
-                number=s.number, started_on=s.started_on, days=s.days, status=s.status,
-                stopped_for_adverse_event=any(e.led_to_stop for e in s.adverse_events.all()),
-            )
-            for s in patient.series.all()
-        ),
-        visits=tuple(
-            VisitIn(
-                id=v.pk, visited_on=v.visited_on, kind=v.kind,
-                series_number=v.series.number if v.series_id else None,
-                mrc={(g.muscle, g.side): g.grade for g in v.mrc.all()},
-                functional_score=v.functional_score, prineas_score=v.prineas_score,
-            )
-            for v in patient.visits.all()
-        ),
-        titres=tuple(
-            TitreIn(sampled_on=t.sampled_on, antigen=t.antigen, isotype=t.isotype,
-                    method=t.method, value=t.value, unit=t.unit)
-            for t in patient.titres.all()
-        ),
-        studies=tuple(
-            StudyIn(
-                studied_on=study.studied_on,
-                segments=tuple(segment_input(g, lower_limits) for g in study.segments.all()),
-            )
-            for study in patient.nerve_studies.all()
-        ),
-    )
-
-
-def outcome_prefetches() -> list:
-    return [
-        "target_muscles",
-        Prefetch("series", queryset=Series.objects.prefetch_related("adverse_events")),
-        Prefetch(
-            "visits",
-            queryset=Visit.objects.select_related("series").prefetch_related(
-                Prefetch("mrc", queryset=MrcGrade.objects.order_by("id"))
-            ),
-        ),
-        "titres",
-        Prefetch(
-            "nerve_studies",
-            queryset=NerveStudy.objects.prefetch_related(
-                Prefetch("segments", queryset=NerveSegment.objects.order_by("id"))
-            ),
-        ),
-    ]
-
-
 def lower_limits() -> dict[str, float]:
     return {r.nerve: float(r.lower_limit_amplitude_mv) for r in NerveReference.objects.all()}
 
 
-def outcome_inputs(*, patient_id: int) -> OutcomeInputs | None:
-    """Everything one recompute reads, in a fixed number of queries whatever the history."""
-    patient = (
-        Patient.objects.filter(pk=patient_id).prefetch_related(*outcome_prefetches()).first()
+def _grouped(rows, key_index: int = 0) -> dict[int, list[tuple]]:
+    groups: dict[int, list[tuple]] = {}
+    for row in rows:
+        groups.setdefault(row[key_index], []).append(row)
+    return groups
+
+
+def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
+    """The rules' plain data of many patients in nine queries, whatever their number and
+    the length of their histories. Rows are read as tuples, never as model instances: a
+    24-series history has some 700 MRC grades, and building a model object for each one
+    cost more than the rules themselves (bench/README.md)."""
+    ids = list(patient_ids)
+    diagnoses = dict(Patient.objects.filter(pk__in=ids).values_list("pk", "diagnosis"))
+    if not diagnoses:
+        return {}
+    limits = lower_limits()
+    pinned = _grouped(
+        PinnedTargetMuscle.objects.filter(patient_id__in=ids).order_by("id")
+        .values_list("patient_id", "muscle", "side")
     )
-    if patient is None:
-        return None
-    return OutcomeInputs(
-        patient=patient_rules_input(patient, lower_limits()),
+    stopping = AdverseEvent.objects.filter(series=OuterRef("pk"), led_to_stop=True)
+    series = _grouped(
+        Series.objects.filter(patient_id__in=ids).annotate(stopped=Exists(stopping))
+        .order_by("patient_id", "number")
+        .values_list("patient_id", "number", "started_on", "days", "status", "stopped")
+    )
+    visits = _grouped(
+        Visit.objects.filter(patient_id__in=ids).order_by("patient_id", "visited_on", "id")
+        .values_list("patient_id", "id", "visited_on", "kind", "series__number",
+                     "functional_score", "prineas_score")
+    )
+    grades: dict[int, dict[tuple[str, str], int]] = {}
+    for visit_id, muscle, side, grade in (
+        MrcGrade.objects.filter(visit__patient_id__in=ids).order_by("id")
+        .values_list("visit_id", "muscle", "side", "grade")
+    ):
+        grades.setdefault(visit_id, {})[(muscle, side)] = grade
+    titres = _grouped(
+        Titre.objects.filter(patient_id__in=ids).order_by("patient_id", "sampled_on", "id")
+        .values_list("patient_id", "sampled_on", "antigen", "isotype", "method", "value",
+                     "unit")
+    )
+    studies = _grouped(
+        NerveStudy.objects.filter(patient_id__in=ids).order_by("patient_id", "studied_on", "id")
+        .values_list("patient_id", "id", "studied_on")
+    )
+    segments = _grouped(
+        NerveSegment.objects.filter(study__patient_id__in=ids).order_by("id")
+        .values_list("study_id", "nerve", "side", "distal_site", "proximal_site",
+                     *SEGMENT_VALUE_FIELDS)
+    )
+    return {
+        patient_id: PatientIn(
+            diagnosis=diagnosis,
+            pinned_targets=tuple((m, s) for _, m, s in pinned.get(patient_id, ())),
+            series=tuple(
+                SeriesIn(number=number, started_on=started_on, days=days, status=status,
+                         stopped_for_adverse_event=stopped)
+                for _, number, started_on, days, status, stopped in series.get(patient_id, ())
+            ),
+            visits=tuple(
+                VisitIn(id=pk, visited_on=on, kind=kind, series_number=number,
+                        mrc=grades.get(pk, {}), functional_score=functional,
+                        prineas_score=prineas)
+                for _, pk, on, kind, number, functional, prineas in visits.get(patient_id, ())
+            ),
+            titres=tuple(
+                TitreIn(sampled_on=on, antigen=antigen, isotype=isotype, method=method,
+                        value=value, unit=unit)
+                for _, on, antigen, isotype, method, value, unit in titres.get(patient_id, ())
+            ),
+            studies=tuple(
+                StudyIn(studied_on=on, segments=tuple(
+                    _segment_from_row(row, limits) for row in segments.get(study_id, ())
+                ))
+                for _, study_id, on in studies.get(patient_id, ())
+            ),
+        )
+        for patient_id, diagnosis in diagnoses.items()
+    }
+
+
+def _segment_from_row(row: tuple, limits: dict[str, float]) -> SegmentIn:
+    """``segment_input`` for a ``values_list`` row (study id first)."""
+    _, nerve, side, distal_site, proximal_site, *values = row
+    return SegmentIn(
+        nerve=nerve, side=side, distal_site=distal_site, proximal_site=proximal_site,
+        **{name: _float(value) for name, value in zip(SEGMENT_VALUE_FIELDS, values,
+                                                      strict=True)},
+        lower_limit_amplitude_mv=limits.get(nerve),
+    )
+
+
+@dataclass(frozen=True)
+class OutcomeBatchInputs:
+    patients: dict[int, PatientIn]
+    rules: Rules
+    thresholds: tuple[ThresholdIn, ...]
+    block_criteria: BlockCriteria
+
+
+def outcome_batch_inputs(*, patient_ids: Sequence[int]) -> OutcomeBatchInputs:
+    """Everything a batch of recomputes reads, in twelve queries whatever the batch."""
+    return OutcomeBatchInputs(
+        patients=patients_rules_input(patient_ids),
         rules=default_rules(),
         thresholds=thresholds(),
         block_criteria=block_criteria(),
     )
+
+
+def outcome_inputs(*, patient_id: int) -> OutcomeInputs | None:
+    """Everything one recompute reads, in a fixed number of queries whatever the history."""
+    batch = outcome_batch_inputs(patient_ids=[patient_id])
+    patient = batch.patients.get(patient_id)
+    if patient is None:
+        return None
+    return OutcomeInputs(patient=patient, rules=batch.rules, thresholds=batch.thresholds,
+                         block_criteria=batch.block_criteria)
 
 
 def stale_patient_ids(*, limit: int = 1000) -> list[int]:

@@ -25,10 +25,5 @@ def outcome_recompute_task(patient_id: int) -> None:
 def outcome_sweep_stale() -> int:
     """Recompute every stale outcome: recovers whatever a lost message or outage dropped."""
     patient_ids = selectors.stale_patient_ids()
-    for patient_id in patient_ids:
-        try:
-            services.outcome_recompute(patient_id=patient_id)
-        except Exception:
-            logger.exception("Sweep recompute of patient %s failed", patient_id,
-                             extra={"patient_id": patient_id})
+    services.outcome_recompute_many(patient_ids=patient_ids)
     return len(patient_ids)

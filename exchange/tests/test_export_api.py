@@ -113,7 +113,7 @@ def test_an_api_export_is_a_fixed_number_of_queries(researcher, center, patients
     for n in range(patients):
         PatientFactory(center=center, code=f"MMN-{n:03d}")
     client = api(researcher)
-    # auth (2), the export's record; streaming: the cursor over the patient ids, the
+    # auth, the export's record; streaming: the cursor over the patient ids, the
     # stored outcomes' target muscles, the grades; the record completed and read back
     with django_assert_num_queries(AUTH_QUERIES + 6):
         body(client.get("/api/v1/exports/mrc/"))

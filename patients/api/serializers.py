@@ -41,11 +41,30 @@ class ScopedCenterField(serializers.PrimaryKeyRelatedField):
         return scope_centers(Center.objects.all(), request.user)
 
 
+class _Rows(list):
+    """Rows the database already shaped as the API shows them."""
+
+
+class NestedRows(serializers.ListSerializer):
+    """A patient's nested list, read from ``<name>_rows`` when the queryset brought it
+    (``patients.selectors.attach_nested_rows``): those dicts are the representation already
+    (their keys are the child's fields, their values plain codes), so they are passed on
+    as they are; otherwise the related rows are serialised as usual."""
+
+    def get_attribute(self, instance):
+        rows = getattr(instance, f"{self.field_name}_rows", None)
+        return _Rows(rows) if rows is not None else super().get_attribute(instance)
+
+    def to_representation(self, data):
+        return list(data) if isinstance(data, _Rows) else super().to_representation(data)
+
+
 class AffectedNerveSerializer(RegistrySerializer):
     class Meta:
         model = AffectedNerve
         fields = ["side", "nerve"]
         validators = []
+        list_serializer_class = NestedRows
 
 
 class TargetMuscleSerializer(RegistrySerializer):
@@ -53,6 +72,7 @@ class TargetMuscleSerializer(RegistrySerializer):
         model = PinnedTargetMuscle
         fields = ["muscle", "side"]
         validators = []
+        list_serializer_class = NestedRows
 
 
 class ConsentSerializer(RegistrySerializer):

@@ -34,6 +34,7 @@ from patients.models import (
     Titre,
     Visit,
 )
+from patients.selectors import attach_nested_rows
 from registry.api.base import (
     RegistryViewSet,
     ServiceErrorsMixin,
@@ -94,12 +95,27 @@ class PatientViewSet(RegistryViewSet):
             return queryset.select_related("outcome")
         if self.action == "history":
             return queryset
-        queryset = queryset.select_related("consent").prefetch_related(
-            "affected_nerves", "target_muscles"
-        )
+        queryset = queryset.select_related("consent")
         if self.action != "list":
             queryset = queryset.select_related("identity")
         return queryset
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None and self.action == "list":
+            attach_nested_rows(page)
+        return page
+
+    def get_object(self):
+        patient = super().get_object()
+        if self.action == "retrieve":  # writes answer with ``stored()``
+            attach_nested_rows([patient])
+        return patient
+
+    def stored(self, instance):
+        patient = super().stored(instance)
+        attach_nested_rows([patient])
+        return patient
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

@@ -88,9 +88,11 @@ def test_withdrawn_consent_leaves_the_reports(demo, reader):
 
 
 def test_reports_use_a_fixed_number_of_queries(demo, reader, django_assert_num_queries):
-    # Table 1: patients with outcome (1), affected nerves (2), series (3).
+    # Table 1: affected nerves (1), series per patient (2), patients with the outcome keys
+    # the table reads (3).
     with django_assert_num_queries(3):
         table1_report(user=reader)
-    # Table 2: patients with outcome (1), prior treatments (2), series (3), IgM paraproteins (4).
+    # Table 2: prior treatments (1), IgM paraproteins (2), series per patient (3), patients
+    # with their outcome keys and stopping adverse events (4).
     with django_assert_num_queries(4):
         table2_report(user=reader)

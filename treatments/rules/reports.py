@@ -31,7 +31,7 @@ class Table1Input:
     course_years: int | None  # onset to first series
     affected_nerves: tuple[tuple[str, str], ...]  # (side, nerve)
     series_count: int
-    outcome: Mapping[str, Any]  # Outcome.as_dict()
+    outcome: Mapping[str, Any]  # Outcome.as_dict(), or the keys of it the table reads
     gm1_titre_before_ivig: Decimal | int | float | None
     gm1_significant: bool | None
     patient: int | None = None  # the registry id, for links and API clients

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from itertools import pairwise
 
 from treatments.rules.defaults import SEED_1
 from treatments.rules.types import RuleSet, SeriesIn, VisitIn
@@ -27,6 +28,8 @@ def visit_order(visit: VisitIn) -> tuple[date, int]:
 
 def ordered_series(series: Sequence[SeriesIn]) -> tuple[SeriesIn, ...]:
     """Series in number order, one per number (the earliest start wins a duplicate)."""
+    if isinstance(series, tuple) and all(a.number < b.number for a, b in pairwise(series)):
+        return series  # already ordered and unique: the rules call this once per series
     seen: set[int] = set()
     ordered: list[SeriesIn] = []
     for item in sorted(series, key=lambda s: (s.number, s.started_on)):

@@ -5,11 +5,11 @@ from datetime import date
 import pytest
 
 from patients import services
+from registry.factories import PatientFactory, mrc_grid
 from registry.factories import clinical_history as history
-from registry.factories import mrc_grid
 from treatments.models import Outcome
 from treatments.selectors import outcome_inputs
-from treatments.services import outcome_recompute
+from treatments.services import outcome_recompute, outcome_recompute_many
 from treatments.tasks import outcome_sweep_stale
 
 pytestmark = pytest.mark.django_db
@@ -62,11 +62,84 @@ def test_recompute_inputs_need_the_same_queries_for_short_and_long_histories(
     patient, series_count, django_assert_num_queries
 ):
     history(patient, series_count)
-    # patient, target muscles, series, adverse events, visits (+ series), mrc grades,
-    # titres, nerve studies, segments, nerve references, rule set, thresholds,
-    # block criteria
-    with django_assert_num_queries(13):
+    # patient, nerve references, target muscles, series (+ stopping adverse event),
+    # visits (+ series number), mrc grades, titres, nerve studies, segments,
+    # rule set, thresholds, block criteria
+    with django_assert_num_queries(12):
         outcome_inputs(patient_id=patient.pk)
+
+
+@pytest.mark.parametrize("patients", [1, 4])
+def test_a_batch_recompute_needs_the_same_queries_for_one_or_many_patients(
+    center, patients, django_assert_num_queries
+):
+    ids = []
+    for n in range(patients):
+        patient = PatientFactory(center=center)
+        history(patient, 3 + n)
+        ids.append(patient.pk)
+    # outcome versions, the 12 queries of outcome_inputs, one UPDATE … FROM (VALUES …)
+    with django_assert_num_queries(14):
+        assert outcome_recompute_many(patient_ids=ids) == patients
+    assert not Outcome.objects.stale().exists()
+
+
+def test_a_batch_recompute_stores_what_one_by_one_recomputes_store(center):
+    patients = [PatientFactory(center=center) for _ in range(3)]
+    for n, patient in enumerate(patients):
+        history(patient, 2 + 2 * n)
+    outcome_recompute_many(patient_ids=[p.pk for p in patients])
+    batched = {o.patient_id: o.result for o in Outcome.objects.all()}
+    for patient in patients:
+        Outcome.objects.filter(patient=patient).update(computed_data_version=0)
+        outcome_recompute(patient_id=patient.pk)
+    assert {o.patient_id: o.result for o in Outcome.objects.all()} == batched
+    assert batched[patients[2].pk]["n_star"] is not None
+
+
+def test_a_batch_recompute_never_overwrites_a_newer_computation(patient, monkeypatch):
+    from treatments import selectors
+
+    history(patient, 1)
+    real_inputs = selectors.outcome_batch_inputs
+    calls = []
+
+    def slow_inputs(*, patient_ids):
+        inputs = real_inputs(patient_ids=patient_ids)
+        if not calls:  # meanwhile a new visit arrives and its own recompute stores first
+            calls.append("batch")
+            services.visit_record(patient=patient, data={
+                "visited_on": date(1994, 3, 1), "kind": "follow_up"}, mrc=mrc(5))
+            outcome_recompute(patient_id=patient.pk)
+        return inputs
+
+    monkeypatch.setattr(selectors, "outcome_batch_inputs", slow_inputs)
+    assert outcome_recompute_many(patient_ids=[patient.pk]) == 0
+    outcome = Outcome.objects.get(patient=patient)
+    assert not outcome.stale
+    assert outcome.result["visits"][-1]["kind"] == "follow_up"
+
+
+def test_a_patient_whose_rules_fail_stays_stale_and_the_batch_goes_on(
+    patient, other_patient, monkeypatch, caplog
+):
+    import treatments.rules
+
+    history(patient, 1)
+    history(other_patient, 1)
+    real = treatments.rules.compute_outcome
+
+    def failing(data, **kwargs):
+        if len(data.visits) == 2 and data.visits[0].id == first_visit:
+            raise ValueError("broken rule")
+        return real(data, **kwargs)
+
+    first_visit = patient.visits.order_by("visited_on", "id").first().pk
+    monkeypatch.setattr(treatments.rules, "compute_outcome", failing)
+    assert outcome_recompute_many(patient_ids=[patient.pk, other_patient.pk]) == 1
+    assert Outcome.objects.get(patient=patient).stale
+    assert not Outcome.objects.get(patient=other_patient).stale
+    assert f"Recompute of patient {patient.pk} failed" in caplog.text
 
 
 def test_the_sweep_recomputes_every_stale_outcome(patient, other_patient):

@@ -15,7 +15,6 @@ def api(user: User | None = None) -> APIClient:
     return client
 
 
-# Queries every authenticated request makes before its own work:
-#   1. the user's memberships (roles, prefetched once)
-#   2. the user's centre ids (registry.scoping.user_center_ids)
-AUTH_QUERIES = 2
+# Queries every authenticated request makes before its own work: the user's memberships
+# (roles and centre ids, read once by registry.api.base.ServiceErrorsMixin).
+AUTH_QUERIES = 1

@@ -33,7 +33,7 @@ def test_list_query_count(clinician, center, rows, django_assert_num_queries):
         Membership.objects.create(user=clinician, center=CenterFactory(code=f"extra{number}"),
                                   role="clinician")
     client = api(clinician)
-    # auth (2), count, centres
+    # auth, count, centres
     with django_assert_num_queries(AUTH_QUERIES + 2):
         assert len(client.get(URL).json()["results"]) == rows
 
@@ -49,6 +49,6 @@ def test_ordering_and_code_filter(clinician, center, other_center):
 
 def test_detail_query_count(clinician, center, django_assert_num_queries):
     client = api(clinician)
-    # auth (2), centre
+    # auth, centre
     with django_assert_num_queries(AUTH_QUERIES + 1):
         assert client.get(f"{URL}{center.pk}/").status_code == 200

@@ -56,6 +56,6 @@ def test_query_count(clinician, patient, rows, django_assert_num_queries):
     for number in range(1, rows + 1):
         lot(patient, "AB12", number)
     client = api(clinician)
-    # auth (2), lots joined with series and patients (the list is paginated in memory)
+    # auth, lots joined with series and patients (the list is paginated in memory)
     with django_assert_num_queries(AUTH_QUERIES + 1):
         assert client.get("/api/v1/lots/AB12/patients/").json()["count"] == rows

@@ -73,7 +73,7 @@ def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
     for _ in range(rows):
         make(patient)
     client = api(clinician)
-    # auth (2), count, studies with patients, segments, block criteria, reference limits
+    # auth, count, studies with patients, segments, block criteria, reference limits
     with django_assert_num_queries(AUTH_QUERIES + 5):
         assert len(client.get(URL).json()["results"]) == rows
 
@@ -87,6 +87,6 @@ def test_detail_query_count(clinician, patient, rows, django_assert_num_queries)
                                         k: Decimal(str(v)) for k, v in BLOCKED.items()
                                         if k.endswith(("_mv", "_mvms", "_ms", "_m_s"))})
     client = api(clinician)
-    # auth (2), study with patient, segments, block criteria, reference limits
+    # auth, study with patient, segments, block criteria, reference limits
     with django_assert_num_queries(AUTH_QUERIES + 4):
         assert len(client.get(f"{URL}{study.pk}/").json()["segments"]) == rows

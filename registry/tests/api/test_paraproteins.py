@@ -53,7 +53,7 @@ def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
     for _ in range(rows):
         make(patient)
     client = api(clinician)
-    # auth (2), count, paraproteins with patients
+    # auth, count, paraproteins with patients
     with django_assert_num_queries(AUTH_QUERIES + 2):
         assert len(client.get(URL, {"patient": patient.pk}).json()["results"]) == rows
 
@@ -61,6 +61,6 @@ def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
 def test_detail_query_count(clinician, patient, django_assert_num_queries):
     record = make(patient)
     client = api(clinician)
-    # auth (2), paraprotein with patient
+    # auth, paraprotein with patient
     with django_assert_num_queries(AUTH_QUERIES + 1):
         assert client.get(f"{URL}{record.pk}/").status_code == 200

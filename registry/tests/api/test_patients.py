@@ -81,10 +81,21 @@ class TestRead:
         for _ in range(rows):
             PatientFactory(center=center)
         client = api(clinician)
-        # auth (2), count, patients with consent, affected nerves, target muscles
-        with django_assert_num_queries(AUTH_QUERIES + 4):
+        # auth, count, patients with consent, their affected nerves and target muscles
+        # (one query: patients.selectors.attach_nested_rows)
+        with django_assert_num_queries(AUTH_QUERIES + 3):
             response = client.get(URL)
         assert len(response.json()["results"]) == rows
+
+    def test_nested_lists_come_with_the_patient_row_in_entry_order(self, clinician, patient):
+        AffectedNerve.objects.create(patient=patient, side="R", nerve="ulnar")
+        AffectedNerve.objects.create(patient=patient, side="L", nerve="median")
+        patient.target_muscles.create(muscle="biceps", side="L")
+        client = api(clinician)
+        for body in (client.get(detail(patient)).json(), client.get(URL).json()["results"][0]):
+            assert body["affected_nerves"] == [{"side": "R", "nerve": "ulnar"},
+                                               {"side": "L", "nerve": "median"}]
+            assert body["target_muscles"] == [{"muscle": "biceps", "side": "L"}]
 
     @pytest.mark.parametrize("rows", [1, 18])  # nerves: one, or every nerve on both sides
     def test_detail_query_count(self, clinician, patient, rows, django_assert_num_queries):
@@ -96,8 +107,9 @@ class TestRead:
             PinnedTargetMuscle.objects.create(patient=patient, muscle=muscle, side=side)
         Identity.objects.create(patient=patient, name="Ann")
         client = api(clinician)
-        # auth (2), patient with consent and identity, affected nerves, target muscles
-        with django_assert_num_queries(AUTH_QUERIES + 3):
+        # auth, patient with consent and identity, its affected nerves and target muscles
+        # (one query: patients.selectors.attach_nested_rows)
+        with django_assert_num_queries(AUTH_QUERIES + 2):
             body = client.get(detail(patient)).json()
         assert (len(body["affected_nerves"]), len(body["target_muscles"])) == (rows, rows)
         assert body["identity"]["name"] == "Ann"
@@ -204,7 +216,7 @@ class TestOutcomeAndHistory:
 
     def test_outcome_query_count(self, clinician, patient, django_assert_num_queries):
         client = api(clinician)
-        # auth (2), patient joined with its outcome
+        # auth, patient joined with its outcome
         with django_assert_num_queries(AUTH_QUERIES + 1):
             client.get(f"{detail(patient)}outcome/")
 
@@ -232,7 +244,7 @@ class TestOutcomeAndHistory:
         for _ in range(rows - 1):  # the patient's own creation is the first entry
             TitreFactory(patient=patient)
         client = api(clinician)
-        # auth (2), patient, one query per audited model (15)
+        # auth, patient, one query per audited model (15)
         with django_assert_num_queries(AUTH_QUERIES + 1 + 15):
             body = client.get(f"{detail(patient)}history/", {"ordering": "at"}).json()
         assert body["count"] == rows

@@ -55,7 +55,7 @@ def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
     for _ in range(rows):
         make(patient)
     client = api(clinician)
-    # auth (2), count, prior treatments with patients
+    # auth, count, prior treatments with patients
     with django_assert_num_queries(AUTH_QUERIES + 2):
         assert len(client.get(URL).json()["results"]) == rows
 
@@ -63,6 +63,6 @@ def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
 def test_detail_query_count(clinician, patient, django_assert_num_queries):
     record = make(patient)
     client = api(clinician)
-    # auth (2), prior treatment with patient
+    # auth, prior treatment with patient
     with django_assert_num_queries(AUTH_QUERIES + 1):
         assert client.get(f"{URL}{record.pk}/").status_code == 200

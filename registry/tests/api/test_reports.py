@@ -45,7 +45,7 @@ def test_table1_query_count(clinician, center, rows, django_assert_num_queries):
     for _ in range(rows):
         PatientFactory(center=center)
     client = api(clinician)
-    # auth (2), cohort with outcomes, affected nerves, series
+    # auth, affected nerves, series per patient, cohort with its outcome keys
     with django_assert_num_queries(AUTH_QUERIES + 3):
         assert len(client.get("/api/v1/reports/table1/").json()["rows"]) == rows
 
@@ -55,6 +55,7 @@ def test_table2_query_count(clinician, center, rows, django_assert_num_queries):
     for _ in range(rows):
         PatientFactory(center=center, diagnosis="igm_mgus_pn")
     client = api(clinician)
-    # auth (2), cohort with outcomes, prior treatments, series, IgM paraproteins
+    # auth, prior treatments, IgM paraproteins, series per patient, cohort with its
+    # outcome keys and stopping adverse events
     with django_assert_num_queries(AUTH_QUERIES + 4):
         assert client.get("/api/v1/reports/table2/").status_code == 200

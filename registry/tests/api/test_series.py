@@ -113,7 +113,7 @@ def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
     for number in range(1, rows + 1):
         give(patient, number, date(1994, 1, 1).replace(year=1994 + number))
     client = api(clinician)
-    # auth (2), count, series with patients and previous start, lots, adverse events
+    # auth, count, series with patients and previous start, lots, adverse events
     with django_assert_num_queries(AUTH_QUERIES + 4):
         assert len(client.get(URL).json()["results"]) == rows
 
@@ -126,7 +126,7 @@ def test_detail_query_count(clinician, patient, rows, django_assert_num_queries)
         if number:
             LotNumber.objects.create(series=series, lot=f"X{number}")
     client = api(clinician)
-    # auth (2), series with patient and previous start, lots, adverse events
+    # auth, series with patient and previous start, lots, adverse events
     with django_assert_num_queries(AUTH_QUERIES + 3):
         body = client.get(f"{URL}{series.pk}/").json()
     assert (len(body["lot_numbers"]), len(body["adverse_events"])) == (rows, rows)

@@ -121,7 +121,7 @@ def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
     for _ in range(rows):
         TitreFactory(patient=patient)
     client = api(clinician)
-    # auth (2), count, titres with patients, thresholds
+    # auth, count, titres with patients, thresholds
     with django_assert_num_queries(AUTH_QUERIES + 3):
         assert len(client.get(URL).json()["results"]) == rows
 
@@ -129,6 +129,6 @@ def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
 def test_detail_query_count(clinician, patient, django_assert_num_queries):
     titre = TitreFactory(patient=patient)
     client = api(clinician)
-    # auth (2), titre with patient, thresholds
+    # auth, titre with patient, thresholds
     with django_assert_num_queries(AUTH_QUERIES + 2):
         assert client.get(f"{URL}{titre.pk}/").status_code == 200

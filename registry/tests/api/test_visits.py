@@ -103,7 +103,7 @@ def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
     for _ in range(rows):
         MrcGradeFactory(visit__patient=patient)
     client = api(clinician)
-    # auth (2), count, visits with patients and outcomes, MRC grades
+    # auth, count, visits with patients and outcomes, MRC grades
     with django_assert_num_queries(AUTH_QUERIES + 3):
         assert len(client.get(URL).json()["results"]) == rows
 
@@ -115,6 +115,28 @@ def test_detail_query_count(clinician, patient, rows, django_assert_num_queries)
     for muscle, side in muscle_sides:
         MrcGradeFactory(visit=visit, muscle=muscle, side=side)
     client = api(clinician)
-    # auth (2), visit with patient and outcome, MRC grades
+    # auth, visit with patient and outcome, MRC grades
     with django_assert_num_queries(AUTH_QUERIES + 2):
         assert len(client.get(f"{URL}{visit.pk}/").json()["mrc"]) == rows
+
+
+
+@pytest.mark.parametrize("muscles", ["deltoid", "biceps triceps wrist_extensors deltoid "
+                                     "finger_extensors finger_flexors iliopsoas quadriceps "
+                                     "hamstrings tibialis_anterior"])
+def test_create_query_count_does_not_grow_with_the_grid(
+    clinician, patient, muscles, django_assert_num_queries
+):
+    grid = [{"muscle": m, "side": side, "grade": 4} for m in muscles.split() for side in "RL"]
+    client = api(clinician)
+    # auth, the patient field; the service's transaction (a savepoint and its release
+    # inside the test's transaction): patient and user exist, the visit's 4 CHECK
+    # constraints (savepoint, check, release each), insert visit and its history row (in
+    # a savepoint), old grid, insert grid and its history (in a savepoint), outcome stale
+    # mark; then the stored visit with its outcome, and its grid. The grid's rows are
+    # validated in Python (no query per row); the database enforces their constraints.
+    with django_assert_num_queries(AUTH_QUERIES + 1 + 2 + 2 + 12 + 4 + 1 + 4 + 1 + 2):
+        response = client.post(URL, {**NEW, "patient": patient.pk, "mrc": grid},
+                               format="json")
+    assert response.status_code == 201, response.json()
+    assert len(response.json()["mrc"]) == len(grid)

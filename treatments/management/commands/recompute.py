@@ -3,7 +3,9 @@ from tqdm import tqdm
 
 from patients import catalogues
 from patients.models import Patient
-from treatments.services import outcome_recompute
+from treatments.services import outcome_recompute_many
+
+BATCH = 200  # patients read, computed and stored together
 
 
 class Command(BaseCommand):
@@ -25,8 +27,10 @@ class Command(BaseCommand):
         elif diagnosis:
             patients = patients.filter(diagnosis=diagnosis)
         ids = list(patients.values_list("pk", flat=True))
-        for patient_id in tqdm(ids, unit="patient", disable=quiet, file=self.stderr):
-            outcome_recompute(patient_id=patient_id)
+        with tqdm(total=len(ids), unit="patient", disable=quiet, file=self.stderr) as bar:
+            for start in range(0, len(ids), BATCH):
+                outcome_recompute_many(patient_ids=ids[start:start + BATCH], batch_size=BATCH)
+                bar.update(len(ids[start:start + BATCH]))
         self.stdout.write(f"Recomputed {len(ids)} patient(s).")
         if not quiet:
             self.print_reports(diagnosis=diagnosis, everything=all)

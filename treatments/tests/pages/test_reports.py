@@ -59,8 +59,9 @@ def test_query_count_does_not_grow_with_cases(
         SeriesFactory(patient=PatientFactory(center=center, code=f"PN-{i:03d}",
                                              diagnosis="igm_mgus_pn"), number=1)
     client.force_login(clinician)
-    # session, user; Table 1: memberships (scope), cohort, affected nerves, series;
-    # Table 2: cohort, prior treatments, series, IgM proteins; centres of the filter.
+    # session, user; Table 1: memberships (scope), affected nerves, series, cohort with
+    # outcome keys; Table 2: prior treatments, IgM proteins, series, cohort with outcome
+    # keys; centres of the filter.
     with django_assert_num_queries(11):
         client.get(reverse("treatments:reports"))
 

@@ -1,0 +1,161 @@
+"""In-process steps of bench/run, each run in its own process with the registry's settings.
+
+``python -m bench.measure setup DIR`` makes the benchmark user and the request files;
+``recompute``, ``table1`` time the registry's own code paths. Each prints one JSON object
+on its last line of output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import django
+
+
+def _timed(function: Callable[[], Any], repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def setup(directory: Path, *, pages: int, seed: int) -> dict[str, Any]:
+    """A clinician of every synthetic centre, a token, and one request file per endpoint."""
+    from django.contrib.auth.models import User
+    from rest_framework.authtoken.models import Token
+
+    from patients.models import Patient
+    from patients.synthetic import MUSCLE_SIDES
+    from registry.models import Center, Membership, Role
+
+    user, _ = User.objects.get_or_create(username="bench-clinician")
+    for center in Center.objects.filter(code__startswith="syn-"):
+        Membership.objects.get_or_create(user=user, center=center,
+                                         defaults={"role": Role.CLINICIAN})
+    token, _ = Token.objects.get_or_create(user=user)
+    rng = random.Random(seed)
+    ids = list(Patient.objects.filter(code__startswith="SYN-").values_list("pk", flat=True))
+    sample = rng.sample(ids, min(len(ids), 5000))
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {
+        "patient_list": [f"GET /api/v1/patients/?page={rng.randint(1, pages)}"
+                         for _ in range(1000)],
+        "patient_detail": [f"GET /api/v1/patients/{pk}/" for pk in sample],
+        "patient_outcome": [f"GET /api/v1/patients/{pk}/outcome/" for pk in sample],
+        "table1": ["GET /api/v1/reports/table1/"],
+    }
+    posts = []
+    for pk in sample:
+        grid = [{"muscle": m, "side": s, "grade": rng.randint(0, 5)}
+                for m, s in rng.sample(MUSCLE_SIDES, 12)]
+        body = {"patient": pk, "kind": "follow_up", "visited_on":
+                f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                "functional_score": rng.randint(0, 5), "prineas_score": rng.randint(0, 5),
+                "mrc": grid}
+        posts.append("POST /api/v1/visits/ " + json.dumps(body, separators=(",", ":")))
+    files["visit_post"] = posts
+    for name, lines in files.items():
+        (directory / f"{name}.txt").write_text("\n".join(lines) + "\n")
+    return {"token": token.key, "patients": len(ids),
+            "mmn_patients": Patient.objects.filter(code__startswith="SYN-",
+                                                   diagnosis="mmn").count()}
+
+
+def recompute(*, limit: int, series: int, repeat: int) -> dict[str, Any]:
+    """Recompute patients with ``series`` series in this one process: in batches as the
+    sweep and ``recompute --all`` do, and one at a time as the per-change Celery task does.
+    Best and median of ``repeat`` runs."""
+    from django.db.models import Count
+
+    from patients.models import Patient
+    from treatments.services import outcome_recompute, outcome_recompute_many
+
+    ids = list(
+        Patient.objects.annotate(n=Count("series")).filter(n=series)
+        .order_by("pk").values_list("pk", flat=True)[:limit]
+    )
+    if not ids:
+        return {"skipped": f"no patient has {series} series"}
+    outcome_recompute(patient_id=ids[0])  # warm the imports and the connection
+
+    def rates(function: Callable[[], Any]) -> dict[str, float]:
+        times = _timed(function, repeat)
+        return {"best": round(len(ids) / min(times), 1),
+                "median": round(len(ids) / statistics.median(times), 1)}
+
+    batch = rates(lambda: outcome_recompute_many(patient_ids=ids))
+    per_task = rates(lambda: [outcome_recompute(patient_id=pk) for pk in ids])
+    return {"patients": len(ids), "series_each": series, "batch_per_second": batch,
+            "per_task_per_second": per_task, "patients_per_second": batch["best"]}
+
+
+def table1(*, repeat: int) -> dict[str, Any]:
+    """Table 1 over every patient of the registry (one cohort), and over the MMN cohort."""
+    from django.contrib.auth.models import User
+
+    from treatments.reports import table1_report
+
+    reader = User(is_superuser=True)
+    everyone = _timed(lambda: table1_report(user=reader, every_diagnosis=True), repeat)
+    mmn = _timed(lambda: table1_report(user=reader), repeat)
+    cases = table1_report(user=reader, every_diagnosis=True)["counts"]["cases"]
+    return {
+        "all_patients": {"cases": cases, "best_s": round(min(everyone), 3),
+                         "median_s": round(statistics.median(everyone), 3)},
+        "mmn": {"cases": table1_report(user=reader)["counts"]["cases"],
+                "best_s": round(min(mmn), 3), "median_s": round(statistics.median(mmn), 3)},
+    }
+
+
+def lot(*, repeat: int) -> dict[str, Any]:
+    """"Which patients received lot X?" (case-insensitive) over the whole registry."""
+    from treatments.models import LotNumber
+    from treatments.selectors import lot_recipients
+
+    lots = list(LotNumber.objects.order_by("id").values_list("lot", flat=True)[::997][:20])
+    if not lots:
+        return {"skipped": "no lot numbers"}
+    times = _timed(lambda: [lot_recipients(lot=name.lower()) for name in lots], repeat)
+    return {"lots": len(lots), "ms_each_best": round(min(times) / len(lots) * 1000, 2)}
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.measure")
+    commands = parser.add_subparsers(dest="command", required=True)
+    made = commands.add_parser("setup")
+    made.add_argument("directory", type=Path)
+    made.add_argument("--pages", type=int, default=20)
+    made.add_argument("--seed", type=int, default=1)
+    again = commands.add_parser("recompute")
+    again.add_argument("--limit", type=int, default=200)
+    again.add_argument("--series", type=int, default=24)
+    again.add_argument("--repeat", type=int, default=3)
+    report = commands.add_parser("table1")
+    report.add_argument("--repeat", type=int, default=3)
+    lookup = commands.add_parser("lot")
+    lookup.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    django.setup()
+    if args.command == "setup":
+        result = setup(args.directory, pages=args.pages, seed=args.seed)
+    elif args.command == "recompute":
+        result = recompute(limit=args.limit, series=args.series, repeat=args.repeat)
+    elif args.command == "lot":
+        result = lot(repeat=args.repeat)
+    else:
+        result = table1(repeat=args.repeat)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,53 @@
+"""Token authentication reads the user's memberships with the token (one query)."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from registry.models import Membership
+
+pytestmark = pytest.mark.django_db
+
+
+def token_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def test_a_clinician_is_authenticated_with_its_memberships_in_one_query(
+    clinician, patient, other_patient, django_assert_num_queries
+):
+    Membership.objects.create(user=clinician, center=other_patient.center, role="researcher")
+    client = token_client(clinician)
+    # token with user and memberships, patient joined with its outcome
+    with django_assert_num_queries(2):
+        response = client.get(f"/api/v1/patients/{patient.pk}/outcome/")
+    assert response.status_code == 200
+    # a researcher in the other centre: reads there too, writes only in its own centre
+    assert client.get("/api/v1/patients/").json()["count"] == 2
+    assert client.patch(f"/api/v1/patients/{other_patient.pk}/", {"version": 1, "notes": "x"},
+                        format="json").status_code == 403
+
+
+def test_a_superuser_without_memberships_is_found_by_its_token(superuser, patient,
+                                                                other_patient):
+    response = token_client(superuser).get("/api/v1/patients/")
+    assert response.status_code == 200
+    assert response.json()["count"] == 2
+
+
+def test_an_inactive_user_or_a_wrong_token_gets_401(clinician, patient):
+    client = token_client(clinician)
+    clinician.is_active = False
+    clinician.save()
+    assert client.get("/api/v1/patients/").status_code == 401
+    wrong = APIClient()
+    wrong.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    assert wrong.get("/api/v1/patients/").status_code == 401
+
+
+def test_write_rights_come_from_the_memberships_read_with_the_token(researcher, patient):
+    response = token_client(researcher).patch(f"/api/v1/patients/{patient.pk}/",
+                                              {"version": 1, "notes": "x"}, format="json")
+    assert response.status_code == 403
