@@ -65,10 +65,12 @@ class RefuseNulCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if any("\x00" in key or any("\x00" in value for value in values)
-               for key, values in request.GET.lists()):
-            message = "Query parameters cannot contain NUL characters."
-            if request.path_info.startswith("/api/"):
-                return JsonResponse({"detail": message}, status=400)
+        faulty = [key for key, values in request.GET.lists()
+                  if "\x00" in key or any("\x00" in value for value in values)]
+        if faulty:
+            message = "A query parameter cannot contain a NUL character."
+            if request.path_info.startswith("/api/"):  # api.md: {"field": ["message"]}
+                names = [key.replace("\x00", "\\x00") for key in faulty]
+                return JsonResponse({name: [message] for name in names}, status=400)
             return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

@@ -67,6 +67,8 @@ class Center(models.Model):
 
     name = models.CharField(max_length=200)
     code = models.SlugField(max_length=32, unique=True, help_text="Short unique code, e.g. PSL.")
+    version = models.PositiveIntegerField(default=1, editable=False)
+    history = audited()
 
     class Meta:
         ordering = ["code"]

@@ -15,7 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 from simple_history.utils import bulk_create_with_history
 
-from registry.models import Membership, Role
+from registry.models import Center, Membership, Role
 
 M = TypeVar("M", bound=models.Model)
 
@@ -128,6 +128,19 @@ def replace_children(
             return bulk_create_with_history(children, model)
     except IntegrityError as error:
         raise ValidationError({relation: [_integrity_message(error)]}) from error
+
+
+# Centres: created and renamed by superusers (api.md ``centers/``, the admin, ``grant``).
+
+@transaction.atomic
+def center_create(*, data: Mapping[str, Any], by=None) -> Center:
+    return save_validated(Center(**data), by=by)
+
+
+@transaction.atomic
+def center_update(*, center: Center, version: int | None, data: Mapping[str, Any],
+                  by=None) -> Center:
+    return apply_changes(center, changes=data, version=version, by=by)
 
 
 # Memberships and the role groups: a user's groups follow their memberships.

@@ -45,7 +45,8 @@ def test_the_worker_imports_and_the_page_follows_its_progress(start_worker, clie
         return record.finished
 
     assert wait_for(finished, timeout=120, interval=0.05), record.status
-    assert (record.status, record.committed, record.error_count) == ("done", True, 0)
+    assert (record.status, record.committed, record.error_count) == ("done", True, 0), \
+        record.failure
     assert any(0 < done < total for done, total in seen), seen  # seen while it ran
     assert Patient.objects.count() == COUNT and Visit.objects.count() == COUNT
     page = client.get(response["Location"])

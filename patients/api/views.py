@@ -7,7 +7,7 @@ from functools import cache
 
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import viewsets
+from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -35,6 +35,7 @@ from patients.models import (
     Visit,
 )
 from patients.selectors import attach_nested_rows
+from registry import services as registry_services
 from registry.api.base import (
     RegistryViewSet,
     ServiceErrorsMixin,
@@ -59,15 +60,41 @@ from treatments.selectors import block_criteria, lower_limits
 
 HISTORY_ORDERING = ("at", "model", "action", "object_id")
 
-class CenterViewSet(ServiceErrorsMixin, viewsets.ReadOnlyModelViewSet):
-    """The centres you belong to (a superuser sees all); read-only through the API."""
+class SuperuserWrites(permissions.BasePermission):
+    """Centres are the registry's own organisation: a superuser creates and renames them.
+    Another centre stays a 404 for everyone else, whatever the method."""
+
+    message = "Only a superuser creates or renames a centre."
+
+    def has_permission(self, request, view) -> bool:
+        return view.action != "create" or request.user.is_superuser
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return request.method in permissions.SAFE_METHODS or request.user.is_superuser
+
+
+class CenterViewSet(ServiceErrorsMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+                    viewsets.ReadOnlyModelViewSet):
+    """The centres you belong to (a superuser sees all); superusers create and rename them
+    (``version`` as for every writable record); a centre is never deleted here."""
 
     serializer_class = CenterSerializer
+    permission_classes = [permissions.IsAuthenticated, SuperuserWrites]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
     ordering_fields = ["code", "name", "id"]
     filterset_fields = ["code"]
 
     def get_queryset(self):
         return scope_centers(Center.objects.all(), self.request.user)
+
+    def perform_create(self, serializer):
+        data, _, _ = split(serializer.validated_data, ())
+        serializer.instance = registry_services.center_create(data=data, by=self.request.user)
+
+    def perform_update(self, serializer):
+        data, _, version = split(serializer.validated_data, ())
+        serializer.instance = registry_services.center_update(
+            center=serializer.instance, version=version, data=data, by=self.request.user)
 
 
 class PatientViewSet(RegistryViewSet):

@@ -117,8 +117,9 @@ def schema_operations():
 def test_every_operation_needs_credentials(db):
     operations = list(schema_operations())
     # centres 2, lots 1, reports 2, patients 5 + outcome + history, series 5,
-    # five deletable resources 6 each, exports 2 (the dictionary and a dataset)
-    assert len(operations) == 49
+    # five deletable resources 6 each, exports 2 (the dictionary and a dataset),
+    # centre writes 3
+    assert len(operations) == 52
     for method, path in operations:
         response = getattr(api(), method)(path, {}, format="json")
         assert response.status_code == 401, (method, path)

@@ -109,6 +109,11 @@ def _config(*, token: str, values: dict[str, list]) -> schemathesis.Config:
             "include-name-regex": r"^GET /api/v1/patients/\{id\}/",
             "parameters": {"path.id": {"dictionary": "patients", "probability": 0.8}},
         },
+        {   # centres are created and renamed by superusers: the clinician's are refused
+            "include-name-regex": r"^(POST|PUT|PATCH) /api/v1/centers/",
+            "checks": {"positive_data_acceptance": {
+                "expected-statuses": ["403", "404", "409"]}},
+        },
         {   # the patient the run treats: updated, never deleted (405)
             "include-name-regex": r"^(PUT|PATCH) /api/v1/patients/\{id\}/$",
             "parameters": {"path.id": values["patients"][0]},
@@ -231,6 +236,8 @@ def _assert_every_operation_really_ran(schema, answers: dict[str, Counter]) -> N
     missing = []
     for result in schema.get_all_operations():
         label = result.ok().label
+        if label.split()[0] in ("POST", "PUT", "PATCH") and "/api/v1/centers/" in label:
+            continue  # a superuser's operations; the run's clinician is refused (403)
         if not any(200 <= status < 300 for status in answers.get(label, {})):
             missing.append(f"{label}: {dict(answers.get(label, {}))}")
     assert not missing, "operations never answered 2xx:\n" + "\n".join(missing)
