@@ -56,6 +56,8 @@ patients = json.loads(get("/api/v1/patients/?diagnosis=mmn", auth))
 if patients["count"] != 6:
     fail(f"the API lists {patients['count']} MMN patients, not 6")
 first = patients["results"][0]
+if not all(patient["affected_nerves"] for patient in patients["results"]):
+    fail("the API lists MMN patients without their affected nerves (nested rows on SQLite)")
 outcome = json.loads(get(f"/api/v1/patients/{first['id']}/outcome/", auth))
 if outcome["stale"] or outcome["initial_response"] is None:
     fail(f"the outcome of {first['code']} was not computed: {outcome}")
