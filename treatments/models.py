@@ -287,6 +287,14 @@ class Outcome(models.Model):
         max_length=20, choices=cat.OUTCOME_STATUSES, blank=True, db_index=True
     )
     result = models.JSONField(default=dict, blank=True)
+    # The keys of ``result`` the cohort reports read, copied at every store: a report over
+    # 10,000 patients reads these few hundred bytes per patient instead of having
+    # PostgreSQL decompress every whole result to extract them (bench/README.md).
+    summary = models.JSONField(default=dict, blank=True, editable=False)
+
+    # What ``summary`` holds: Table 1's and Table 2's keys (treatments/reports.py).
+    SUMMARY_KEYS = ("initial_response", "n_star", "final", "titres_before_ivig", "disability",
+                    "titres_significant")
 
     objects = OutcomeQuerySet.as_manager()
 
@@ -304,3 +312,7 @@ class Outcome(models.Model):
     @property
     def stale(self) -> bool:
         return self.computed_data_version < self.data_version
+
+    @classmethod
+    def summary_of(cls, result: dict) -> dict:
+        return {key: result[key] for key in cls.SUMMARY_KEYS if key in result}

@@ -8,6 +8,8 @@ whatever the cohort size, and rows read as plain values, never as model instance
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from typing import Any
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
@@ -49,12 +51,13 @@ def report_cohort(
 
 
 def _cohort_rows(patients: QuerySet[Patient], outcome_keys: tuple[str, ...], **extra):
-    """One dict per patient: its own columns and only the named keys of its stored
-    outcome, each with its first series date and number of series. The database extracts
-    the keys from the JSON, so a report never loads whole outcomes (each holds every visit
-    of a history; loading them made Table 1 over 10,000 patients take seconds)."""
+    """One dict per patient: its own columns and the named keys of its stored outcome,
+    with its first series date and number of series. The keys come from the outcome's
+    ``summary`` (``Outcome.SUMMARY_KEYS``), never from whole results: each holds every
+    visit of a history, and even extracting keys from them in the database made Table 1
+    over 10,000 patients take seconds (bench/README.md)."""
     # One small JSON object per row (one json.loads, not one per key).
-    outcome = JSONObject(**{key: KeyTransform(key, "outcome__result") for key in outcome_keys})
+    outcome = JSONObject(**{key: KeyTransform(key, "outcome__summary") for key in outcome_keys})
     # Series are summed up in their own query: joined, they would repeat each patient's
     # outcome once per series; as per-row subqueries they cost enough for PostgreSQL to
     # JIT-compile the query, which alone took longer than the whole report.
@@ -65,9 +68,9 @@ def _cohort_rows(patients: QuerySet[Patient], outcome_keys: tuple[str, ...], **e
     }
     for row in patients.values("pk", "code", "sex", "birth_year", "onset_year",
                                outcome_keys=outcome, **extra):
-        summary = series.get(row["pk"])
-        row["first_series_on"] = summary["first_series_on"] if summary else None
-        row["series_count"] = summary["series_count"] if summary else 0
+        counted = series.get(row["pk"])
+        row["first_series_on"] = counted["first_series_on"] if counted else None
+        row["series_count"] = counted["series_count"] if counted else 0
         yield row
 
 
@@ -92,12 +95,37 @@ def _by_patient(rows) -> dict[int, list]:
     return grouped
 
 
+# The outcome keys each table reads; ``Outcome.SUMMARY_KEYS`` holds them all (a test
+# checks it does).
 TABLE1_OUTCOME = ("initial_response", "n_star", "final", "titres_before_ivig")
+TABLE2_OUTCOME = ("disability", "titres_significant")
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector paused while a report builds its rows: a report
+    allocates several containers per patient, none of them in a cycle, and the collections
+    those allocations triggered, each walking the whole process's heap, were a third of
+    Table 1 over 10,000 patients (bench/README.md). Re-enabled afterwards unless it was
+    already off; the reference counts free everything as usual meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False
                   ) -> dict[str, Any]:
     """Table 1 in three queries: affected nerves, series, the cohort with its outcome keys."""
+    with _collector_paused():
+        return _table1_report(user=user, center=center, diagnosis=diagnosis,
+                              every_diagnosis=every_diagnosis)
+
+
+def _table1_report(*, user, center, diagnosis, every_diagnosis) -> dict[str, Any]:
     patients = report_cohort(user=user, table="table1", center=center, diagnosis=diagnosis,
                              every_diagnosis=every_diagnosis)
     nerves = _by_patient(
@@ -119,12 +147,14 @@ def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False
     return table1(rows)
 
 
-TABLE2_OUTCOME = ("disability", "titres_significant")
-
-
 def table2_report(*, user, center=None, diagnosis=None) -> dict[str, Any]:
     """Table 2 in four queries: prior treatments, IgM paraproteins, series, and the cohort
     with its outcome keys and whether an adverse event stopped IVIg."""
+    with _collector_paused():
+        return _table2_report(user=user, center=center, diagnosis=diagnosis)
+
+
+def _table2_report(*, user, center, diagnosis) -> dict[str, Any]:
     patients = report_cohort(user=user, table="table2", center=center, diagnosis=diagnosis)
     stopped = AdverseEvent.objects.filter(series__patient=OuterRef("pk"), led_to_stop=True)
     cohort = patients.values("pk")

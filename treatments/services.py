@@ -72,6 +72,7 @@ def _outcome_store(*, patient_id: int, read_version: int, result: dict[str, Any]
         computed_at=timezone.now(),
         status=result["status"] or "",
         result=result,
+        summary=Outcome.summary_of(result),
     )
     if not stored:
         logger.info("Outcome of patient %s changed meanwhile; kept the newer one.", patient_id,
@@ -147,18 +148,19 @@ def _outcome_store_many(*, versions: dict[int, int], results: dict[int, dict[str
                 for patient_id, result in results.items()
             )
     table = connection.ops.quote_name(Outcome._meta.db_table)
-    rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s, %s::jsonb)"] * len(results))
+    rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s, %s::jsonb, %s::jsonb)"] * len(results))
     params: list[Any] = []
     for patient_id, result in results.items():
         params += [patient_id, versions[patient_id], result["rules_version"],
-                   result["status"] or "", json.dumps(result)]
+                   result["status"] or "", json.dumps(result),
+                   json.dumps(Outcome.summary_of(result))]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS o SET computed_data_version = v.read_version,"
             " rules_version = v.rules_version, computed_at = %s, status = v.status,"
-            " result = v.result"
+            " result = v.result, summary = v.summary"
             f" FROM (VALUES {rows}) AS v(patient_id, read_version, rules_version, status,"
-            " result)"
+            " result, summary)"
             " WHERE o.patient_id = v.patient_id AND o.computed_data_version <= v.read_version"
             " AND o.data_version >= v.read_version",
             [timezone.now(), *params],

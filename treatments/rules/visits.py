@@ -26,17 +26,29 @@ def visit_order(visit: VisitIn) -> tuple[date, int]:
     return (visit.visited_on, visit.id)
 
 
+class _OrderedSeries(tuple):
+    """A tuple of series that ``ordered_series`` made: ordered and one per number."""
+
+    __slots__ = ()
+
+
 def ordered_series(series: Sequence[SeriesIn]) -> tuple[SeriesIn, ...]:
-    """Series in number order, one per number (the earliest start wins a duplicate)."""
+    """Series in number order, one per number (the earliest start wins a duplicate).
+
+    What it returns is marked as such and given back as it is: ``compute_outcome`` orders
+    a patient's series once and the rules call this again for every series, which had
+    been a tenth of a 24-series recompute (bench/README.md)."""
+    if isinstance(series, _OrderedSeries):
+        return series
     if isinstance(series, tuple) and all(a.number < b.number for a, b in pairwise(series)):
-        return series  # already ordered and unique: the rules call this once per series
+        return _OrderedSeries(series)  # already ordered and unique
     seen: set[int] = set()
     ordered: list[SeriesIn] = []
     for item in sorted(series, key=lambda s: (s.number, s.started_on)):
         if item.number not in seen:
             seen.add(item.number)
             ordered.append(item)
-    return tuple(ordered)
+    return _OrderedSeries(ordered)
 
 
 def _is_linked(visit: VisitIn) -> bool:

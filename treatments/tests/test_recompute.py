@@ -149,3 +149,39 @@ def test_the_sweep_recomputes_every_stale_outcome(patient, other_patient):
     assert outcome_sweep_stale() == 2
     assert not Outcome.objects.stale().exists()
     assert outcome_sweep_stale() == 0
+
+
+def test_every_store_keeps_the_summary_reports_read(center):
+    """The single and the batched store both copy ``Outcome.SUMMARY_KEYS`` of the result
+    into ``summary``, which holds every key Table 1 and Table 2 read."""
+    from treatments.reports import TABLE1_OUTCOME, TABLE2_OUTCOME
+
+    assert set(TABLE1_OUTCOME) | set(TABLE2_OUTCOME) <= set(Outcome.SUMMARY_KEYS)
+    one, many = PatientFactory(center=center), PatientFactory(center=center)
+    history(one, 2)
+    history(many, 3)
+    outcome_recompute(patient_id=one.pk)
+    outcome_recompute_many(patient_ids=[many.pk])
+    for outcome in Outcome.objects.filter(patient__in=[one, many]):
+        assert set(outcome.summary) == set(Outcome.SUMMARY_KEYS)
+        assert outcome.summary == {key: outcome.result[key] for key in Outcome.SUMMARY_KEYS}
+        assert outcome.summary["n_star"] is not None
+
+
+def test_the_migration_fills_the_summary_of_outcomes_stored_before_it(patient):
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    fill = importlib.import_module("treatments.migrations.0005_outcome_summary").fill_summaries
+    history(patient, 2)
+    outcome = outcome_recompute(patient_id=patient.pk)
+    never_computed = PatientFactory(center=patient.center)
+    Outcome.objects.update(summary={})
+    with connection.schema_editor() as editor:
+        fill(apps, editor)
+    outcome.refresh_from_db()
+    assert outcome.summary == Outcome.summary_of(outcome.result)
+    assert outcome.summary["initial_response"] == "mild"
+    assert Outcome.objects.get(patient=never_computed).summary == {}
