@@ -117,15 +117,10 @@ def _collector_paused():
             gc.enable()
 
 
+@_collector_paused()
 def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False
                   ) -> dict[str, Any]:
     """Table 1 in three queries: affected nerves, series, the cohort with its outcome keys."""
-    with _collector_paused():
-        return _table1_report(user=user, center=center, diagnosis=diagnosis,
-                              every_diagnosis=every_diagnosis)
-
-
-def _table1_report(*, user, center, diagnosis, every_diagnosis) -> dict[str, Any]:
     patients = report_cohort(user=user, table="table1", center=center, diagnosis=diagnosis,
                              every_diagnosis=every_diagnosis)
     nerves = _by_patient(
@@ -147,14 +142,10 @@ def _table1_report(*, user, center, diagnosis, every_diagnosis) -> dict[str, Any
     return table1(rows)
 
 
+@_collector_paused()
 def table2_report(*, user, center=None, diagnosis=None) -> dict[str, Any]:
     """Table 2 in four queries: prior treatments, IgM paraproteins, series, and the cohort
     with its outcome keys and whether an adverse event stopped IVIg."""
-    with _collector_paused():
-        return _table2_report(user=user, center=center, diagnosis=diagnosis)
-
-
-def _table2_report(*, user, center, diagnosis) -> dict[str, Any]:
     patients = report_cohort(user=user, table="table2", center=center, diagnosis=diagnosis)
     stopped = AdverseEvent.objects.filter(series__patient=OuterRef("pk"), led_to_stop=True)
     cohort = patients.values("pk")
