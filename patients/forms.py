@@ -16,8 +16,9 @@ from patients.models import (
     Visit,
 )
 from registry.models import Center
+from registry.widgets import IsoDateInput
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = IsoDateInput()
 MRC_CHOICES = [("", "–")] + [(str(g), str(g)) for g in range(6)]
 
 
@@ -106,7 +107,7 @@ class VisitForm(RecordForm):
         model = Visit
         fields = ["visited_on", "kind", "series", "examiner", "functional_score",
                   "prineas_score", "notes"]
-        widgets = {"visited_on": forms.DateInput(attrs={"type": "date", "autofocus": True}),
+        widgets = {"visited_on": IsoDateInput(attrs={"autofocus": True}),
                    "notes": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, patient: Patient, **kwargs):
