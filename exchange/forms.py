@@ -9,6 +9,8 @@ from patients import catalogues as cat
 from registry.models import Center
 from registry.scoping import scope_centers
 
+SPREADSHEET, RAW = "spreadsheet", "raw"
+
 
 class ExportForm(forms.Form):
     center = forms.ChoiceField(required=False, label="Centre")
@@ -16,6 +18,10 @@ class ExportForm(forms.Form):
                                                            *cat.DIAGNOSES])
     identifiers = forms.BooleanField(
         required=False, label="Add direct identifiers (name, date of birth, hospital number)",
+    )
+    csv = forms.ChoiceField(
+        required=False, label="CSV files", initial=SPREADSHEET, widget=forms.RadioSelect,
+        choices=[(SPREADSHEET, "safe to open in Excel"), (RAW, "raw CSV for programs")],
     )
 
     def __init__(self, *args, user, **kwargs):

@@ -132,21 +132,23 @@ def export_finish(job: ExportJob) -> ExportRecord:
     return job.record
 
 
-def export_csv(job: ExportJob) -> Iterator[bytes]:
-    """One dataset as CSV, streamed batch by batch."""
+def export_csv(job: ExportJob, *, spreadsheet_safe: bool = False) -> Iterator[bytes]:
+    """One dataset as CSV, streamed batch by batch: raw, or ``spreadsheet_safe``
+    (``writers.spreadsheet_safe_value``) for a person who opens it in Excel."""
     (name,) = job.datasets
-    for chunk in writers.csv_chunks(job.header(name), job.rows(name)):
+    for chunk in writers.csv_chunks(job.header(name), job.rows(name),
+                                    spreadsheet_safe=spreadsheet_safe):
         yield chunk.encode("utf-8")
     export_finish(job)
 
 
-def export_zip(job: ExportJob) -> Iterator[bytes]:
+def export_zip(job: ExportJob, *, spreadsheet_safe: bool = False) -> Iterator[bytes]:
     """Every dataset of the job as ``<dataset>.csv`` plus the data dictionary, in a ZIP
-    streamed as it is written."""
+    streamed as it is written; its CSV files raw or ``spreadsheet_safe``."""
     archive = writers.ZipStream()
     for name in job.datasets:
-        yield from archive.add(BY_NAME[name].filename,
-                               writers.csv_chunks(job.header(name), job.rows(name)))
+        yield from archive.add(BY_NAME[name].filename, writers.csv_chunks(
+            job.header(name), job.rows(name), spreadsheet_safe=spreadsheet_safe))
     for filename, rows in zip(DICTIONARY_FILES, (dictionary_rows(), code_rows()), strict=True):
         yield from archive.add(filename, [writers.csv_text(rows)])
     yield archive.close()

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from exchange import access, services
 from exchange.datasets import BY_NAME, DATASETS, code_rows, dictionary_markdown, dictionary_rows
 from exchange.files import collect
-from exchange.forms import ExportForm, ImportForm
+from exchange.forms import RAW, ExportForm, ImportForm
 from exchange.models import ExportRecord, ImportRecord, Source
 from exchange.writers import csv_text
 
@@ -31,8 +31,9 @@ DICTIONARY = {
 }
 
 
-def file_response(job: services.ExportJob, format: str):
-    """The job's file: CSV and ZIP streamed as written, XLSX from a temporary file."""
+def file_response(job: services.ExportJob, format: str, *, spreadsheet_safe: bool = False):
+    """The job's file: CSV and ZIP streamed as written (raw unless ``spreadsheet_safe``),
+    XLSX from a temporary file."""
     filename = f"{job.basename}.{format}"
     if format == "xlsx":
         target = tempfile.TemporaryFile()
@@ -41,7 +42,8 @@ def file_response(job: services.ExportJob, format: str):
         response = FileResponse(target, as_attachment=True, filename=filename,
                                 content_type=CONTENT_TYPES["xlsx"])
     else:
-        stream = services.export_csv(job) if format == "csv" else services.export_zip(job)
+        write = services.export_csv if format == "csv" else services.export_zip
+        stream = write(job, spreadsheet_safe=spreadsheet_safe)
         response = StreamingHttpResponse(stream, content_type=CONTENT_TYPES[format])
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
@@ -98,7 +100,9 @@ def export_file(request, name: str, format: str):
         )
     except ValidationError as error:
         return _refused(request, error)
-    return file_response(job, format)
+    # A person downloads from this page, and may open a CSV file in Excel: safe unless
+    # raw is asked for. The API and the command are for programs and stay raw.
+    return file_response(job, format, spreadsheet_safe=form.cleaned_data["csv"] != RAW)
 
 
 @login_required

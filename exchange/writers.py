@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -20,6 +21,9 @@ Row = dict[str, Any]
 
 # Excel takes a text cell starting with one of these as a formula: never let data run.
 FORMULA_PREFIXES = ("=", "+", "-", "@")
+# In a CSV file a tab or carriage return first also starts one (OWASP, "CSV Injection").
+CSV_FORMULA_PREFIXES = (*FORMULA_PREFIXES, "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
 
 
 def csv_value(value: Any) -> str:
@@ -50,14 +54,31 @@ class _Lines:
         return text
 
 
-def csv_chunks(header: list[str], batches: Iterable[list[Row]]) -> Iterator[str]:
-    """CSV text, the header first, then one chunk per batch of rows."""
+def spreadsheet_safe_value(value: Any) -> str:
+    """One CSV cell that a spreadsheet opens as text, never as a formula.
+
+    A text starting with a formula character gets a leading ``'`` (OWASP's advice for
+    CSV injection). Numbers are never changed, and neither is a text that is just a
+    number (``-1``, ``+2.5``): a spreadsheet reads it as that number, nothing runs.
+    """
+    if (isinstance(value, str) and value.startswith(CSV_FORMULA_PREFIXES)
+            and not _PLAIN_NUMBER.fullmatch(value)):
+        return "'" + value
+    return csv_value(value)
+
+
+def csv_chunks(
+    header: list[str], batches: Iterable[list[Row]], *, spreadsheet_safe: bool = False,
+) -> Iterator[str]:
+    """CSV text, the header first, then one chunk per batch of rows; raw (as stored, for
+    programs) unless ``spreadsheet_safe``."""
+    cell = spreadsheet_safe_value if spreadsheet_safe else csv_value
     sink = _Lines()
     writer = csv.writer(sink, lineterminator="\n")
     writer.writerow(header)
     yield sink.take()
     for rows in batches:
-        writer.writerows([csv_value(row.get(name)) for name in header] for row in rows)
+        writer.writerows([cell(row.get(name)) for name in header] for row in rows)
         del rows  # not kept alive while the next batch is read: one batch in memory at a time
         if sink.parts:
             yield sink.take()
