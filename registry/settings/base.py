@@ -113,6 +113,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# "One address" is the client's, not a proxy's: behind TRUSTED_PROXY_COUNT reverse proxies
+# it is read from X-Forwarded-For (registry.proxy.client_ip); 0 here, 1 in production.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "registry.proxy.client_ip"
 
 # Sessions end after a working day or when the browser closes; cookies are not readable
 # from scripts and are not sent by other sites' forms. Production adds ``Secure``.
