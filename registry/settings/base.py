@@ -173,11 +173,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": [
-        "registry.api.media.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    "DEFAULT_PARSER_CLASSES": ["registry.api.media.JSONParser"],  # api.md: JSON in
     "DEFAULT_RENDERER_CLASSES": [
         "registry.api.media.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -202,9 +198,24 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One component per choice set, named for what it is (fields of different names share
+    # it): the rules' StrEnums (treatments.api.outcome) and the catalogues.
+    "ENUM_NAME_OVERRIDES": {
+        "OutcomeStatusEnum": "treatments.api.outcome.OUTCOME_STATUSES",
+        "ResponseGradeEnum": "treatments.api.outcome.RESPONSE_GRADES",
+        "BlockStateEnum": "treatments.api.outcome.BLOCK_STATES",
+        "BlockEvolutionEnum": "treatments.api.outcome.BLOCK_EVOLUTIONS",
+        "DisabilityResultEnum": "treatments.api.outcome.DISABILITY_RESULTS",
+        "DisabilityMeasureEnum": "treatments.api.outcome.DISABILITY_MEASURES",
+        "StatusEnum": "patients.catalogues.SERIES_STATUSES",
+        "VisitKindEnum": "patients.catalogues.VISIT_KINDS",
+        "PriorTreatmentKindEnum": "patients.catalogues.PRIOR_TREATMENTS",
+        "AntigenEnum": "patients.catalogues.ANTIGENS",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registry.api.schema.document_errors",
+        "registry.api.schema.require_versions",
     ],
 }
 
