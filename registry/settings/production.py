@@ -17,21 +17,22 @@ def required(name: str) -> str:
 
 # .env.example's placeholder: copying the example without filling it in must not start.
 SECRET_KEY_PLACEHOLDER = "change-me"
-SECRET_KEY_MIN_LENGTH = 50  # what Django's own check (security.W009) asks for
+SECRET_KEY_MIN_LENGTH = 50  # Django's own check (security.W009), made fatal
+GENERATE_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(50))"'
 
 
 def secret_key() -> str:
     key = required("SECRET_KEY")
-    if SECRET_KEY_PLACEHOLDER in key.lower():
-        raise ImproperlyConfigured(
-            "SECRET_KEY is still the placeholder of .env.example: set a long random string "
-            "(python -c \"import secrets; print(secrets.token_urlsafe(50))\").")
-    if len(key) < SECRET_KEY_MIN_LENGTH or len(set(key)) < 5:
-        raise ImproperlyConfigured(
-            f"SECRET_KEY is too weak: it needs at least {SECRET_KEY_MIN_LENGTH} characters "
-            f"and 5 different ones (it has {len(key)}); set a long random string "
-            "(python -c \"import secrets; print(secrets.token_urlsafe(50))\").")
-    return key
+    if key.startswith("django-insecure-"):
+        problem = "is a development key (django-insecure-…)"
+    elif SECRET_KEY_PLACEHOLDER in key.lower():
+        problem = "is still the placeholder of .env.example"
+    elif len(key) < SECRET_KEY_MIN_LENGTH or len(set(key)) < 5:
+        problem = (f"is too weak: it needs at least {SECRET_KEY_MIN_LENGTH} characters and "
+                   f"5 different ones (it has {len(key)}, {len(set(key))} different)")
+    else:
+        return key
+    raise ImproperlyConfigured(f"SECRET_KEY {problem}; set a long random string ({GENERATE_KEY}).")
 
 
 DEBUG = False

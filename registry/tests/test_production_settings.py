@@ -81,6 +81,11 @@ def test_a_weak_key_is_refused(key):
     assert "SECRET_KEY is too weak: it needs at least 50 characters" in message
 
 
+def test_a_django_development_key_is_refused():
+    message = refusal({**FULL, "SECRET_KEY": "django-insecure-" + secrets.token_urlsafe(50)})
+    assert "SECRET_KEY is a development key" in message
+
+
 def test_a_long_random_key_is_accepted():
     assert shown({**FULL, "SECRET_KEY": secrets.token_urlsafe(38)})["debug"] is False  # 51
 
@@ -151,3 +156,17 @@ def test_manage_py_keeps_the_development_default():
                   {}, settings_module=None)
     assert done.returncode == 0, done.stderr
     assert "DEBUG = True" in done.stdout
+
+
+def test_the_image_build_step_passes_the_production_refusals():
+    """The Dockerfile's collectstatic runs production settings with throw-away values: they
+    must pass the refusals above (a short key or no broker would break the image build)."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    step = next(line for line in text.splitlines() if "collectstatic" in line)
+    command = step.removeprefix("RUN ").replace("python ", f"{sys.executable} ")
+    command = command.replace("collectstatic --noinput", "check")
+    environment = {key: value for key, value in os.environ.items() if key in KEPT}
+    environment["DJANGO_SETTINGS_MODULE"] = "registry.settings.production"  # ENV of the image
+    done = subprocess.run(["bash", "-c", command], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
