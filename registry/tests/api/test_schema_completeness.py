@@ -214,3 +214,19 @@ def test_the_patient_list_answers_exactly_its_documented_item(schema, clinician,
     item = resolve(schema, {"$ref": "#/components/schemas/PatientListItem"})
     assert set(row) == set(item["properties"])
     assert "identity" in client.get(f"/api/v1/patients/{patient.pk}/").json()
+
+
+def test_the_list_serializer_never_shows_identity(clinician, patient, rf):
+    """Even with a context that would allow it: the list item has no identity, in the
+    direct representation and in DRF's generic one alike."""
+    from patients.api.serializers import PatientListItemSerializer
+    from patients.models import Identity, Patient
+
+    Identity.objects.create(patient=patient, name="Ada Example", hospital_number="H-1")
+    http = rf.get("/api/v1/patients/")
+    http.user = clinician
+    serializer = PatientListItemSerializer(context={"request": http, "with_identity": True})
+    instance = Patient.objects.select_related("consent", "identity").get(pk=patient.pk)
+    direct = serializer.to_representation(instance)
+    assert direct == serializer.generic_representation(instance)
+    assert "identity" not in direct and direct["code"] == patient.code
