@@ -203,6 +203,10 @@ class ParsedFile:
     problems: Problems
 
 
+_MISSING = object()
+MAX_SHARED_VALUES = 100_000
+
+
 class LineTooLong(Exception):
     def __init__(self, number: int):
         super().__init__(number)
@@ -244,6 +248,11 @@ def parse_file(dataset: Dataset, source: str | IO[str], *,
             problems += header_problems
             return ParsedFile([], [], problems)
         columns = {c.name: c for c in dataset.columns}
+        # Codes, dates, numbers and keys repeat from row to row: one object for each value
+        # keeps the rows an import holds several times smaller than one per cell.
+        shared = {name for name, c in columns.items()
+                  if c.type != TEXT or name in dataset.key}
+        values: dict[tuple[str, str], Any] = {}
         start = reader.line_num + 1
         for cells in reader:
             number, start = start, reader.line_num + 1
@@ -261,7 +270,15 @@ def parse_file(dataset: Dataset, source: str | IO[str], *,
                 if column.computed:
                     continue
                 try:
-                    line.values[name] = parse_cell(column, raw)
+                    if name not in shared:
+                        line.values[name] = parse_cell(column, raw)
+                        continue
+                    value = values.get((name, raw), _MISSING)
+                    if value is _MISSING:
+                        value = parse_cell(column, raw)
+                        if len(values) < MAX_SHARED_VALUES:
+                            values[(name, raw)] = value
+                    line.values[name] = value
                 except CellError as error:
                     problems.append(line.problem(str(error), name))
                     bad = True
