@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from exchange import access, services
 from exchange.datasets import BY_NAME, DATASETS, code_rows, dictionary_markdown, dictionary_rows
-from exchange.files import collect
+from exchange.files import collect, megabytes, upload_too_large
 from exchange.forms import RAW, ExportForm, ImportForm
 from exchange.models import ExportRecord, ImportRecord, Source
 from exchange.writers import csv_text
@@ -110,10 +111,21 @@ def imports(request):
     access.load_roles(request.user)
     if not access.may_import(request.user):
         raise PermissionDenied("Imports need the data manager role.")
-    form = ImportForm(request.POST or None, request.FILES or None)
+    refusal = None
+    if request.method == "POST":
+        # A body over the limit is never read (exchange.uploads stops the parser).
+        refusal = upload_too_large(_content_length(request))
+    if refusal:
+        form = ImportForm.refused(refusal)
+    else:
+        form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        uploads = form.cleaned_data["files"]
         try:
-            files = collect((f.name, f.read()) for f in form.cleaned_data["files"])
+            refusal = upload_too_large(sum(f.size for f in uploads))
+            if refusal:
+                raise ValidationError(refusal)
+            files = collect((f.name, f) for f in uploads)
         except ValidationError as error:
             form.add_error("files", error.messages)
         else:
@@ -129,7 +141,15 @@ def imports(request):
     return render(request, "exchange/imports.html", {
         "form": form, "recent": recent[:10],
         "datasets": [d for d in DATASETS if d.importable],
-    })
+        "max_upload": megabytes(settings.IMPORT_MAX_UPLOAD_BYTES),
+    }, status=413 if refusal else 200)
+
+
+def _content_length(request) -> int | None:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
 
 
 @login_required
