@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -233,6 +234,9 @@ class PriorTreatment(VersionedModel):
         return self.get_kind_display()
 
 
+VISIT_REPEATED = "visit_repeated"
+
+
 class Visit(VersionedModel):
     """One examination of the patient (clinical-rules.md §1)."""
 
@@ -259,6 +263,13 @@ class Visit(VersionedModel):
     class Meta:
         ordering = ["patient_id", "visited_on", "id"]
         constraints = [
+            # The exchange format joins and imports visits on this triple (docs/exchange.md).
+            models.UniqueConstraint(
+                fields=["patient", "visited_on", "kind"], name="visit_unique_patient_date_kind",
+                violation_error_code=VISIT_REPEATED,
+                violation_error_message="This patient already has a visit of this kind on "
+                                        "this date.",
+            ),
             choice_constraint("kind", cat.VISIT_KINDS, "visit_kind_valid"),
             range_constraint("functional_score", 0, 5, "visit_functional_score_range"),
             range_constraint("prineas_score", 0, 5, "visit_prineas_score_range"),
@@ -276,6 +287,27 @@ class Visit(VersionedModel):
 
     def __str__(self) -> str:
         return f"{self.patient_id} {self.kind} {self.visited_on}"
+
+    def validate_constraints(self, exclude=None):
+        """As Django's, but a repeated (patient, date, kind) is reported beside the date,
+        the field the user corrects, on every surface (forms, admin, API, import)."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            errors = dict(error.error_dict)
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            repeated = [e for e in general if e.code == VISIT_REPEATED]
+            if rest := [e for e in general if e.code != VISIT_REPEATED]:
+                errors[NON_FIELD_ERRORS] = rest
+            if repeated:
+                errors.setdefault("visited_on", []).append(
+                    ValidationError(self.repeated_message(), code=VISIT_REPEATED))
+            raise ValidationError(errors) from error
+
+    def repeated_message(self) -> str:
+        kind = dict(cat.VISIT_KINDS).get(self.kind, self.kind)
+        return (f"{self.patient.code} already has a visit of kind \u201c{kind}\u201d on "
+                f"{self.visited_on}: edit that visit, or give another date or kind.")
 
 
 class MrcGrade(models.Model):
