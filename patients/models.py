@@ -16,6 +16,7 @@ from registry.models import (
     choice_constraint,
     range_constraint,
 )
+from registry.validators import not_read_as_missing
 
 MRC = [MinValueValidator(0), MaxValueValidator(5)]
 SCORE_0_5 = [MinValueValidator(0), MaxValueValidator(5)]
@@ -32,7 +33,8 @@ class Patient(VersionedModel):
             RegexValidator(
                 r"^[A-Z0-9][A-Z0-9-]*$",
                 "Use capital letters, digits and dashes, e.g. MMN-001.",
-            )
+            ),
+            not_read_as_missing,
         ],
     )
     center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="patients")
@@ -77,9 +79,10 @@ class Identity(models.Model):
     """Direct identifiers, kept apart so that they can be withheld (researchers never see them)."""
 
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="identity")
-    name = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=200, blank=True, validators=[not_read_as_missing])
     date_of_birth = models.DateField(null=True, blank=True)
-    hospital_number = models.CharField(max_length=64, blank=True)
+    hospital_number = models.CharField(max_length=64, blank=True,
+                                       validators=[not_read_as_missing])
     history = audited()
 
     class Meta:
@@ -92,7 +95,7 @@ class Identity(models.Model):
 class Consent(models.Model):
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="consent")
     given_on = models.DateField(null=True, blank=True)
-    version = models.CharField(max_length=32, blank=True)
+    version = models.CharField(max_length=32, blank=True, validators=[not_read_as_missing])
     withdrawn_on = models.DateField(null=True, blank=True)
     history = audited()
 
@@ -248,7 +251,7 @@ class Visit(VersionedModel):
         related_name="visits",
         help_text="The series a pre_series or post_series visit belongs to.",
     )
-    examiner = models.CharField(max_length=200, blank=True)
+    examiner = models.CharField(max_length=200, blank=True, validators=[not_read_as_missing])
     functional_score = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=SCORE_0_5
     )
@@ -365,8 +368,9 @@ class NerveSegment(models.Model):
     study = models.ForeignKey(NerveStudy, on_delete=models.CASCADE, related_name="segments")
     nerve = models.CharField(max_length=20, choices=cat.NERVES)
     side = models.CharField(max_length=1, choices=cat.SIDES)
-    distal_site = models.CharField(max_length=60, blank=True)
-    proximal_site = models.CharField(max_length=60, blank=True)
+    distal_site = models.CharField(max_length=60, blank=True, validators=[not_read_as_missing])
+    proximal_site = models.CharField(max_length=60, blank=True,
+                                     validators=[not_read_as_missing])
     distal_amplitude_mv = models.DecimalField(
         max_digits=6, decimal_places=2, null=True, blank=True, validators=NON_NEGATIVE)
     proximal_amplitude_mv = models.DecimalField(
