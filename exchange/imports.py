@@ -226,7 +226,8 @@ class Importer:
         for line in lines:
             values = tuple(line.get(name) for name in key)
             if values in seen:
-                self._reject([line], f"Repeats line {seen[values]} (same {', '.join(key)}).")
+                self._reject([line], f"Repeats line {seen[values]} (same {', '.join(key)}).",
+                             _repeated_column(key))
                 continue
             seen[values] = line.number
             yield line
@@ -521,9 +522,11 @@ class Importer:
             line = nested.line
             matches = stored.get(key, [])
             if len(matches) > 1:
-                self._reject(nested.lines(), f"The registry holds {len(matches)} "
-                                             f"{_describe('visits', key)}s for {patient.code}; "
-                                             "correct them in the admin first.")
+                self._reject(nested.lines(), f"The registry holds {len(matches)} {key[1]} "
+                                             f"visits of {patient.code} on "
+                                             f"{key[0].isoformat()}; correct them in the "
+                                             "admin first (manage.py visit_duplicates).",
+                             "visited_on")
                 continue
             visit = matches[0] if matches else None
             if line is None and nested.rejected is not None:
@@ -610,6 +613,12 @@ class Importer:
                 patient_services.nerve_study_update(study=st, version=st.version, data=c,
                                                     segments=s, by=self.by)))
             self._after(nested, written, "updated")
+
+
+def _repeated_column(key: tuple[str, ...]) -> str:
+    """The column a repeated key is reported in: its date (``visited_on`` for visits,
+    where the user corrects it), else its last column."""
+    return next((name for name in key if name.endswith("_on")), key[-1])
 
 
 def _changes(instance, data: Mapping[str, Any]) -> dict[str, Any]:

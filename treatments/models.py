@@ -14,6 +14,7 @@ from django.db.models.functions import Upper
 from patients import catalogues as cat
 from patients.models import Patient
 from registry.models import VersionedModel, audited, choice_constraint
+from registry.validators import not_read_as_missing
 from treatments.rules.types import BlockCriteria
 from treatments.rules.types import RuleSet as RuleSetParameters
 
@@ -49,7 +50,7 @@ class Series(VersionedModel):
         max_digits=5, decimal_places=1,
         validators=[MinValueValidator(Decimal("1.0")), MaxValueValidator(Decimal("400.0"))],
     )
-    product = models.CharField(max_length=200)
+    product = models.CharField(max_length=200, validators=[not_read_as_missing])
     status = models.CharField(max_length=10, choices=cat.SERIES_STATUSES, default="given")
     stop_reason = models.CharField(max_length=300, blank=True)
     history = audited()
@@ -99,7 +100,7 @@ class LotNumber(models.Model):
     """One lot (batch) used in a series; a dose uses many vials, often from several lots."""
 
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="lots")
-    lot = models.CharField(max_length=64, db_index=True)
+    lot = models.CharField(max_length=64, db_index=True, validators=[not_read_as_missing])
     history = audited()
 
     class Meta:
