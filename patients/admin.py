@@ -20,6 +20,7 @@ from patients.models import (
 )
 from registry.admin import CentreScopedAdmin, centre_filter
 from registry.scoping import can_see_identifiers
+from treatments.selectors import outcome_visit_scores
 from treatments.services import outcome_mark_stale
 
 
@@ -145,10 +146,7 @@ class VisitAdmin(PatientRecordAdmin):
     @admin.display(description="Target score")
     def score(self, obj):
         outcome = getattr(obj.patient, "outcome", None)
-        for visit in (outcome.result.get("visits", []) if outcome else []):
-            if visit.get("id") == obj.pk:
-                return visit.get("score")
-        return None
+        return outcome_visit_scores(outcome.result if outcome else None).get(obj.pk)
 
 
 class NerveSegmentInline(admin.TabularInline):
