@@ -93,3 +93,14 @@ def test_query_count_does_not_grow_with_records(
     with django_assert_num_queries(33):
         response = client.get(url(patient))
     assert response.status_code == 200
+
+
+def test_a_titre_without_a_threshold_is_unknown_never_not_significant(client, clinician,
+                                                                      patient):
+    # clinical-rules.md §5: no threshold → significance unknown (null), never false.
+    TitreFactory(patient=patient, antigen="gm1", method="western_blot")
+    TitreFactory(patient=patient, value="400", sampled_on="1994-02-01")
+    client.force_login(clinician)
+    html = client.get(url(patient)).content.decode()
+    assert html.count("no threshold") == 1
+    assert ">significant</span>" not in html

@@ -21,6 +21,7 @@ from treatments.rules import (
     compute_outcome,
     evaluation_points,
     response_grade,
+    segment_block,
 )
 from treatments.rules.defaults import DEFAULT_THRESHOLDS, SEED_1, SEED_1_BLOCKS
 from treatments.tests.rules.builders import SEED_INPUTS, grades, mmn_patient
@@ -174,3 +175,22 @@ def test_titre_values_become_plain_json_numbers(value):
     assert type(shown) in (int, float)
     assert (type(shown) is int) == (value == value.to_integral_value())
     assert Decimal(str(shown)) == value or abs(float(value) - shown) < 1e-6
+
+
+# clinical-rules.md §4 as amended: properties over any segment values.
+@given(segments, st.sampled_from(sorted(BLOCK_CRITERIA)))
+@settings(max_examples=300, deadline=None)
+def test_a_sural_segment_is_never_a_block_whatever_its_values(segment, criteria):
+    assert segment_block(replace(segment, nerve="sural"),
+                         criteria=BLOCK_CRITERIA[criteria]) == "not_assessable"
+
+
+@given(segments)
+@settings(max_examples=400, deadline=None)
+def test_an_efns_block_is_never_called_on_a_distal_cmap_below_the_floor(segment):
+    efns = BLOCK_CRITERIA["efns-pns-2010"]
+    state = segment_block(segment, criteria=efns)
+    if state in ("definite_block", "probable_block"):
+        distal, lln = segment.distal_amplitude_mv, segment.lower_limit_amplitude_mv
+        assert distal > efns.min_distal_amplitude_mv
+        assert distal > efns.min_distal_fraction_of_lln * lln
