@@ -56,6 +56,10 @@ class WearOff:
     post_score: int
     pre_score: int
     drop: int
+    # The visits measured (§1's post and pre visits): a surface marks the trough by id,
+    # never by guessing which visit §1 chose.
+    post_visit_id: int | None = None
+    pre_visit_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -249,7 +253,8 @@ def wear_off_intervals(scores: Sequence[SeriesScores], *, rules: RuleSet
         drop = before.post_score - after.pre_score
         if drop >= rules.wear_off_drop:
             intervals.append(WearOff(before.number, after.number, before.post_score,
-                                     after.pre_score, drop))
+                                     after.pre_score, drop, before.post_visit_id,
+                                     after.pre_visit_id))
     return tuple(intervals)
 
 

@@ -126,7 +126,8 @@ class Outcome:
             "plateau_after_series": self.plateau_after_series,
             "wear_off_intervals": [
                 {"after_series": w.after_series, "before_series": w.before_series,
-                 "post_score": w.post_score, "pre_score": w.pre_score, "drop": w.drop}
+                 "post_score": w.post_score, "pre_score": w.pre_score, "drop": w.drop,
+                 "post_visit": w.post_visit_id, "pre_visit": w.pre_visit_id}
                 for w in self.wear_off_intervals
             ],
             "infusion_dependent": self.infusion_dependent,

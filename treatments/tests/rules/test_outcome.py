@@ -194,7 +194,8 @@ def test_final_visit_decides_the_final_result():
 def test_wear_off_once_is_listed_but_not_infusion_dependent():
     result = outcome(mmn_patient(10, [15, 16, 16], pres=[14, 16], follow_ups=[16, 16]))
     assert result["wear_off_intervals"] == [
-        {"after_series": 1, "before_series": 2, "post_score": 15, "pre_score": 14, "drop": 1}]
+        {"after_series": 1, "before_series": 2, "post_score": 15, "pre_score": 14, "drop": 1,
+         "post_visit": 2, "pre_visit": 5}]  # the visits compared, by id
     assert result["infusion_dependent"] is False
     assert result["final"]["label"] == "Mild persistent improvement"
 

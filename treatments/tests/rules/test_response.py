@@ -239,3 +239,9 @@ def test_final_result_not_persistent_with_fewer_points_than_the_window():
 def test_final_result_is_empty_without_any_score():
     assert final_result(baseline_score=10, final_visit_score=None, points=(), targets=5,
                         dependent=False, rules=SEED) == FinalResult(None, None, None)
+
+
+def test_a_wear_off_names_the_visits_it_compared():
+    rows = (SeriesScores(1, None, None, 11, 15), SeriesScores(2, 12, 13, 14, 16))
+    (found,) = wear_off_intervals(rows, rules=SEED)
+    assert (found.post_visit_id, found.pre_visit_id) == (11, 12)
