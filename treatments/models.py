@@ -15,6 +15,7 @@ from patients import catalogues as cat
 from patients.models import Patient
 from registry.models import VersionedModel, audited, choice_constraint
 from registry.validators import not_read_as_missing
+from treatments.rules.series import total_grams
 from treatments.rules.types import BlockCriteria
 from treatments.rules.types import RuleSet as RuleSetParameters
 
@@ -88,9 +89,8 @@ class Series(VersionedModel):
 
     @property
     def total_grams(self) -> Decimal | None:
-        if self.dose_g_per_kg is None or self.weight_kg is None:
-            return None
-        return (self.dose_g_per_kg * self.weight_kg).quantize(Decimal("0.1"))
+        """Computed by the rules (clinical-rules.md §6), never here."""
+        return total_grams(dose_g_per_kg=self.dose_g_per_kg, weight_kg=self.weight_kg)
 
     def delete(self, *args, **kwargs):
         raise SeriesDeletionRefused("IVIg series are never deleted; mark one as stopped instead.")

@@ -78,3 +78,18 @@ def test_the_admin_refuses_a_repeated_visit_beside_its_date(client, superuser, p
     assert list(errors) == ["visited_on"]
     assert "already has a visit of kind" in errors["visited_on"][0]
     assert Visit.objects.count() == 1
+
+
+def test_the_titre_change_page_shows_the_rules_significance(admin_client_with_demo):
+    from patients.models import Titre
+    from treatments.selectors import titre_significance_reader
+
+    judge = titre_significance_reader()
+    for titre in Titre.objects.filter(antigen="gm1", method="elisa", unit="dilution")[:20]:
+        if judge(titre) is not None:
+            break
+    url = reverse("admin:patients_titre_change", args=[titre.pk])
+    html = admin_client_with_demo.get(url).content.decode()
+    shown = html.split("Significantly high", 1)[1][:600]
+    assert ("icon-yes" in shown) is judge(titre)
+    assert ("icon-no" in shown) is (not judge(titre))

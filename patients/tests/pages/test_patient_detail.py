@@ -42,7 +42,7 @@ def test_shows_outcome_badges_and_chart(client, clinician, patient):
     assert html.count('class="dot') >= 3
 
 
-def test_titre_significance_from_the_stored_outcome(client, clinician, patient):
+def test_titre_significance_is_the_rules_answer(client, clinician, patient):
     TitreFactory(patient=patient, sampled_on="1994-01-01")
     _computed(patient, [], titres_significant=[
         {"antigen": "gm1", "isotype": "IgM", "sampled_on": "1994-01-01"}])
@@ -85,10 +85,22 @@ def test_query_count_does_not_grow_with_records(
     client.force_login(clinician)
     # session, user, memberships (centre scope), patient + centre + outcome,
     # memberships (researcher?), identity, series, lots, adverse events, visits + series,
-    # nerve studies, segments, memberships (can write?), titres, paraproteins,
+    # nerve studies, segments, memberships (can write?), titres, the titre thresholds
+    # (significance by the rules, as the API), paraproteins,
     # prior treatments, affected nerves, and the audit trail: one query per audited model
     # (patient, consent, affected nerve, pinned muscle, titre, paraprotein, prior treatment,
     # visit, nerve study, series, identity, MRC grade, segment, lot, adverse event).
-    with django_assert_num_queries(32):
+    with django_assert_num_queries(33):
         response = client.get(url(patient))
     assert response.status_code == 200
+
+
+def test_a_titre_without_a_threshold_is_unknown_never_not_significant(client, clinician,
+                                                                      patient):
+    # clinical-rules.md §5: no threshold → significance unknown (null), never false.
+    TitreFactory(patient=patient, antigen="gm1", method="western_blot")
+    TitreFactory(patient=patient, value="400", sampled_on="1994-02-01")
+    client.force_login(clinician)
+    html = client.get(url(patient)).content.decode()
+    assert html.count("no threshold") == 1
+    assert ">significant</span>" not in html
