@@ -77,9 +77,9 @@ def test_a_titre_of_1_in_3200_is_significant_on_the_page_the_api_and_the_export(
 
     exported = {(row["sampled_on"], row["method"], row["value"]): row["significant"]
                 for row in export_rows(data_manager, "titres")}
-    assert exported == {("1994-03-01", "elisa", "3200.00"): "true",
-                        ("1994-03-01", "tlc", "400.00"): "false",
-                        ("1994-06-09", "elisa", "1600.00"): "true"}
+    assert exported == {("1994-03-01", "elisa", "3200.00"): "TRUE",
+                        ("1994-03-01", "tlc", "400.00"): "FALSE",
+                        ("1994-06-09", "elisa", "1600.00"): "TRUE"}
 
     stored = Outcome.objects.get(patient=patient).result["titres_significant"]
     assert [(t["method"], t["value"]) for t in stored] == [("elisa", 1600)]
