@@ -83,12 +83,12 @@ def test_query_count_does_not_grow_with_records(
 ):
     _fill(patient, rows)
     client.force_login(clinician)
-    # session, user, memberships (centre scope), patient + centre + outcome,
-    # memberships (researcher?), identity, series, lots, adverse events, visits + series,
-    # nerve studies, segments, memberships (can write?), titres, paraproteins,
+    # session, user, memberships (centre scope and roles: read once), patient + centre +
+    # outcome, identity, series, lots, adverse events, visits + series,
+    # nerve studies, segments, titres, paraproteins,
     # prior treatments, affected nerves, and the audit trail: one query per audited model
     # (patient, consent, affected nerve, pinned muscle, titre, paraprotein, prior treatment,
     # visit, nerve study, series, identity, MRC grade, segment, lot, adverse event).
-    with django_assert_num_queries(32):
+    with django_assert_num_queries(30):
         response = client.get(url(patient))
     assert response.status_code == 200
