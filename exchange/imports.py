@@ -26,12 +26,12 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 
-from exchange.access import may_import_into
 from exchange.datasets import BY_NAME
 from exchange.parsing import Line, Problem, Problems, parse_file
 from patients import services as patient_services
 from patients.models import NerveStudy, Paraprotein, Patient, PriorTreatment, Titre, Visit
 from registry.models import Center
+from registry.scoping import can_import_into
 from registry.services import VersionConflict
 from treatments import services as treatment_services
 from treatments.models import Series
@@ -328,7 +328,7 @@ class Importer:
             self._skip(plan.lines(), f"its patient (patients.csv line {plan.rejected.number}) "
                                      "is invalid.")
             return
-        if patient is not None and not may_import_into(self.user, patient.center_id):
+        if patient is not None and not can_import_into(self.user, patient.center_id):
             self._skip(plan.lines(), f"patient {plan.code} belongs to a centre where you are "
                                      "not a data manager.")
             return
@@ -345,7 +345,7 @@ class Importer:
                 self._skip([x for x in plan.lines() if x is not line],
                            f"its patient (patients.csv line {line.number}) is invalid.")
                 return
-            if not may_import_into(self.user, center.pk):
+            if not can_import_into(self.user, center.pk):
                 self._reject([line], f"You are not a data manager of centre {center.code}.",
                              "center")
                 self._skip([x for x in plan.lines() if x is not line],

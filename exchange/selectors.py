@@ -16,7 +16,6 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from exchange.access import export_center_ids
 from patients.models import (
     AffectedNerve,
     MrcGrade,
@@ -29,7 +28,7 @@ from patients.models import (
     Titre,
     Visit,
 )
-from registry.scoping import scope_reportable_patients
+from registry.scoping import export_center_ids, scope_reportable_patients
 from treatments.models import AdverseEvent, LotNumber, Outcome, Series
 from treatments.rules import TitreIn, total_grams
 from treatments.selectors import (
@@ -62,11 +61,11 @@ class ExportContext:
     """What the row readers share within one export.
 
     ``identifier_centers``: the centres whose patients' identifiers are written (``None``:
-    every centre); an empty set writes the identifier columns empty.
+    every centre); an empty list writes the identifier columns empty.
     """
 
     identifiers: bool = False
-    identifier_centers: set[int] | None = field(default_factory=set)
+    identifier_centers: list[int] | None = field(default_factory=list)
 
     def shows_identity(self, center_id: int) -> bool:
         return self.identifiers and (

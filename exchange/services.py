@@ -21,7 +21,7 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from exchange import access, imports, writers
+from exchange import imports, writers
 from exchange.datasets import BY_NAME, DATASETS, code_rows, dictionary_rows
 from exchange.files import Packed, pack, unpack
 from exchange.models import ExportRecord, ImportRecord, Source
@@ -29,7 +29,14 @@ from exchange.selectors import ExportContext, dataset_rows, export_cohort
 from patients import catalogues as cat
 from patients.models import Patient
 from registry.models import Center
-from registry.scoping import scope_centers
+from registry.scoping import (
+    can_export,
+    can_export_identifiers,
+    can_import,
+    export_identifier_center_ids,
+    load_memberships,
+    scope_centers,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +76,9 @@ def export_check(
 ) -> tuple[str, ...]:
     """Refuse what may not be exported (PermissionDenied) or makes no sense (ValidationError,
     naming the field); give back the datasets in their canonical order."""
-    if not access.may_export(user):
+    if not can_export(user):
         raise PermissionDenied("Exports need the data manager or researcher role.")
-    if identifiers and not access.may_export_identifiers(user):
+    if identifiers and not can_export_identifiers(user):
         raise PermissionDenied(
             "Direct identifiers are exported only for data managers of the patient's centre."
         )
@@ -97,7 +104,7 @@ def export_start(
     diagnosis: str | None = None, identifiers: bool = False, username: str | None = None,
 ) -> ExportJob:
     """Check and record an export; the returned job writes it (``export_*`` below)."""
-    access.load_roles(user)
+    load_memberships(user)
     names = export_check(user=user, datasets=datasets, format=format, center=center,
                          diagnosis=diagnosis, identifiers=identifiers)
     filters = {key: value for key, value in (("center", center), ("diagnosis", diagnosis))
@@ -114,7 +121,7 @@ def export_start(
     })
     context = ExportContext(
         identifiers=identifiers,
-        identifier_centers=access.identifier_center_ids(user) if identifiers else set(),
+        identifier_centers=export_identifier_center_ids(user) if identifiers else [],
     )
     cohort = export_cohort(user=user, center=center, diagnosis=diagnosis)
     return ExportJob(record=record, datasets=names, cohort=cohort, context=context,
@@ -204,8 +211,8 @@ def import_start(
 ) -> ImportRecord:
     """Record an import and keep its files until it runs (``import_execute``): the files
     checked and packed by ``exchange.files.collect``, or dataset name → CSV text."""
-    access.load_roles(user)
-    if not access.may_import(user):
+    load_memberships(user)
+    if not can_import(user):
         raise PermissionDenied("Imports need the data manager role.")
     if mode not in imports.MODES:
         raise ValidationError({"mode": f"Unknown mode {mode!r}."})
@@ -281,7 +288,7 @@ def _import_run(record: ImportRecord,
         record.refresh_from_db()
         return record
     user = record.user or operator(record.username)
-    access.load_roles(user)
+    load_memberships(user)
     claimed = ImportRecord.objects.filter(pk=record.pk, status=ImportRecord.Status.QUEUED).update(
         status=ImportRecord.Status.RUNNING)
     if not claimed:

@@ -13,12 +13,13 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
-from exchange import access, services
+from exchange import services
 from exchange.datasets import BY_NAME, DATASETS, code_rows, dictionary_markdown, dictionary_rows
 from exchange.files import collect, megabytes, upload_too_large
 from exchange.forms import RAW, ExportForm, ImportForm
 from exchange.models import ExportRecord, ImportRecord, Source
 from exchange.writers import csv_text
+from registry.scoping import can_export, can_export_identifiers, can_import, load_memberships
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -67,13 +68,13 @@ def _refused(request, error: ValidationError) -> HttpResponse:
 @login_required
 @require_GET
 def exports(request):
-    access.load_roles(request.user)
-    if not access.may_export(request.user):
+    load_memberships(request.user)
+    if not can_export(request.user):
         raise PermissionDenied("Exports need the data manager or researcher role.")
     form = ExportForm(request.GET or None, user=request.user)
     return render(request, "exchange/exports.html", {
         "form": form, "datasets": DATASETS, "query": request.GET.urlencode(),
-        "may_identify": access.may_export_identifiers(request.user),
+        "may_identify": can_export_identifiers(request.user),
         "recent": ExportRecord.objects.filter(user=request.user)[:10],
     })
 
@@ -108,8 +109,8 @@ def export_file(request, name: str, format: str):
 
 @login_required
 def imports(request):
-    access.load_roles(request.user)
-    if not access.may_import(request.user):
+    load_memberships(request.user)
+    if not can_import(request.user):
         raise PermissionDenied("Imports need the data manager role.")
     refusal = None
     if request.method == "POST":

@@ -34,13 +34,15 @@ from patients.models import (
     Titre,
     Visit,
 )
-from registry.models import Center, Role
+from registry.models import Center
 from registry.scoping import (
     can_see_identifiers,
     can_write,
     is_researcher_only,
     scope_centers,
     scope_patients,
+    scope_queryset,
+    writable_center_ids,
 )
 from registry.services import VersionConflict
 from treatments.selectors import (
@@ -132,12 +134,7 @@ def patient_edit(request, pk: int):
 
 
 def _writable_centers(user):
-    centers = scope_centers(Center.objects.all(), user)
-    if user.is_superuser:
-        return centers
-    return centers.filter(
-        memberships__user=user, memberships__role__in=(Role.CLINICIAN, Role.DATA_MANAGER)
-    )
+    return scope_queryset(Center.objects.all(), user, center_ids=writable_center_ids(user))
 
 
 @login_required

@@ -48,6 +48,7 @@ from registry.scoping import (
     can_see_identifiers,
     can_write,
     is_researcher_only,
+    is_superuser,
     scope_by_patient,
     scope_centers,
     scope_patients,
@@ -64,10 +65,10 @@ class SuperuserWrites(permissions.BasePermission):
     message = "Only a superuser creates or renames a centre."
 
     def has_permission(self, request, view) -> bool:
-        return view.action != "create" or request.user.is_superuser
+        return view.action != "create" or is_superuser(request.user)
 
     def has_object_permission(self, request, view, obj) -> bool:
-        return request.method in permissions.SAFE_METHODS or request.user.is_superuser
+        return request.method in permissions.SAFE_METHODS or is_superuser(request.user)
 
 
 class CenterViewSet(ServiceErrorsMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,

@@ -83,14 +83,14 @@ def test_query_count_does_not_grow_with_records(
 ):
     _fill(patient, rows)
     client.force_login(clinician)
-    # session, user, memberships (centre scope), patient + centre + outcome,
-    # memberships (researcher?), identity, series, lots, adverse events, visits + series,
-    # nerve studies, segments, memberships (can write?), titres, the titre thresholds
-    # (significance by the rules, as the API), paraproteins,
+    # session, user, memberships (centre scope and roles: read once), patient + centre +
+    # outcome, identity, series, lots, adverse events, visits + series,
+    # nerve studies, segments, titres, the titre thresholds (significance by the rules, as
+    # the API), paraproteins,
     # prior treatments, affected nerves, and the audit trail: one query per audited model
     # (patient, consent, affected nerve, pinned muscle, titre, paraprotein, prior treatment,
     # visit, nerve study, series, identity, MRC grade, segment, lot, adverse event).
-    with django_assert_num_queries(33):
+    with django_assert_num_queries(31):
         response = client.get(url(patient))
     assert response.status_code == 200
 
