@@ -75,7 +75,7 @@ def every_kind_of_record(center) -> None:
     from decimal import Decimal
 
     from patients import services as patient_services
-    from registry.factories import clinical_history, mrc_grid
+    from registry.tests.factories import clinical_history, mrc_grid
     from treatments.services import series_give
 
     patient = patient_services.patient_create(

@@ -141,7 +141,7 @@ def test_the_page_query_count(client, data_manager, treated, django_assert_num_q
 @pytest.mark.parametrize("patients", [1, 8])
 def test_a_download_is_a_fixed_number_of_queries(client, data_manager, center, patients,
                                                  django_assert_num_queries):
-    from registry.factories import PatientFactory
+    from registry.tests.factories import PatientFactory
 
     for n in range(patients):
         PatientFactory(center=center, code=f"MMN-{n:03d}")

@@ -11,8 +11,8 @@ from exchange.datasets import BY_NAME, DATASETS
 from exchange.models import ExportRecord, Source
 from exchange.tests.helpers import export_rows
 from patients.models import Consent, Identity
-from registry.factories import PatientFactory, member
 from registry.models import Membership, Role
+from registry.tests.factories import PatientFactory, member
 from treatments.models import Outcome, TitreThreshold
 
 pytestmark = pytest.mark.django_db

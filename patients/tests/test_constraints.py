@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from patients import services
 from patients.models import MrcGrade, Patient, Titre, Visit
-from registry.factories import MrcGradeFactory, PatientFactory, SeriesFactory, VisitFactory
+from registry.tests.factories import MrcGradeFactory, PatientFactory, SeriesFactory, VisitFactory
 from treatments.models import Series
 from treatments.services import series_give
 

@@ -15,7 +15,7 @@ from django.db import connection
 from exchange.imports import import_files
 from exchange.tests.helpers import csv_file
 from patients.models import Visit
-from registry.factories import MrcGradeFactory, VisitFactory
+from registry.tests.factories import MrcGradeFactory, VisitFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from patients.models import Visit
-from registry.factories import VisitFactory, clinical_history
+from registry.tests.factories import VisitFactory, clinical_history
 
 pytestmark = pytest.mark.django_db
 

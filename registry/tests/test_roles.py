@@ -8,7 +8,6 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.urls import reverse
 
-from registry.factories import CenterFactory, UserFactory
 from registry.models import Membership, Role
 from registry.scoping import (
     admin_center_ids,
@@ -26,6 +25,7 @@ from registry.scoping import (
     import_center_ids,
 )
 from registry.services import membership_grant, membership_revoke
+from registry.tests.factories import CenterFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

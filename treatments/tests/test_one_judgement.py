@@ -15,8 +15,8 @@ from django.urls import reverse
 from exchange.tests.helpers import export_rows
 from patients import services
 from patients.models import Consent
-from registry.factories import PatientFactory, mrc_grid
 from registry.tests.api.helpers import api
+from registry.tests.factories import PatientFactory, mrc_grid
 from treatments.models import Outcome, Series
 from treatments.rules import SEED_1, interval_days, interval_flagged, total_grams
 from treatments.services import outcome_recompute, series_give

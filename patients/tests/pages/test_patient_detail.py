@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from patients.models import Identity, NerveSegment, NerveStudy
-from registry.factories import MrcGradeFactory, SeriesFactory, TitreFactory, VisitFactory
+from registry.tests.factories import MrcGradeFactory, SeriesFactory, TitreFactory, VisitFactory
 from treatments.models import LotNumber, Outcome
 
 

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from registry.factories import PatientFactory, SeriesFactory, VisitFactory
+from registry.tests.factories import PatientFactory, SeriesFactory, VisitFactory
 
 URL = reverse("patients:list")
 

@@ -1,7 +1,7 @@
 from django.urls import reverse
 
 from patients.models import Visit
-from registry.factories import MrcGradeFactory, SeriesFactory, VisitFactory
+from registry.tests.factories import MrcGradeFactory, SeriesFactory, VisitFactory
 
 
 def new_url(patient):

@@ -4,8 +4,8 @@ import pytest
 
 from patients import catalogues as cat
 from patients.models import MrcGrade, Visit
-from registry.factories import MrcGradeFactory, SeriesFactory, VisitFactory
 from registry.tests.api.helpers import AUTH_QUERIES, api
+from registry.tests.factories import MrcGradeFactory, SeriesFactory, VisitFactory
 from treatments.models import Outcome
 
 URL = "/api/v1/visits/"
