@@ -94,6 +94,13 @@ def idempotency_answer_store(*, claim: Claim, status_code: int, body: str) -> No
         claim.row.delete()
 
 
+def idempotency_answer_kept(*, claim: Claim) -> bool:
+    """Whether the claim's answer was committed (asked after a failed COMMIT)."""
+    return IdempotencyKey.objects.filter(
+        pk=claim.row.pk, fingerprint=claim.row.fingerprint, status_code__isnull=False,
+    ).exists()
+
+
 def idempotency_keys_purge(*, now: datetime | None = None) -> int:
     """Forget keys past their lifetime (run by beat; an expired key is reclaimed anyway)."""
     deleted, _ = IdempotencyKey.objects.filter(

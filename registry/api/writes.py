@@ -5,16 +5,17 @@ after the write committed, a connection lost in between would turn a saved recor
 503, and a client retrying as told would save it twice (issue 20). So the write, the
 re-read that builds the answer, and the ``Idempotency-Key`` record all commit together;
 after the commit only the (non-blocking) enqueue runs, and the answer is in memory.
+A connection lost during the COMMIT itself leaves the server's outcome unknown; with an
+``Idempotency-Key`` the key's row, read again, settles it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 from collections.abc import Callable
 
-from django.db import connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -41,6 +42,13 @@ class KeyInFlight(exceptions.APIException):
     default_code = "idempotency_key_in_flight"
 
 
+class OutcomeUnknown(OperationalError):
+    """The connection was lost during the COMMIT of a write sent without an
+    ``Idempotency-Key``: it may have been saved (the 503 says so, not "nothing saved")."""
+
+    outcome_unknown = True  # read by registry.middleware
+
+
 def request_key(request) -> str | None:
     key = request.headers.get(idempotency.HEADER)
     if key is None:
@@ -61,32 +69,56 @@ def atomic_write(handler: Callable) -> Callable:
         if key is None or not request.user.is_authenticated:
             # Already inside a transaction (a test's, or ATOMIC_REQUESTS): it holds the
             # answer too, and a savepoint would only add two queries to every write.
-            outer = (contextlib.nullcontext() if connection.in_atomic_block
-                     else transaction.atomic())
-            with outer:
+            if connection.in_atomic_block:
                 return handler(request, *args, **kwargs)
+            committing = False
+            try:
+                with transaction.atomic():
+                    response = handler(request, *args, **kwargs)
+                    committing = True
+            except DatabaseError as error:
+                if committing:  # lost during the COMMIT: saved or not, nobody can say
+                    raise OutcomeUnknown(str(error)) from error
+                raise
+            return response
         body = json.dumps(request.data, sort_keys=True, separators=(",", ":"),
                           ensure_ascii=False, default=str).encode()
         fingerprint = idempotency.request_fingerprint(
             method=request.method, path=request.get_full_path(), body=body)
-        with transaction.atomic():
-            try:
-                claim = idempotency.idempotency_claim(user=request.user, key=key,
-                                                      fingerprint=fingerprint)
-            except idempotency.KeyReused as error:
-                raise KeyReused() from error
-            except idempotency.KeyInFlight as error:
-                raise KeyInFlight() from error
-            if claim.stored is not None:
-                status_code, stored = claim.stored
-                return Response(json.loads(stored) if stored else None, status=status_code,
-                                headers={REPLAYED_HEADER: "true"})
-            response = handler(request, *args, **kwargs)
-            data = getattr(response, "data", None)
-            idempotency.idempotency_answer_store(
-                claim=claim, status_code=response.status_code,
-                body="" if data is None else JSONRenderer().render(data).decode(),
-            )
-            return response
+        claim = None
+        committing = False
+        try:
+            with transaction.atomic():
+                try:
+                    claim = idempotency.idempotency_claim(user=request.user, key=key,
+                                                          fingerprint=fingerprint)
+                except idempotency.KeyReused as error:
+                    raise KeyReused() from error
+                except idempotency.KeyInFlight as error:
+                    raise KeyInFlight() from error
+                if claim.stored is not None:
+                    status_code, stored = claim.stored
+                    return Response(json.loads(stored) if stored else None,
+                                    status=status_code, headers={REPLAYED_HEADER: "true"})
+                response = handler(request, *args, **kwargs)
+                data = getattr(response, "data", None)
+                idempotency.idempotency_answer_store(
+                    claim=claim, status_code=response.status_code,
+                    body="" if data is None else JSONRenderer().render(data).decode(),
+                )
+                committing = True
+        except DatabaseError:
+            if not committing or not committed(claim):
+                raise  # rolled back: the 503 says so truly
+        return response
 
     return run
+
+
+def committed(claim: idempotency.Claim | None) -> bool:
+    """The connection failed during (or right after) the COMMIT: the server may have
+    committed without saying so. The key's row tells, read over a new connection."""
+    if claim is None:
+        return False
+    connection.close()
+    return idempotency.idempotency_answer_kept(claim=claim)

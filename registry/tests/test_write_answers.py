@@ -12,7 +12,7 @@ import time
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from rest_framework.test import APIClient
 
 from patients.models import Visit
@@ -117,3 +117,85 @@ def test_a_connection_cut_during_the_write_is_a_503_and_nothing_is_saved(
     assert response.status_code == 503
     assert "Nothing was saved" in response.json()["detail"]
     assert not Visit.objects.exists()  # the 503 is true
+
+
+def test_a_commit_that_never_reached_the_server_is_a_503_and_the_retry_saves_once(
+    clinician, patient, monkeypatch
+):
+    """The connection is cut just before the COMMIT: nothing was saved, the client is told
+    so, and its retry with the same Idempotency-Key saves the visit once."""
+    real_commit = connection.commit
+
+    cuts: list[bool] = []
+
+    def cut_then_commit():
+        if not cuts:
+            cuts.append(True)
+            terminate_own_backend()
+        real_commit()
+
+    monkeypatch.setattr(connection, "commit", cut_then_commit)
+    client = client_of(clinician)
+    response = client.post(URL, visit_body(patient), format="json",
+                           HTTP_IDEMPOTENCY_KEY="retry-1")
+    connection.close()
+    assert response.status_code == 503
+    assert not Visit.objects.exists()
+    retry = client.post(URL, visit_body(patient), format="json",
+                        HTTP_IDEMPOTENCY_KEY="retry-1")
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry
+    assert Visit.objects.count() == 1
+
+
+def test_a_commit_whose_acknowledgement_is_lost_answers_from_the_key(
+    clinician, patient, monkeypatch
+):
+    """The server commits, then the connection drops before the client library hears it
+    (the driver raises): with an Idempotency-Key the key's committed row settles it."""
+    real_commit = connection.commit
+
+    cuts: list[bool] = []
+
+    def commit_then_lose_the_answer():
+        real_commit()
+        if not cuts:
+            cuts.append(True)
+            terminate_own_backend()
+            raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(connection, "commit", commit_then_lose_the_answer)
+    client = client_of(clinician)
+    response = client.post(URL, visit_body(patient), format="json",
+                           HTTP_IDEMPOTENCY_KEY="ack-1")
+    connection.close()
+    saved = Visit.objects.get()
+    assert response.status_code == 201, response.content
+    assert response.json()["id"] == saved.pk
+    retry = client.post(URL, visit_body(patient), format="json", HTTP_IDEMPOTENCY_KEY="ack-1")
+    assert retry.status_code == 201 and retry["Idempotent-Replayed"] == "true"
+    assert retry.json() == response.json()
+    assert Visit.objects.count() == 1
+
+
+def test_without_a_key_a_lost_commit_acknowledgement_is_not_called_nothing_saved(
+    clinician, patient, monkeypatch
+):
+    """Without a key no one can tell whether that COMMIT took: the 503 says it may have."""
+    real_commit = connection.commit
+    cuts: list[bool] = []
+
+    def commit_then_lose_the_answer():
+        real_commit()
+        if not cuts:
+            cuts.append(True)
+            terminate_own_backend()
+            raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(connection, "commit", commit_then_lose_the_answer)
+    response = client_of(clinician).post(URL, visit_body(patient), format="json")
+    connection.close()
+    assert Visit.objects.count() == 1
+    assert response.status_code == 503
+    detail = response.json()["detail"]
+    assert "may have been saved" in detail and "Nothing was saved" not in detail
+    assert "Idempotency-Key" in detail
