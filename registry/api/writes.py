@@ -67,52 +67,60 @@ def atomic_write(handler: Callable) -> Callable:
     def run(request, *args, **kwargs):
         key = request_key(request) if request.method == "POST" else None
         if key is None or not request.user.is_authenticated:
-            # Already inside a transaction (a test's, or ATOMIC_REQUESTS): it holds the
-            # answer too, and a savepoint would only add two queries to every write.
-            if connection.in_atomic_block:
-                return handler(request, *args, **kwargs)
-            committing = False
-            try:
-                with transaction.atomic():
-                    response = handler(request, *args, **kwargs)
-                    committing = True
-            except DatabaseError as error:
-                if committing:  # lost during the COMMIT: saved or not, nobody can say
-                    raise OutcomeUnknown(str(error)) from error
-                raise
-            return response
-        body = json.dumps(request.data, sort_keys=True, separators=(",", ":"),
-                          ensure_ascii=False, default=str).encode()
-        fingerprint = idempotency.request_fingerprint(
-            method=request.method, path=request.get_full_path(), body=body)
-        claim = None
-        committing = False
-        try:
-            with transaction.atomic():
-                try:
-                    claim = idempotency.idempotency_claim(user=request.user, key=key,
-                                                          fingerprint=fingerprint)
-                except idempotency.KeyReused as error:
-                    raise KeyReused() from error
-                except idempotency.KeyInFlight as error:
-                    raise KeyInFlight() from error
-                if claim.stored is not None:
-                    status_code, stored = claim.stored
-                    return Response(json.loads(stored) if stored else None,
-                                    status=status_code, headers={REPLAYED_HEADER: "true"})
-                response = handler(request, *args, **kwargs)
-                data = getattr(response, "data", None)
-                idempotency.idempotency_answer_store(
-                    claim=claim, status_code=response.status_code,
-                    body="" if data is None else JSONRenderer().render(data).decode(),
-                )
-                committing = True
-        except DatabaseError:
-            if not committing or not committed(claim):
-                raise  # rolled back: the 503 says so truly
-        return response
+            return write(handler, request, *args, **kwargs)
+        return write_once(handler, key, request, *args, **kwargs)
 
     return run
+
+
+def write(handler: Callable, request, *args, **kwargs):
+    if connection.in_atomic_block:
+        # Already inside a transaction (a test's, or ATOMIC_REQUESTS): it holds the answer
+        # too, and a savepoint would only add two queries to every write.
+        return handler(request, *args, **kwargs)
+    committing = False
+    try:
+        with transaction.atomic():
+            response = handler(request, *args, **kwargs)
+            committing = True
+    except DatabaseError as error:
+        if committing:  # lost during the COMMIT: saved or not, nobody here can say
+            raise OutcomeUnknown(str(error)) from error
+        raise
+    return response
+
+
+def write_once(handler: Callable, key: str, request, *args, **kwargs):
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False, default=str).encode()
+    fingerprint = idempotency.request_fingerprint(
+        method=request.method, path=request.get_full_path(), body=body)
+    claim = None
+    committing = False
+    try:
+        with transaction.atomic():
+            try:
+                claim = idempotency.idempotency_claim(user=request.user, key=key,
+                                                      fingerprint=fingerprint)
+            except idempotency.KeyReused as error:
+                raise KeyReused() from error
+            except idempotency.KeyInFlight as error:
+                raise KeyInFlight() from error
+            if claim.stored is not None:
+                status_code, stored = claim.stored
+                return Response(json.loads(stored) if stored else None,
+                                status=status_code, headers={REPLAYED_HEADER: "true"})
+            response = handler(request, *args, **kwargs)
+            data = getattr(response, "data", None)
+            idempotency.idempotency_answer_store(
+                claim=claim, status_code=response.status_code,
+                body="" if data is None else JSONRenderer().render(data).decode(),
+            )
+            committing = True
+    except DatabaseError:
+        if not committing or not committed(claim):
+            raise  # rolled back: the 503's "nothing was saved" is true
+    return response
 
 
 def committed(claim: idempotency.Claim | None) -> bool:
