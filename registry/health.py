@@ -1,8 +1,14 @@
 """``GET /health/``: can the registry serve? Checks the database and the Celery broker.
 
 Public on purpose (api.md: only the schema and the health check answer without
-authentication), for load balancers and container health checks. JSON, 200 when every
-check passes, 503 otherwise; no detail that would help an attacker (no host names).
+authentication), for load balancers and container health checks. JSON; no detail that
+would help an attacker (no host names).
+
+Only the database decides whether this web process can serve: 503 when it is down. A
+broker outage is reported (``"status": "degraded"``) with 200, because writes still work
+(the recompute is left stale and the sweep recovers it): a load balancer must not pull
+every web instance when Redis is down. The worker's own health check (a Celery ping
+through the broker) is the one that watches the broker.
 """
 
 from __future__ import annotations
@@ -38,12 +44,14 @@ class Broker(HealthCheck):
             return
         try:
             with celery_app.connection_for_write(url) as connection:
-                connection.ensure_connection(max_retries=1, timeout=3)
+                connection.ensure_connection(max_retries=1, interval_start=0, timeout=3)
         except Exception as error:
             raise ServiceUnavailable("The task broker does not answer.") from error
 
 
 CHECKS = {Database: "database", Broker: "broker"}
+#: Without these the registry cannot serve (503); any other failing check is "degraded".
+ESSENTIAL = {Database}
 
 
 class HealthView(HealthCheckView):
@@ -54,15 +62,16 @@ class HealthView(HealthCheckView):
             results = await asyncio.gather(
                 *(check.get_result(executor) for check in self.get_checks())
             )
-        healthy = not any(result.error for result in results)
+        failing = {type(result.check) for result in results if result.error}
+        status = ("unavailable" if failing & ESSENTIAL else "degraded" if failing else "ok")
         return JsonResponse({
-            "status": "ok" if healthy else "unavailable",
+            "status": status,
             "checks": {
                 CHECKS[type(result.check)]: "ok" if result.error is None
                 else result.error.message
                 for result in results
             },
-        }, status=200 if healthy else 503)
+        }, status=503 if status == "unavailable" else 200)
 
 
 health = login_not_required(HealthView.as_view())

@@ -15,16 +15,22 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE = (OperationalError, InterfaceError)
 MESSAGE = ("The registry's database cannot be reached just now. Nothing was saved by "
            "this request; please try again in a minute.")
+#: The connection was lost during the COMMIT of an API write sent without an
+#: Idempotency-Key (``registry.api.writes.OutcomeUnknown``): saying "nothing was saved"
+#: could be false.
+MAYBE_SAVED = ("The connection to the registry's database was lost while this change was "
+               "being saved: it may have been saved. Check before you send it again, or "
+               "send it with an Idempotency-Key header, which makes a retry safe.")
 RETRY_AFTER_SECONDS = "30"
 
 
-def database_unavailable(request) -> HttpResponse:
+def database_unavailable(request, *, message: str = MESSAGE) -> HttpResponse:
     """503 as JSON for the API, as a page otherwise. The page is rendered without the
     request (no context processor may touch the database again)."""
     if request.path_info.startswith("/api/"):
-        response: HttpResponse = JsonResponse({"detail": MESSAGE}, status=503)
+        response: HttpResponse = JsonResponse({"detail": message}, status=503)
     else:
-        response = HttpResponse(render_to_string("503.html", {"message": MESSAGE}), status=503)
+        response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
     response["Retry-After"] = RETRY_AFTER_SECONDS
     return response
 
@@ -42,7 +48,8 @@ class DatabaseUnavailableMiddleware:
         if isinstance(exception, UNAVAILABLE):
             logger.error("Database unavailable during %s %s: %s", request.method,
                          request.path, exception)
-            return database_unavailable(request)
+            maybe_saved = getattr(exception, "outcome_unknown", False)
+            return database_unavailable(request, message=MAYBE_SAVED if maybe_saved else MESSAGE)
         return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from patients.catalogues import Choices, codes
@@ -100,3 +101,27 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.role} at {self.center.code}"
+
+
+class IdempotencyKey(models.Model):
+    """A POST's ``Idempotency-Key`` and the answer it got (``registry.idempotency``).
+
+    Written in the same transaction as the POST's own writes, so a key is on record
+    exactly when its write committed; a retry with the same key and body is answered
+    from here and writes nothing.
+    """
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body")
+    status_code = models.PositiveSmallIntegerField(null=True, help_text="null while in flight")
+    body = models.TextField(blank=True, help_text="the JSON answer")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.user_id})"

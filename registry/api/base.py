@@ -23,6 +23,7 @@ from rest_framework.settings import api_settings
 
 from patients.models import Patient
 from registry.api.media import JSONParser
+from registry.api.writes import WRITE_METHODS, atomic_write
 from registry.models import Membership
 from registry.scoping import can_write, load_memberships, scope_patients, user_center_ids
 from registry.services import VersionConflict
@@ -138,7 +139,9 @@ class ServiceErrorsMixin:
 
     Token authentication comes first so that a request without credentials gets 401
     with ``WWW-Authenticate: Token`` (api.md), not the 403 session auth would give.
-    Bodies are JSON only (api.md): a form or any other media type is a 415.
+    Bodies are JSON only (api.md): a form or any other media type is a 415. Writes run
+    with their answer in one transaction, POSTs honour ``Idempotency-Key``
+    (``registry.api.writes``).
     """
 
     authentication_classes = [MembershipTokenAuthentication, SessionAuthentication]
@@ -159,6 +162,8 @@ class ServiceErrorsMixin:
         method = request.method.lower()
         if method in self.http_method_names and hasattr(self, method):  # else a 405 follows
             self.refuse_unknown_query_parameters(request)
+            if request.method in WRITE_METHODS:  # the write and its answer: one transaction
+                setattr(self, method, atomic_write(getattr(self, method)))
 
     def refuse_unknown_query_parameters(self, request) -> None:
         """A query parameter the operation does not take is a 400 naming it: a misspelt
@@ -356,7 +361,8 @@ class RegistryViewSet(ServiceErrorsMixin, viewsets.ModelViewSet):
         return Response(data, status=status.HTTP_201_CREATED)
 
     def stored(self, instance):
-        """Re-read a written record so nested lists and computed fields show what was stored."""
+        """Re-read a written record so nested lists and computed fields show what was stored
+        (inside the write's transaction: ``registry.api.writes.atomic_write``)."""
         return self.get_queryset().get(pk=instance.pk)
 
     def create_record(self, *, patient, data, children, by):  # pragma: no cover - abstract

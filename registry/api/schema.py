@@ -146,3 +146,35 @@ def require_versions(result: dict[str, Any], generator, request, public) -> dict
                     required.append("version")
                     required.sort()
     return result
+
+
+IDEMPOTENCY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retry safe: the same key (per user) with the same body within 24 hours "
+        "returns the first answer (same status and body, header ``Idempotent-Replayed: "
+        "true``) and writes nothing; with another body it is a 422. Only successful "
+        "answers are kept: after an error nothing was written and the key may be reused. "
+        "Any 1 to 255 printable ASCII characters; a UUID per request is a good key."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
+def document_idempotency_key(result: dict[str, Any], generator, request, public
+                             ) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: every signed-in POST takes ``Idempotency-Key``
+    (``registry.api.writes``); the token request is not a write a retry could repeat."""
+    for item in result.get("paths", {}).values():
+        operation = item.get("post")
+        if not isinstance(operation, dict) or not operation.get("security"):
+            continue
+        parameters = operation.setdefault("parameters", [])
+        if not any(p.get("name") == IDEMPOTENCY_PARAMETER["name"] for p in parameters):
+            parameters.append(dict(IDEMPOTENCY_PARAMETER))
+        operation.setdefault("responses", {}).setdefault("422", _answer(
+            "The ``Idempotency-Key`` was used for another request in the last 24 hours.",
+            ERROR, ["application/json"]))
+    return result

@@ -216,6 +216,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registry.api.schema.document_errors",
         "registry.api.schema.require_versions",
+        "registry.api.schema.document_idempotency_key",
     ],
 }
 
@@ -236,14 +237,22 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "registry")
 CELERY_IMPORT_QUEUE = os.environ.get("CELERY_IMPORT_QUEUE", "imports")
 CELERY_TASK_ROUTES = {"exchange.tasks.*": {"queue": CELERY_IMPORT_QUEUE}}
 # A publish must not hang a clinician's request while the broker is down: the data
-# change has committed with its stale mark, and the sweep below recovers it.
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 2}
+# change has committed with its stale mark, and the sweep below recovers it. So one
+# attempt, a quarter of a second at most, no retry: a write during an outage waits
+# milliseconds (a refused connection) or 0.25 s (a broker that does not answer), not 2 s.
+# A worker keeps reconnecting on its own (broker_connection_retry, its own retry count).
+CELERY_BROKER_CONNECTION_TIMEOUT = 0.25
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "interval_start": 0,
+                                   "socket_connect_timeout": 0.25}
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
     "recompute-stale-outcomes": {
         "task": "treatments.tasks.outcome_sweep_stale",
         "schedule": float(os.environ.get("STALE_SWEEP_SECONDS", "60")),
+    },
+    "purge-idempotency-keys": {
+        "task": "registry.tasks.idempotency_keys_purge_task",
+        "schedule": 3600.0,
     },
 }
 
