@@ -8,6 +8,7 @@ from functools import cached_property
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from patients.models import (
@@ -27,6 +28,7 @@ from patients.models import (
 from registry.api.base import RegistrySerializer, ScopedPatientField, VersionedSerializer
 from registry.models import Center
 from registry.scoping import can_see_identifiers, scope_by_patient, scope_centers
+from treatments.api.outcome import BLOCK_STATES, one_of
 from treatments.models import Series
 from treatments.rules import SegmentIn, segment_block
 
@@ -157,6 +159,19 @@ class PatientSerializer(VersionedSerializer):
         return bool(request and can_see_identifiers(request.user, instance.center_id))
 
 
+class PatientListItemSerializer(PatientSerializer):
+    """A patient as ``patients/`` lists it: never ``identity``, whoever asks (so the schema's
+    list item does not document it either)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields.pop("identity", None)
+        return fields
+
+    def _shows_identity(self, instance) -> bool:
+        return False
+
+
 def _nested(instance, name: str, keys: tuple[str, str]) -> list[dict]:
     rows = getattr(instance, f"{name}_rows", None)  # patients.selectors.attach_nested_rows
     if rows is not None:
@@ -280,6 +295,7 @@ class NerveSegmentSerializer(RegistrySerializer):
         ]
         validators = []
 
+    @extend_schema_field(one_of(BLOCK_STATES))
     def get_block(self, segment: NerveSegment) -> str:
         """Block state under the default criteria (clinical-rules.md §4)."""
         criteria, limits = self.context["block_inputs"]()

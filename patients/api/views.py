@@ -19,6 +19,7 @@ from patients.api.serializers import (
     CenterSerializer,
     NerveStudySerializer,
     ParaproteinSerializer,
+    PatientListItemSerializer,
     PatientSerializer,
     PriorTreatmentSerializer,
     TitreSerializer,
@@ -109,6 +110,11 @@ class PatientViewSet(RegistryViewSet):
 
     def center_id_of(self, obj) -> int:
         return obj.center_id
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return PatientListItemSerializer
+        return super().get_serializer_class()
 
     def known_query_parameters(self) -> set[str]:
         known = super().known_query_parameters()

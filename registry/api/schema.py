@@ -114,3 +114,35 @@ def document_errors(result: dict[str, Any], generator, request, public) -> dict[
                 if "text/csv" in media_types:
                     responses[code]["content"]["text/csv"] = {"schema": {"type": "string"}}
     return result
+
+
+def require_versions(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: ``version`` is required in every PUT and PATCH
+    body (api.md, 2026-12-01; a write without it is a 409).
+
+    PATCH bodies (``Patched…Request``) serve PATCH alone and get ``version`` required in
+    place. A PUT body shares its component with POST, where ``version`` is not asked for,
+    so PUT gets its own copy, ``…UpdateRequest``, with ``version`` required.
+    """
+    schemas = result.get("components", {}).get("schemas", {})
+    for item in result.get("paths", {}).values():
+        for method in ("put", "patch"):
+            content = item.get(method, {}).get("requestBody", {}).get("content", {})
+            for media in content.values():
+                reference = media.get("schema", {}).get("$ref", "")
+                name = reference.rsplit("/", 1)[-1]
+                component = schemas.get(name)
+                if component is None or "version" not in component.get("properties", {}):
+                    continue
+                if method == "put" and not name.startswith("Patched"):
+                    update = f"{name.removesuffix('Request')}UpdateRequest"
+                    if update not in schemas:
+                        schemas[update] = {**component, "required": list(
+                            component.get("required", []))}
+                    component = schemas[update]
+                    media["schema"] = {"$ref": f"#/components/schemas/{update}"}
+                required = component.setdefault("required", [])
+                if "version" not in required:
+                    required.append("version")
+                    required.sort()
+    return result

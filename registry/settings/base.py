@@ -113,6 +113,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# "One address" is the client's, not a proxy's: behind TRUSTED_PROXY_COUNT reverse proxies
+# it is read from X-Forwarded-For (registry.proxy.client_ip); 0 here, 1 in production.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "registry.proxy.client_ip"
 
 # Sessions end after a working day or when the browser closes; cookies are not readable
 # from scripts and are not sent by other sites' forms. Production adds ``Secure``.
@@ -169,11 +173,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": [
-        "registry.api.media.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    "DEFAULT_PARSER_CLASSES": ["registry.api.media.JSONParser"],  # api.md: JSON in
     "DEFAULT_RENDERER_CLASSES": [
         "registry.api.media.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -198,9 +198,24 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One component per choice set, named for what it is (fields of different names share
+    # it): the rules' StrEnums (treatments.api.outcome) and the catalogues.
+    "ENUM_NAME_OVERRIDES": {
+        "OutcomeStatusEnum": "treatments.api.outcome.OUTCOME_STATUSES",
+        "ResponseGradeEnum": "treatments.api.outcome.RESPONSE_GRADES",
+        "BlockStateEnum": "treatments.api.outcome.BLOCK_STATES",
+        "BlockEvolutionEnum": "treatments.api.outcome.BLOCK_EVOLUTIONS",
+        "DisabilityResultEnum": "treatments.api.outcome.DISABILITY_RESULTS",
+        "DisabilityMeasureEnum": "treatments.api.outcome.DISABILITY_MEASURES",
+        "StatusEnum": "patients.catalogues.SERIES_STATUSES",
+        "VisitKindEnum": "patients.catalogues.VISIT_KINDS",
+        "PriorTreatmentKindEnum": "patients.catalogues.PRIOR_TREATMENTS",
+        "AntigenEnum": "patients.catalogues.ANTIGENS",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registry.api.schema.document_errors",
+        "registry.api.schema.require_versions",
     ],
 }
 

@@ -60,10 +60,10 @@ def test_the_api_token_endpoint_is_locked_out_too(clinician, settings):
     client = APIClient()
     for attempt in range(1, settings.AXES_FAILURE_LIMIT + 1):
         response = client.post("/api/v1/auth/token/", {"username": "clinician",
-                                                       "password": "wrong"})
+                                                       "password": "wrong"}, format="json")
         assert response.status_code == (429 if attempt == settings.AXES_FAILURE_LIMIT else 400)
     response = client.post("/api/v1/auth/token/", {"username": "clinician",
-                                                   "password": PASSWORD})
+                                                   "password": PASSWORD}, format="json")
     assert response.status_code == 429
     assert "locked" in response.json()["detail"] and "token" not in response.json()
 

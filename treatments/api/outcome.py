@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from rest_framework import serializers
 
+from patients import catalogues as cat
 from treatments.models import Outcome
+from treatments.rules.types import (
+    BlockEvolutionState,
+    BlockState,
+    DisabilityResult,
+    Grade,
+    Status,
+)
 
 # api.md "Outcome": fields that do not apply are null or empty, never missing.
 EMPTY_RESULT: dict[str, Any] = {
@@ -53,12 +62,37 @@ def outcome_payload(*, patient_id: int, outcome: Outcome | None) -> dict[str, An
 
 
 # The documented shape of the stored result (``treatments.rules.outcome.Outcome.as_dict``);
-# these serializers only describe it for the schema, they never write.
+# these serializers only describe it for the schema, they never write. Every enumerated
+# value is a ``choice`` so that the schema gives its ``enum`` (api.md, 2026-12-01): the
+# rules' StrEnums for what the rules judge, the catalogues for the codes recorded.
+
+
+
+def codes_of(enum: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(member.value for member in enum)
+
+
+# The choice sets, by name: SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] names their schema
+# components after these (a new field reusing one gets the same component).
+OUTCOME_STATUSES = codes_of(Status)
+RESPONSE_GRADES = codes_of(Grade)
+BLOCK_STATES = codes_of(BlockState)
+BLOCK_EVOLUTIONS = codes_of(BlockEvolutionState)
+DISABILITY_RESULTS = codes_of(DisabilityResult)
+DISABILITY_MEASURES = ("prineas",)  # what the outcome compares (clinical-rules.md §3)
+
+
+def one_of(choices: type[StrEnum] | cat.Choices | tuple[str, ...], *, null: bool = False,
+           **kwargs: Any) -> serializers.ChoiceField:
+    """A read-only enumerated field: a rules StrEnum, a catalogue or a tuple of codes."""
+    if isinstance(choices, type) and issubclass(choices, StrEnum):
+        choices = codes_of(choices)
+    return serializers.ChoiceField(choices=choices, allow_null=null, **kwargs)
 
 
 class OutcomeMuscle(serializers.Serializer):
-    muscle = serializers.CharField()
-    side = serializers.CharField()
+    muscle = one_of(cat.MUSCLES)
+    side = one_of(cat.SIDES)
 
 
 class OutcomeWearOff(serializers.Serializer):
@@ -70,28 +104,29 @@ class OutcomeWearOff(serializers.Serializer):
 
 
 class OutcomeFinal(serializers.Serializer):
-    grade = serializers.CharField(allow_null=True)
+    grade = one_of(Grade, null=True)
     persistent = serializers.BooleanField(allow_null=True)
     label = serializers.CharField(allow_null=True)
 
 
 class OutcomeDisability(serializers.Serializer):
-    measure = serializers.CharField(allow_null=True)
+    measure = one_of(DISABILITY_MEASURES, null=True)
     before = serializers.IntegerField(allow_null=True)
     after = serializers.IntegerField(allow_null=True)
     change = serializers.IntegerField(allow_null=True)
-    result = serializers.CharField(allow_null=True)
+    result = one_of(DisabilityResult, null=True)
 
 
 class OutcomeBlockSegment(serializers.Serializer):
-    nerve = serializers.CharField()
-    side = serializers.CharField()
+    nerve = one_of(cat.NERVES)
+    side = one_of(cat.SIDES)
     distal_site = serializers.CharField(allow_blank=True)
     proximal_site = serializers.CharField(allow_blank=True)
-    first = serializers.CharField(allow_null=True, help_text="Null: not measured then.")
-    latest = serializers.CharField(allow_null=True, help_text="Null: not measured then.")
-    state = serializers.CharField(
-        allow_null=True, help_text="Null: cannot be told (a single study, or a value missing)."
+    first = one_of(BlockState, null=True, help_text="Null: not measured then.")
+    latest = one_of(BlockState, null=True, help_text="Null: not measured then.")
+    state = one_of(
+        BlockEvolutionState, null=True,
+        help_text="Null: cannot be told (a single study, or a value missing).",
     )
 
 
@@ -105,11 +140,11 @@ class OutcomeBlocks(serializers.Serializer):
 
 
 class OutcomeTitre(serializers.Serializer):
-    antigen = serializers.CharField()
-    isotype = serializers.CharField()
-    method = serializers.CharField()
+    antigen = one_of(cat.ANTIGENS)
+    isotype = one_of(cat.ISOTYPES)
+    method = one_of(cat.TITRE_METHODS)
     value = serializers.FloatField(allow_null=True)
-    unit = serializers.CharField()
+    unit = one_of(cat.TITRE_UNITS)
     sampled_on = serializers.DateField()
 
 
@@ -121,7 +156,7 @@ class OutcomeSeries(serializers.Serializer):
     number = serializers.IntegerField()
     pre_score = serializers.IntegerField(allow_null=True)
     post_score = serializers.IntegerField(allow_null=True)
-    grade = serializers.CharField(allow_null=True)
+    grade = one_of(Grade, null=True)
     beneficial = serializers.BooleanField()
     interval_days = serializers.IntegerField(allow_null=True)
     interval_flag = serializers.BooleanField()
@@ -130,10 +165,10 @@ class OutcomeSeries(serializers.Serializer):
 class OutcomeVisit(serializers.Serializer):
     id = serializers.IntegerField()
     visited_on = serializers.DateField()
-    kind = serializers.CharField()
+    kind = one_of(cat.VISIT_KINDS)
     series = serializers.IntegerField(allow_null=True)
     score = serializers.IntegerField(allow_null=True)
-    grade = serializers.CharField(allow_null=True)
+    grade = one_of(Grade, null=True)
 
 
 class OutcomeSerializer(serializers.Serializer):
@@ -143,10 +178,10 @@ class OutcomeSerializer(serializers.Serializer):
     rules_version = serializers.CharField(allow_null=True)
     computed_at = serializers.DateTimeField(allow_null=True)
     stale = serializers.BooleanField()
-    status = serializers.CharField(allow_null=True)
+    status = one_of(Status, null=True)
     baseline_score = serializers.IntegerField(allow_null=True)
     target_muscles = OutcomeMuscle(many=True)
-    initial_response = serializers.CharField(allow_null=True)
+    initial_response = one_of(Grade, null=True)
     beneficial_series = serializers.ListField(child=serializers.IntegerField())
     n_star = serializers.IntegerField(allow_null=True)
     plateau_after_series = serializers.IntegerField(allow_null=True)
@@ -191,21 +226,21 @@ class LotRecipientSerializer(serializers.Serializer):
 
 
 class Table1Nerve(serializers.Serializer):
-    side = serializers.CharField()
-    nerve = serializers.CharField()
+    side = one_of(cat.SIDES)
+    nerve = one_of(cat.NERVES)
 
 
 class Table1Row(serializers.Serializer):
     case = serializers.CharField()
-    sex = serializers.CharField()
+    sex = one_of(cat.SEXES)
     age = serializers.IntegerField(allow_null=True, help_text="At the first series.")
     course_years = serializers.IntegerField(allow_null=True, help_text="Onset to first series.")
     affected_nerves = Table1Nerve(many=True)
     distribution = serializers.CharField(allow_blank=True)
     series_count = serializers.IntegerField()
-    first_response = serializers.CharField(allow_null=True)
+    first_response = one_of(Grade, null=True)
     n_star = serializers.IntegerField(allow_null=True)
-    final_grade = serializers.CharField(allow_null=True)
+    final_grade = one_of(Grade, null=True)
     final_result = serializers.CharField(allow_null=True)
     gm1_titre_before_ivig = serializers.FloatField(allow_null=True)
     gm1_significant = serializers.BooleanField(allow_null=True)
@@ -230,18 +265,19 @@ class Table1Serializer(serializers.Serializer):
 class Table2Row(serializers.Serializer):
     case = serializers.CharField()
     group = serializers.ChoiceField(choices=["previously_treated", "not_treated", "stopped"])
-    sex = serializers.CharField()
+    sex = one_of(cat.SEXES)
     age = serializers.IntegerField(allow_null=True, help_text="At the first series.")
     course_years = serializers.IntegerField(allow_null=True, help_text="Onset to first series.")
-    prior_treatments = serializers.ListField(child=serializers.CharField())
+    prior_treatments = serializers.ListField(child=one_of(cat.PRIOR_TREATMENTS))
     prior_treatments_label = serializers.CharField(allow_blank=True)
-    antibody_activity = serializers.ListField(child=serializers.CharField())
+    antibody_activity = serializers.ListField(
+        child=one_of(cat.ANTIGENS), help_text="IgM antigens with a significant titre.")
     igm_serum_level_g_l = serializers.FloatField(allow_null=True)
     series_count = serializers.IntegerField()
     prineas_before = serializers.IntegerField(allow_null=True)
     prineas_after = serializers.IntegerField(allow_null=True)
     prineas_change = serializers.IntegerField(allow_null=True)
-    result = serializers.CharField(allow_null=True)
+    result = one_of(DisabilityResult, null=True)
 
 
 class Table2Group(serializers.Serializer):

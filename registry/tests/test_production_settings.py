@@ -1,0 +1,172 @@
+"""Production settings refuse to start half-configured and keep safe defaults; the
+entry points (gunicorn's ``registry.wsgi``, the Celery app) default to them."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+ROOT = Path(django_settings.BASE_DIR)
+
+# What a container gets: nothing of the test run's own configuration.
+KEPT = ("PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV")
+FULL = {"SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "registry.example.org",
+        "DATABASE_URL": "postgres://registry@db.invalid:5432/registry",
+        "CELERY_BROKER_URL": "redis://redis.invalid:6379/0"}
+
+SHOW = """
+import json, django
+django.setup()
+from django.conf import settings
+db = settings.DATABASES["default"]
+print(json.dumps({"module": settings.SETTINGS_MODULE, "debug": settings.DEBUG,
+                  "conn_max_age": db["CONN_MAX_AGE"], "health_checks": db["CONN_HEALTH_CHECKS"],
+                  "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+                  "broker": settings.CELERY_BROKER_URL,
+                  "proxies": settings.TRUSTED_PROXY_COUNT}))
+"""
+
+
+def python(code: str, env: dict[str, str], *, settings_module: str | None = (
+        "registry.settings.production")) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if key in KEPT}
+    if settings_module:
+        environment["DJANGO_SETTINGS_MODULE"] = settings_module
+    environment.update(env)
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+def shown(env: dict[str, str], **kwargs) -> dict:
+    done = python(SHOW, env, **kwargs)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def refusal(env: dict[str, str]) -> str:
+    done = python(SHOW, env)
+    assert done.returncode != 0, done.stdout
+    assert "ImproperlyConfigured" in done.stderr, done.stderr
+    return done.stderr.strip().splitlines()[-1]
+
+
+def env_example() -> dict[str, str]:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+# SECRET_KEY (issue 20 item 10) --------------------------------------------------------
+
+def test_the_env_example_placeholder_key_is_refused():
+    placeholder = env_example()["SECRET_KEY"]
+    message = refusal({**FULL, "SECRET_KEY": placeholder})
+    assert "SECRET_KEY is still the placeholder of .env.example" in message
+    # Lengthened to pass the length rule, it is still the placeholder.
+    message = refusal({**FULL, "SECRET_KEY": placeholder + "-" + "x1y2z3" * 10})
+    assert "placeholder" in message
+
+
+@pytest.mark.parametrize("key", ["a-short-but-random-looking-key-9f3Kq2", "x" * 49,
+                                 "ab" * 40])
+def test_a_weak_key_is_refused(key):
+    message = refusal({**FULL, "SECRET_KEY": key})
+    assert "SECRET_KEY is too weak: it needs at least 50 characters" in message
+
+
+def test_a_django_development_key_is_refused():
+    message = refusal({**FULL, "SECRET_KEY": "django-insecure-" + secrets.token_urlsafe(50)})
+    assert "SECRET_KEY is a development key" in message
+
+
+def test_a_long_random_key_is_accepted():
+    assert shown({**FULL, "SECRET_KEY": secrets.token_urlsafe(38)})["debug"] is False  # 51
+
+
+# Broker (issue 13 item 6) -------------------------------------------------------------
+
+def test_production_refuses_to_start_without_a_broker():
+    env = {key: value for key, value in FULL.items() if key != "CELERY_BROKER_URL"}
+    message = refusal(env)
+    assert "Production settings need the environment variable CELERY_BROKER_URL" in message
+    assert "CELERY_TASK_ALWAYS_EAGER=1" in message
+    assert "CELERY_BROKER_URL" in refusal({**env, "CELERY_TASK_ALWAYS_EAGER": "0"})
+
+
+def test_in_process_tasks_only_when_asked_for():
+    env = {key: value for key, value in FULL.items() if key != "CELERY_BROKER_URL"}
+    assert shown({**env, "CELERY_TASK_ALWAYS_EAGER": "1"})["eager"] is True
+    with_broker = shown(FULL)
+    assert with_broker["eager"] is False
+    assert with_broker["broker"] == FULL["CELERY_BROKER_URL"]
+
+
+# Database connections (issue 13 item 6, issue 19) -------------------------------------
+
+def test_production_keeps_database_connections_by_default():
+    answer = shown(FULL)
+    assert (answer["conn_max_age"], answer["health_checks"]) == (60, True)
+    assert shown({**FULL, "CONN_MAX_AGE": "0"})["conn_max_age"] == 0
+    assert env_example()["CONN_MAX_AGE"] == "60"
+    # Development keeps one connection per request (SQLite, runserver).
+    local = shown({}, settings_module="registry.settings.local")
+    assert local["conn_max_age"] == 0
+
+
+def test_production_trusts_one_proxy_by_default():
+    assert shown(FULL)["proxies"] == 1
+    assert shown({**FULL, "TRUSTED_PROXY_COUNT": "2"})["proxies"] == 2
+    assert env_example()["TRUSTED_PROXY_COUNT"] == "1"
+    assert shown({}, settings_module="registry.settings.local")["proxies"] == 0
+
+
+# Entry points -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("module", ["registry.wsgi", "registry.celery"])
+def test_the_entry_points_default_to_production_settings(module):
+    load = f"import {module}\n" + SHOW.replace("django.setup()", "")
+    done = python(load, FULL, settings_module=None)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (answer["module"], answer["debug"]) == ("registry.settings.production", False)
+    # Started without configuration, they refuse instead of serving with DEBUG on.
+    done = python(f"import {module}\nimport django; django.setup()", {}, settings_module=None)
+    assert done.returncode != 0
+    assert "Production settings need the environment variable SECRET_KEY" in done.stderr
+
+
+@pytest.mark.parametrize("module", ["registry.wsgi", "registry.celery"])
+def test_the_entry_points_follow_an_explicit_settings_module(module):
+    load = f"import {module}\n" + SHOW.replace("django.setup()", "")
+    done = python(load, {}, settings_module="registry.settings.test")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["module"] == "registry.settings.test"
+
+
+def test_manage_py_keeps_the_development_default():
+    done = python("import sys; sys.argv = ['manage.py', 'diffsettings']\n"
+                  "import runpy; runpy.run_path('manage.py', run_name='__main__')",
+                  {}, settings_module=None)
+    assert done.returncode == 0, done.stderr
+    assert "DEBUG = True" in done.stdout
+
+
+def test_the_image_build_step_passes_the_production_refusals():
+    """The Dockerfile's collectstatic runs production settings with throw-away values: they
+    must pass the refusals above (a short key or no broker would break the image build)."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    step = next(line for line in text.splitlines() if "collectstatic" in line)
+    command = step.removeprefix("RUN ").replace("python ", f"{sys.executable} ")
+    command = command.replace("collectstatic --noinput", "check")
+    environment = {key: value for key, value in os.environ.items() if key in KEPT}
+    environment["DJANGO_SETTINGS_MODULE"] = "registry.settings.production"  # ENV of the image
+    done = subprocess.run(["bash", "-c", command], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
