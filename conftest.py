@@ -2,8 +2,8 @@
 
 import pytest
 
-from registry.factories import CenterFactory, PatientFactory, UserFactory, member
 from registry.models import Role
+from registry.tests.factories import CenterFactory, PatientFactory, UserFactory, member
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ TYPE_HELP = {
     INTEGER: "whole number",
     DECIMAL: "number with a decimal point (.)",
     DATE: "date, YYYY-MM-DD",
-    BOOLEAN: "true or false",
+    BOOLEAN: "TRUE or FALSE",
     DATETIME: "date and time, ISO 8601 with offset",
 }
 
@@ -377,8 +377,11 @@ def dictionary_markdown() -> str:
         "(`manage.py export --dictionary-only` writes it; a test keeps this file current).",
         "",
         "Files are UTF-8 CSV with a header row, comma-separated, `.` as decimal point, "
-        "dates `YYYY-MM-DD`, booleans `true`/`false`, and an empty cell for a missing "
-        "value. *Computed* columns are exported and ignored on import; *identifier* "
+        "dates `YYYY-MM-DD`, booleans `TRUE`/`FALSE` (read as logical by R's `read.csv` and "
+        "pandas; imports also take `true`/`false`), and an empty cell for a missing value "
+        "(no code, lot or name is ever `NA`, `N/A`, `NaN`, `NULL` or `None`, which R or "
+        "pandas would read as missing). *Computed* columns are exported and ignored on "
+        "import; *identifier* "
         "columns appear only in exports made with the identifiers option.",
         "",
     ]

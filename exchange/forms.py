@@ -57,3 +57,11 @@ class ImportForm(forms.Form):
                  (DRY_RUN, "Only check the files, write nothing")],
         initial=ALL_OR_NOTHING, widget=forms.RadioSelect,
     )
+
+    @classmethod
+    def refused(cls, message: str) -> ImportForm:
+        """The form as a refused upload leaves it: its files' error, nothing read."""
+        form = cls({"mode": ALL_OR_NOTHING})
+        form.full_clean()
+        form.errors["files"] = form.error_class([message])
+        return form

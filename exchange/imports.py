@@ -20,18 +20,18 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import IO, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
 
-from exchange.access import may_import_into
 from exchange.datasets import BY_NAME
-from exchange.parsing import Line, Problem, parse_file
+from exchange.parsing import Line, Problem, Problems, parse_file
 from patients import services as patient_services
 from patients.models import NerveStudy, Paraprotein, Patient, PriorTreatment, Titre, Visit
 from registry.models import Center
+from registry.scoping import can_import_into
 from registry.services import VersionConflict
 from treatments import services as treatment_services
 from treatments.models import Series
@@ -102,14 +102,15 @@ class PatientPlan:
 
 @dataclass
 class ImportReport:
-    problems: list[Problem]
+    problems: list[Problem]  # the first IMPORT_MAX_PROBLEMS, by file, line and column
     counts: dict[str, Counter]
     committed: bool
     patients: int
+    problem_count: int = 0  # all of them
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problem_count
 
     def counts_dict(self) -> dict[str, dict[str, int]]:
         """Per dataset (in the datasets' order): created, updated, unchanged, skipped."""
@@ -150,7 +151,8 @@ class Importer:
     """One import run (see the module's docstring)."""
 
     def __init__(
-        self, *, user, files: Mapping[str, str], mode: str = ALL_OR_NOTHING,
+        self, *, user, files: Mapping[str, str | IO[str]] | Iterable[tuple[str, IO[str]]],
+        mode: str = ALL_OR_NOTHING,
         progress: Callable[[int, int], None] | None = None,
     ):
         if mode not in MODES:
@@ -160,7 +162,7 @@ class Importer:
         self.files = files
         self.mode = mode
         self.progress = progress or (lambda done, total: None)
-        self.problems: list[Problem] = []
+        self.problems = Problems()
         self.counts: dict[str, Counter] = defaultdict(Counter)
         self.wrote = False
 
@@ -169,10 +171,10 @@ class Importer:
     def plan(self) -> list[PatientPlan]:
         parsed: dict[str, list[Line]] = {}
         rejected: dict[str, list[Line]] = {}
-        for name, text in self.files.items():
-            result = parse_file(BY_NAME[name], text)
+        files = self.files.items() if isinstance(self.files, Mapping) else self.files
+        for name, source in files:  # each file read as a stream, row by row
+            result = parse_file(BY_NAME[name], source, problems=self.problems)
             parsed[name], rejected[name] = result.lines, result.rejected
-            self.problems += result.problems
             if result.rejected:
                 self.counts[name]["skipped"] += len(result.rejected)
         plans: dict[str, PatientPlan] = {}
@@ -224,7 +226,8 @@ class Importer:
         for line in lines:
             values = tuple(line.get(name) for name in key)
             if values in seen:
-                self._reject([line], f"Repeats line {seen[values]} (same {', '.join(key)}).")
+                self._reject([line], f"Repeats line {seen[values]} (same {', '.join(key)}).",
+                             _repeated_column(key))
                 continue
             seen[values] = line.number
             yield line
@@ -247,9 +250,9 @@ class Importer:
             )
             if not commit:
                 transaction.set_rollback(True)
-        self.problems.sort(key=lambda p: (p.file, p.line, p.column))
-        return ImportReport(problems=self.problems, counts=self.counts, committed=commit,
-                            patients=len(plans))
+        problems = sorted(self.problems.kept(), key=lambda p: (p.file, p.line, p.column))
+        return ImportReport(problems=problems, counts=self.counts, committed=commit,
+                            patients=len(plans), problem_count=len(self.problems))
 
     def _reject(self, lines: Iterable[Line], message: str, column: str = "") -> None:
         for line in lines:
@@ -325,7 +328,7 @@ class Importer:
             self._skip(plan.lines(), f"its patient (patients.csv line {plan.rejected.number}) "
                                      "is invalid.")
             return
-        if patient is not None and not may_import_into(self.user, patient.center_id):
+        if patient is not None and not can_import_into(self.user, patient.center_id):
             self._skip(plan.lines(), f"patient {plan.code} belongs to a centre where you are "
                                      "not a data manager.")
             return
@@ -342,7 +345,7 @@ class Importer:
                 self._skip([x for x in plan.lines() if x is not line],
                            f"its patient (patients.csv line {line.number}) is invalid.")
                 return
-            if not may_import_into(self.user, center.pk):
+            if not can_import_into(self.user, center.pk):
                 self._reject([line], f"You are not a data manager of centre {center.code}.",
                              "center")
                 self._skip([x for x in plan.lines() if x is not line],
@@ -519,9 +522,11 @@ class Importer:
             line = nested.line
             matches = stored.get(key, [])
             if len(matches) > 1:
-                self._reject(nested.lines(), f"The registry holds {len(matches)} "
-                                             f"{_describe('visits', key)}s for {patient.code}; "
-                                             "correct them in the admin first.")
+                self._reject(nested.lines(), f"The registry holds {len(matches)} {key[1]} "
+                                             f"visits of {patient.code} on "
+                                             f"{key[0].isoformat()}; correct them in the "
+                                             "admin first (manage.py visit_duplicates).",
+                             "visited_on")
                 continue
             visit = matches[0] if matches else None
             if line is None and nested.rejected is not None:
@@ -610,6 +615,12 @@ class Importer:
             self._after(nested, written, "updated")
 
 
+def _repeated_column(key: tuple[str, ...]) -> str:
+    """The column a repeated key is reported in: its date (``visited_on`` for visits,
+    where the user corrects it), else its last column."""
+    return next((name for name in key if name.endswith("_on")), key[-1])
+
+
 def _changes(instance, data: Mapping[str, Any]) -> dict[str, Any]:
     """The values of ``data`` that differ from the instance's; without an instance (a
     patient with no consent or identity row yet), those that are not empty."""
@@ -626,7 +637,8 @@ def _same(existing: Iterable, rows: list[dict], fields: tuple[str, ...]) -> bool
     return stored == given
 
 
-def import_files(*, user, files: Mapping[str, str], mode: str = ALL_OR_NOTHING,
+def import_files(*, user, files: Mapping[str, str | IO[str]] | Iterable[tuple[str, IO[str]]],
+                 mode: str = ALL_OR_NOTHING,
                  progress: Callable[[int, int], None] | None = None) -> ImportReport:
     """Import ``files`` (dataset name → CSV text) as ``user``; see the module docstring."""
     return Importer(user=user, files=files, mode=mode, progress=progress).run()

@@ -137,6 +137,11 @@ class ImportRecord(models.Model):
         ]
 
     @property
+    def more_errors(self) -> int:
+        """Problems found beyond those kept in ``errors`` (the first IMPORT_MAX_PROBLEMS)."""
+        return max(self.error_count - len(self.errors or ()), 0)
+
+    @property
     def percent(self) -> int:
         if not self.progress_total:
             return 0

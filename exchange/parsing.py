@@ -9,10 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import IO, Any
+
+from django.conf import settings
 
 from exchange.datasets import (
     BOOLEAN,
@@ -52,7 +55,67 @@ class Problem:
             f"{where}: {self.message}")
 
 
-@dataclass
+class Problems:
+    """The problems of one import, bounded: the first ``IMPORT_MAX_PROBLEMS`` of them by
+    file and line (in the order found within a line), and how many there were in all.
+
+    Behaves as the list of the kept problems; ``len`` and truth count them all.
+    """
+
+    def __init__(self, limit: int | None = None):
+        self.limit = settings.IMPORT_MAX_PROBLEMS if limit is None else limit
+        self.count = 0
+        self._kept: list[Problem] = []
+
+    def append(self, problem: Problem) -> None:
+        self.count += 1
+        self._kept.append(problem)
+        if len(self._kept) >= 2 * self.limit:
+            self._trim()
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    def __iadd__(self, problems: Iterable[Problem]) -> Problems:
+        self.extend(problems)
+        return self
+
+    def _trim(self) -> None:
+        self._kept.sort(key=lambda p: (p.file, p.line))  # stable: a line's order kept
+        del self._kept[self.limit:]
+
+    def kept(self) -> list[Problem]:
+        if len(self._kept) > self.limit:
+            self._trim()
+        return list(self._kept)
+
+    @property
+    def more(self) -> int:
+        """How many were found beyond those kept."""
+        return self.count - len(self.kept())
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self.kept())
+
+    def __getitem__(self, index):
+        return self.kept()[index]
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Problems):
+            other = other.kept()
+        return self.kept() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(slots=True)
 class Line:
     """One row of an import file, its cells parsed (only the columns the file has)."""
 
@@ -76,6 +139,9 @@ class CellError(ValueError):
 
 
 def parse_cell(column: Column, raw: str) -> Any:
+    if "\x00" in raw:
+        raise CellError("Contains a NUL character (\\x00), which cannot be stored: remove it "
+                        "(it often comes from a file saved as UTF-16 rather than UTF-8).")
     text = raw if column.type == TEXT else raw.strip()
     if text.strip() == "":
         if column.required:
@@ -134,28 +200,60 @@ def dataset_for(filename: str) -> Dataset | None:
 class ParsedFile:
     lines: list[Line]  # the valid rows
     rejected: list[Line]  # rows with a bad cell: only the cells that could be read
-    problems: list[Problem]
+    problems: Problems
 
 
-def parse_file(dataset: Dataset, text: str) -> ParsedFile:
-    """Every row of one CSV file, parsed; rows with a bad cell are set apart and reported."""
+_MISSING = object()
+MAX_SHARED_VALUES = 100_000
+
+
+class LineTooLong(Exception):
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.number = number
+
+
+def _physical_lines(source: IO[str], limit: int) -> Iterator[str]:
+    """The file's lines as the CSV reader asks for them, one at a time; a line longer than
+    ``limit`` characters stops the reading (``LineTooLong``) before it is held whole."""
+    number = 0
+    while line := source.readline(limit + 2):
+        number += 1
+        if len(line.rstrip("\r\n")) > limit:
+            raise LineTooLong(number)
+        yield line
+
+
+def parse_file(dataset: Dataset, source: str | IO[str], *,
+               problems: Problems | None = None) -> ParsedFile:
+    """Every row of one CSV file (its text, or a text stream read row by row), parsed; rows
+    with a bad cell are set apart and reported (into ``problems``, when given)."""
     filename = dataset.filename
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    try:
-        header = [name.strip() for name in next(reader)]
-    except StopIteration:
-        return ParsedFile([], [], [
-            Problem(filename, 1, "", "The file is empty: it needs a header row.")])
-    except csv.Error as error:
-        return ParsedFile([], [], [Problem(filename, 1, "", f"Not a readable CSV file: {error}.")])
-    problems = _header_problems(dataset, header)
-    if problems:
-        return ParsedFile([], [], problems)
-    columns = {c.name: c for c in dataset.columns}
+    problems = Problems() if problems is None else problems
+    limit = settings.IMPORT_MAX_LINE_CHARS
+    csv.field_size_limit(limit)
+    if isinstance(source, str):
+        source = io.StringIO(source.removeprefix("\ufeff"), newline="")
+    reader = csv.reader(_physical_lines(source, limit))
     lines: list[Line] = []
     rejected: list[Line] = []
-    start = reader.line_num + 1
     try:
+        try:
+            header = [name.strip() for name in next(reader)]
+        except StopIteration:
+            problems.append(Problem(filename, 1, "", "The file is empty: it needs a header row."))
+            return ParsedFile([], [], problems)
+        header_problems = _header_problems(dataset, header)
+        if header_problems:
+            problems += header_problems
+            return ParsedFile([], [], problems)
+        columns = {c.name: c for c in dataset.columns}
+        # Codes, dates, numbers and keys repeat from row to row: one object for each value
+        # keeps the rows an import holds several times smaller than one per cell.
+        shared = {name for name, c in columns.items()
+                  if c.type != TEXT or name in dataset.key}
+        values: dict[tuple[str, str], Any] = {}
+        start = reader.line_num + 1
         for cells in reader:
             number, start = start, reader.line_num + 1
             if not any(cell.strip() for cell in cells):
@@ -172,13 +270,35 @@ def parse_file(dataset: Dataset, text: str) -> ParsedFile:
                 if column.computed:
                     continue
                 try:
-                    line.values[name] = parse_cell(column, raw)
+                    if name not in shared:
+                        line.values[name] = parse_cell(column, raw)
+                        continue
+                    value = values.get((name, raw), _MISSING)
+                    if value is _MISSING:
+                        value = parse_cell(column, raw)
+                        if len(values) < MAX_SHARED_VALUES:
+                            values[(name, raw)] = value
+                    line.values[name] = value
                 except CellError as error:
                     problems.append(line.problem(str(error), name))
                     bad = True
             (rejected if bad else lines).append(line)
+    except LineTooLong as error:
+        problems.append(Problem(filename, error.number, "", (
+            f"Line {error.number} is longer than {limit:,} characters: not a CSV file of "
+            f"{dataset.name} (or a cell far too long); the rest of the file was not read.")))
     except csv.Error as error:
-        problems.append(Problem(filename, reader.line_num, "", f"Unreadable CSV: {error}."))
+        where = max(reader.line_num, 1)
+        if "field larger than field limit" in str(error):
+            message = (f"A cell is longer than {limit:,} characters; the rest of the file "
+                       "was not read.")
+        else:
+            message = (f"Not a readable CSV file: {error}." if where == 1
+                       else f"Unreadable CSV: {error}.")
+        problems.append(Problem(filename, where, "", message))
+    except UnicodeDecodeError:
+        problems.append(Problem(filename, max(reader.line_num, 1), "", (
+            "Not UTF-8 text; save it as “CSV UTF-8”.")))
     return ParsedFile(lines, rejected, problems)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import cached_property
 from itertools import islice
 from typing import Any
@@ -17,7 +16,6 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from exchange.access import export_center_ids
 from patients.models import (
     AffectedNerve,
     MrcGrade,
@@ -30,11 +28,15 @@ from patients.models import (
     Titre,
     Visit,
 )
-from registry.scoping import scope_reportable_patients
+from registry.scoping import export_center_ids, scope_reportable_patients
 from treatments.models import AdverseEvent, LotNumber, Outcome, Series
-from treatments.rules import TitreIn, segment_block
-from treatments.rules.titres import titre_significance
-from treatments.selectors import block_criteria, lower_limits, segment_input, thresholds
+from treatments.rules import TitreIn, total_grams
+from treatments.selectors import (
+    outcome_series_results,
+    outcome_visit_scores,
+    segment_block_reader,
+    titre_significance_reader,
+)
 
 Row = dict[str, Any]
 
@@ -59,11 +61,11 @@ class ExportContext:
     """What the row readers share within one export.
 
     ``identifier_centers``: the centres whose patients' identifiers are written (``None``:
-    every centre); an empty set writes the identifier columns empty.
+    every centre); an empty list writes the identifier columns empty.
     """
 
     identifiers: bool = False
-    identifier_centers: set[int] | None = field(default_factory=set)
+    identifier_centers: list[int] | None = field(default_factory=list)
 
     def shows_identity(self, center_id: int) -> bool:
         return self.identifiers and (
@@ -71,12 +73,12 @@ class ExportContext:
         )
 
     @cached_property
-    def thresholds(self):
-        return thresholds()
+    def titre_significance(self):
+        return titre_significance_reader()
 
     @cached_property
-    def block_inputs(self):
-        return block_criteria(), lower_limits()
+    def segment_block(self):
+        return segment_block_reader()
 
 
 def batches(cohort: QuerySet[Patient], size: int | None = None) -> Iterator[list[int]]:
@@ -142,7 +144,7 @@ def titre_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
     rows = Titre.objects.filter(patient_id__in=ids).order_by("patient__code", "sampled_on", "id")
     for row in _values(rows, names, ("patient__code", *names[1:])):
         titre = TitreIn(**{name: row[name] for name in names[1:]})
-        row["significant"] = titre_significance(titre, context.thresholds)
+        row["significant"] = context.titre_significance(titre)
         yield row
 
 
@@ -161,19 +163,21 @@ def prior_treatment_rows(ids: list[int], context: ExportContext) -> Iterator[Row
 
 
 def series_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
-    outcomes = _outcome_parts(ids, "series", "wear_off_intervals")
+    outcomes = {patient_id: (outcome_series_results({"series": computed}), computed, wear_off)
+                for patient_id, (computed, wear_off)
+                in _outcome_parts(ids, "series", "wear_off_intervals").items()}
     names = ("patient", "series", "started_on", "days", "dose_g_per_kg", "weight_kg",
              "product", "status", "stop_reason")
     paths = ("patient__code", "number", *names[2:])
     rows = Series.objects.filter(patient_id__in=ids).order_by("patient__code", "number")
     for patient_id, *values in rows.values_list("patient_id", *paths):
         row = dict(zip(names, values, strict=True))
-        computed, wear_off = outcomes.get(patient_id, (None, None))
-        by_number = {s.get("number"): s for s in computed or []}
+        by_number, computed, wear_off = outcomes.get(patient_id, ({}, None, None))
         worn_off = {w.get("after_series") for w in wear_off or []}
         series = by_number.get(row["series"], {})
         row.update(
-            total_grams=(row["dose_g_per_kg"] * row["weight_kg"]).quantize(Decimal("0.1")),
+            total_grams=total_grams(dose_g_per_kg=row["dose_g_per_kg"],
+                                    weight_kg=row["weight_kg"]),
             interval_days=series.get("interval_days"), pre_score=series.get("pre_score"),
             post_score=series.get("post_score"), grade=series.get("grade"),
             beneficial=series.get("beneficial"),
@@ -200,16 +204,15 @@ def adverse_event_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
 
 
 def visit_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
-    outcomes = _outcome_parts(ids, "visits")
+    scores = {patient_id: outcome_visit_scores({"visits": computed})
+              for patient_id, (computed,) in _outcome_parts(ids, "visits").items()}
     names = ("patient", "visited_on", "kind", "series", "examiner", "functional_score",
              "prineas_score", "notes")
     paths = ("patient__code", "visited_on", "kind", "series__number", *names[4:])
     rows = Visit.objects.filter(patient_id__in=ids).order_by("patient__code", "visited_on", "id")
     for pk, patient_id, *values in rows.values_list("pk", "patient_id", *paths):
         row = dict(zip(names, values, strict=True))
-        (computed,) = outcomes.get(patient_id, (None,))
-        scores = {v.get("id"): v.get("score") for v in computed or []}
-        row["score"] = scores.get(pk)
+        row["score"] = scores.get(patient_id, {}).get(pk)
         yield row
 
 
@@ -238,7 +241,6 @@ def nerve_study_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
 
 
 def nerve_segment_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
-    criteria, limits = context.block_inputs
     rows = NerveSegment.objects.filter(study__patient_id__in=ids).select_related(
         "study__patient").order_by("study__patient__code", "study__studied_on", "study_id", "id")
     for g in rows:
@@ -251,7 +253,7 @@ def nerve_segment_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
             "distal_area_mvms": g.distal_area_mvms, "proximal_area_mvms": g.proximal_area_mvms,
             "distal_duration_ms": g.distal_duration_ms,
             "proximal_duration_ms": g.proximal_duration_ms, "velocity_m_s": g.velocity_m_s,
-            "block": str(segment_block(segment_input(g, limits), criteria)),
+            "block": str(context.segment_block(g)),
         }
 
 

@@ -8,26 +8,35 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from exchange import access, imports, writers
+from exchange import imports, writers
 from exchange.datasets import BY_NAME, DATASETS, code_rows, dictionary_rows
-from exchange.files import pack, unpack
+from exchange.files import Packed, pack, unpack
 from exchange.models import ExportRecord, ImportRecord, Source
 from exchange.selectors import ExportContext, dataset_rows, export_cohort
 from patients import catalogues as cat
 from patients.models import Patient
 from registry.models import Center
-from registry.scoping import scope_centers
+from registry.scoping import (
+    can_export,
+    can_export_identifiers,
+    can_import,
+    export_identifier_center_ids,
+    load_memberships,
+    scope_centers,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +76,9 @@ def export_check(
 ) -> tuple[str, ...]:
     """Refuse what may not be exported (PermissionDenied) or makes no sense (ValidationError,
     naming the field); give back the datasets in their canonical order."""
-    if not access.may_export(user):
+    if not can_export(user):
         raise PermissionDenied("Exports need the data manager or researcher role.")
-    if identifiers and not access.may_export_identifiers(user):
+    if identifiers and not can_export_identifiers(user):
         raise PermissionDenied(
             "Direct identifiers are exported only for data managers of the patient's centre."
         )
@@ -95,7 +104,7 @@ def export_start(
     diagnosis: str | None = None, identifiers: bool = False, username: str | None = None,
 ) -> ExportJob:
     """Check and record an export; the returned job writes it (``export_*`` below)."""
-    access.load_roles(user)
+    load_memberships(user)
     names = export_check(user=user, datasets=datasets, format=format, center=center,
                          diagnosis=diagnosis, identifiers=identifiers)
     filters = {key: value for key, value in (("center", center), ("diagnosis", diagnosis))
@@ -112,7 +121,7 @@ def export_start(
     })
     context = ExportContext(
         identifiers=identifiers,
-        identifier_centers=access.identifier_center_ids(user) if identifiers else set(),
+        identifier_centers=export_identifier_center_ids(user) if identifiers else [],
     )
     cohort = export_cohort(user=user, center=center, diagnosis=diagnosis)
     return ExportJob(record=record, datasets=names, cohort=cohort, context=context,
@@ -197,18 +206,21 @@ def _write_chunks(path: Path, chunks: Iterable[str]) -> None:
 # Imports -------------------------------------------------------------------------------
 
 def import_start(
-    *, user, source: str, mode: str, files: dict[str, str], username: str | None = None,
+    *, user, source: str, mode: str, files: Packed | Mapping[str, str],
+    username: str | None = None,
 ) -> ImportRecord:
-    """Record an import and keep its files until it runs (``import_execute``)."""
-    access.load_roles(user)
-    if not access.may_import(user):
+    """Record an import and keep its files until it runs (``import_execute``): the files
+    checked and packed by ``exchange.files.collect``, or dataset name → CSV text."""
+    load_memberships(user)
+    if not can_import(user):
         raise PermissionDenied("Imports need the data manager role.")
     if mode not in imports.MODES:
         raise ValidationError({"mode": f"Unknown mode {mode!r}."})
+    packed = files if isinstance(files, Packed) else pack(dict(files))
     record = ImportRecord.objects.create(
         user=user if user.pk else None, username=username or user.get_username(),
-        source=source, mode=mode, files=[f"{name}.csv" for name in files],
-        upload=pack(files),
+        source=source, mode=mode, files=[f"{name}.csv" for name in packed.names],
+        upload=packed.data,
     )
     logger.info("Import %s queued", record.pk, extra={
         "import_id": record.pk, "user": record.username, "source": source, "mode": mode,
@@ -218,12 +230,14 @@ def import_start(
 
 
 def import_enqueue(record: ImportRecord) -> None:
-    """Run the import in a worker once the record is committed (in-process when eager)."""
+    """Run the import in a worker once the record is committed (in-process when eager), on
+    the imports' own queue (``CELERY_IMPORT_QUEUE``), away from the outcome recomputes."""
     from exchange.tasks import import_run_task
 
     def enqueue() -> None:
         try:
-            import_run_task.apply_async((record.pk,), retry=False)
+            import_run_task.apply_async((record.pk,), retry=False,
+                                        queue=settings.CELERY_IMPORT_QUEUE)
         except Exception:
             # Still queued: the broker is unreachable, so say so rather than wait forever.
             # Otherwise it ran in-process (eager) and its failure is already on record.
@@ -244,10 +258,25 @@ def import_enqueue(record: ImportRecord) -> None:
 def import_execute(
     *, import_id: int, progress: Callable[[int, int], None] | None = None
 ) -> ImportRecord | None:
-    """Run a recorded import (idempotent: a finished one is left alone) and store its report."""
+    """Run a recorded import once, and store its report.
+
+    Idempotent: a finished import is left alone, one that another worker is running now
+    too. One that started and never finished (its worker killed, for memory perhaps, and
+    its message delivered again) is not run again: it is marked failed, nothing written.
+    """
     record = ImportRecord.objects.filter(pk=import_id).select_related("user").first()
     if record is None or record.finished or record.upload is None:
         return record
+    with _running(record.pk) as alone:
+        if not alone:
+            logger.info("Import %s is running elsewhere; this delivery is dropped", record.pk,
+                        extra={"import_id": record.pk})
+            return record
+        return _import_run(record, progress)
+
+
+def _import_run(record: ImportRecord,
+                progress: Callable[[int, int], None] | None) -> ImportRecord:
     if record.user is None and record.source != Source.COMMAND:
         # Only the command line runs as the operator; an account deleted meanwhile
         # must not turn a page import into one with every centre's rights.
@@ -259,8 +288,13 @@ def import_execute(
         record.refresh_from_db()
         return record
     user = record.user or operator(record.username)
-    access.load_roles(user)
-    ImportRecord.objects.filter(pk=record.pk).update(status=ImportRecord.Status.RUNNING)
+    load_memberships(user)
+    claimed = ImportRecord.objects.filter(pk=record.pk, status=ImportRecord.Status.QUEUED).update(
+        status=ImportRecord.Status.RUNNING)
+    if not claimed:
+        logger.warning("Import %s was started before and never finished", record.pk,
+                       extra={"import_id": record.pk})
+        return import_interrupted(import_id=record.pk, started=True)
     reporter = ProgressReporter(record.pk, also=progress)
     try:
         report = imports.import_files(user=user, files=unpack(bytes(record.upload)),
@@ -273,22 +307,63 @@ def import_execute(
                     "nothing was written.",
         )
         raise
-    problems = [p.as_dict() for p in report.problems]
     ImportRecord.objects.filter(pk=record.pk).update(
         status=ImportRecord.Status.DONE, finished_at=timezone.now(), upload=None,
         committed=report.committed, counts=report.counts_dict(),
-        errors=problems[:MAX_STORED_PROBLEMS], error_count=len(problems),
+        errors=[p.as_dict() for p in report.problems], error_count=report.problem_count,
         progress_done=report.patients, progress_total=report.patients,
     )
     logger.info("Import %s done", record.pk, extra={
-        "import_id": record.pk, "committed": report.committed, "problems": len(problems),
-        "counts": report.counts_dict(),
+        "import_id": record.pk, "committed": report.committed,
+        "problems": report.problem_count, "counts": report.counts_dict(),
     })
     record.refresh_from_db()
     return record
 
 
-MAX_STORED_PROBLEMS = 10_000
+INTERRUPTED = ("The import was interrupted: {why} before it finished, so nothing was written. "
+               "Import the files again{advice}.")
+
+
+def import_interrupted(*, import_id: int, started: bool = False,
+                       timed_out: bool = False) -> ImportRecord | None:
+    """Mark an import that cannot finish as failed (one not finished yet only)."""
+    if timed_out:
+        why, advice = "it ran out of time", ", in smaller parts"
+    elif started:
+        why, advice = ("the worker running it stopped (out of memory, perhaps, or restarted)",
+                       "; if they are large, in smaller parts")
+    else:
+        why, advice = "the worker running it stopped", ""
+    ImportRecord.objects.filter(
+        pk=import_id, status__in=[ImportRecord.Status.QUEUED, ImportRecord.Status.RUNNING],
+    ).update(status=ImportRecord.Status.FAILED, finished_at=timezone.now(), upload=None,
+             failure=INTERRUPTED.format(why=why, advice=advice))
+    return ImportRecord.objects.filter(pk=import_id).select_related("user").first()
+
+
+IMPORT_LOCK = 0x1B1C  # the advisory-lock namespace of running imports (PostgreSQL)
+
+
+@contextmanager
+def _running(import_id: int) -> Iterator[bool]:
+    """Hold the import's advisory lock while it runs: True when this process has it.
+
+    A session lock, so that it goes with the worker's connection if the worker dies; no
+    lock (always True) where the database has none (SQLite: tasks run in-process).
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [IMPORT_LOCK, import_id])
+        (locked,) = cursor.fetchone()
+    try:
+        yield locked
+    finally:
+        if locked:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [IMPORT_LOCK, import_id])
 
 
 def operator(name: str = "operator"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,12 +13,13 @@ from django.http import FileResponse, Http404, HttpResponse, StreamingHttpRespon
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
-from exchange import access, services
+from exchange import services
 from exchange.datasets import BY_NAME, DATASETS, code_rows, dictionary_markdown, dictionary_rows
-from exchange.files import collect
+from exchange.files import collect, megabytes, upload_too_large
 from exchange.forms import RAW, ExportForm, ImportForm
 from exchange.models import ExportRecord, ImportRecord, Source
 from exchange.writers import csv_text
+from registry.scoping import can_export, can_export_identifiers, can_import, load_memberships
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -66,13 +68,13 @@ def _refused(request, error: ValidationError) -> HttpResponse:
 @login_required
 @require_GET
 def exports(request):
-    access.load_roles(request.user)
-    if not access.may_export(request.user):
+    load_memberships(request.user)
+    if not can_export(request.user):
         raise PermissionDenied("Exports need the data manager or researcher role.")
     form = ExportForm(request.GET or None, user=request.user)
     return render(request, "exchange/exports.html", {
         "form": form, "datasets": DATASETS, "query": request.GET.urlencode(),
-        "may_identify": access.may_export_identifiers(request.user),
+        "may_identify": can_export_identifiers(request.user),
         "recent": ExportRecord.objects.filter(user=request.user)[:10],
     })
 
@@ -107,13 +109,24 @@ def export_file(request, name: str, format: str):
 
 @login_required
 def imports(request):
-    access.load_roles(request.user)
-    if not access.may_import(request.user):
+    load_memberships(request.user)
+    if not can_import(request.user):
         raise PermissionDenied("Imports need the data manager role.")
-    form = ImportForm(request.POST or None, request.FILES or None)
+    refusal = None
+    if request.method == "POST":
+        # A body over the limit is never read (exchange.uploads stops the parser).
+        refusal = upload_too_large(_content_length(request))
+    if refusal:
+        form = ImportForm.refused(refusal)
+    else:
+        form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        uploads = form.cleaned_data["files"]
         try:
-            files = collect((f.name, f.read()) for f in form.cleaned_data["files"])
+            refusal = upload_too_large(sum(f.size for f in uploads))
+            if refusal:
+                raise ValidationError(refusal)
+            files = collect((f.name, f) for f in uploads)
         except ValidationError as error:
             form.add_error("files", error.messages)
         else:
@@ -129,7 +142,15 @@ def imports(request):
     return render(request, "exchange/imports.html", {
         "form": form, "recent": recent[:10],
         "datasets": [d for d in DATASETS if d.importable],
-    })
+        "max_upload": megabytes(settings.IMPORT_MAX_UPLOAD_BYTES),
+    }, status=413 if refusal else 200)
+
+
+def _content_length(request) -> int | None:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
 
 
 @login_required

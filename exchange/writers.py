@@ -27,13 +27,17 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
 
 
 def csv_value(value: Any) -> str:
-    """One cell as R's and pandas' readers expect it: empty for missing, true/false, ISO dates."""
+    """One cell as R's and pandas' readers expect it: empty for missing, TRUE/FALSE, ISO dates.
+
+    Booleans are upper case because base R's ``read.csv`` reads only ``TRUE``/``FALSE``
+    (``T``/``F``, ``True``/``False``) as logical, not ``true``/``false``; pandas reads
+    ``TRUE``/``FALSE`` as booleans too. Imports accept either case."""
     if value is None:
         return ""
     if value is True:
-        return "true"
+        return "TRUE"
     if value is False:
-        return "false"
+        return "FALSE"
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)

@@ -20,6 +20,7 @@ from patients.models import (
 )
 from registry.admin import CentreScopedAdmin, centre_filter
 from registry.scoping import can_see_identifiers
+from treatments.selectors import outcome_visit_scores, titre_significance_reader
 from treatments.services import outcome_mark_stale
 
 
@@ -113,6 +114,12 @@ class TitreAdmin(PatientRecordAdmin):
     list_display = ["patient", "sampled_on", "antigen", "isotype", "method", "value", "unit"]
     list_filter = ["antigen", "isotype", "method", "unit", "patient__diagnosis",
                    centre_filter("patient__center")]
+    readonly_fields = [*PatientRecordAdmin.readonly_fields, "significant"]
+
+    @admin.display(description="Significantly high", boolean=True)
+    def significant(self, obj):
+        """The rules' answer (clinical-rules.md §5), as on the API and the patient page."""
+        return titre_significance_reader()(obj) if obj.pk else None
 
 
 @admin.register(Paraprotein)
@@ -145,10 +152,7 @@ class VisitAdmin(PatientRecordAdmin):
     @admin.display(description="Target score")
     def score(self, obj):
         outcome = getattr(obj.patient, "outcome", None)
-        for visit in (outcome.result.get("visits", []) if outcome else []):
-            if visit.get("id") == obj.pk:
-                return visit.get("score")
-        return None
+        return outcome_visit_scores(outcome.result if outcome else None).get(obj.pk)
 
 
 class NerveSegmentInline(admin.TabularInline):

@@ -38,6 +38,12 @@ NERVES: Choices = (
     ("tibial", "Tibial"),
     ("sural", "Sural (sensory)"),
 )
+# Nerves tested by sensory action potentials: motor conduction-block criteria do not
+# apply to them (clinical-rules.md §4).
+SENSORY_NERVES: frozenset[str] = frozenset({"sural"})
+
+# MRC grades run 0 (no contraction) to 5 (normal power) (§2).
+MRC_BEST_GRADE = 5
 
 # Order matters: it breaks ties when target muscles are chosen (§2).
 MUSCLES: Choices = (
@@ -93,6 +99,9 @@ PRIOR_TREATMENTS: Choices = (
     ("immunosuppressant", "Immunosuppressant"),
     ("chlorambucil", "Chlorambucil"),
     ("cyclophosphamide", "Cyclophosphamide"),
+    # Already on IVIg or SCIg when the registry's series 1 is recorded (§2:
+    # "stable on treatment").
+    ("immunoglobulin", "Immunoglobulin"),
     ("other", "Other"),
 )
 
@@ -135,6 +144,8 @@ OUTCOME_STATUSES: Choices = (
     ("plateau", "Plateau"),
     ("improving", "Improving"),
     ("on_treatment", "On treatment"),
+    ("stable_on_treatment", "Stable on treatment"),
+    ("not_evaluable", "Not evaluable"),
 )
 
 DISABILITY_RESULTS: Choices = (

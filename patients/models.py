@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -15,6 +16,7 @@ from registry.models import (
     choice_constraint,
     range_constraint,
 )
+from registry.validators import not_read_as_missing
 
 MRC = [MinValueValidator(0), MaxValueValidator(5)]
 SCORE_0_5 = [MinValueValidator(0), MaxValueValidator(5)]
@@ -31,7 +33,8 @@ class Patient(VersionedModel):
             RegexValidator(
                 r"^[A-Z0-9][A-Z0-9-]*$",
                 "Use capital letters, digits and dashes, e.g. MMN-001.",
-            )
+            ),
+            not_read_as_missing,
         ],
     )
     center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="patients")
@@ -76,9 +79,10 @@ class Identity(models.Model):
     """Direct identifiers, kept apart so that they can be withheld (researchers never see them)."""
 
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="identity")
-    name = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=200, blank=True, validators=[not_read_as_missing])
     date_of_birth = models.DateField(null=True, blank=True)
-    hospital_number = models.CharField(max_length=64, blank=True)
+    hospital_number = models.CharField(max_length=64, blank=True,
+                                       validators=[not_read_as_missing])
     history = audited()
 
     class Meta:
@@ -91,7 +95,7 @@ class Identity(models.Model):
 class Consent(models.Model):
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="consent")
     given_on = models.DateField(null=True, blank=True)
-    version = models.CharField(max_length=32, blank=True)
+    version = models.CharField(max_length=32, blank=True, validators=[not_read_as_missing])
     withdrawn_on = models.DateField(null=True, blank=True)
     history = audited()
 
@@ -233,6 +237,9 @@ class PriorTreatment(VersionedModel):
         return self.get_kind_display()
 
 
+VISIT_REPEATED = "visit_repeated"
+
+
 class Visit(VersionedModel):
     """One examination of the patient (clinical-rules.md §1)."""
 
@@ -244,7 +251,7 @@ class Visit(VersionedModel):
         related_name="visits",
         help_text="The series a pre_series or post_series visit belongs to.",
     )
-    examiner = models.CharField(max_length=200, blank=True)
+    examiner = models.CharField(max_length=200, blank=True, validators=[not_read_as_missing])
     functional_score = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=SCORE_0_5
     )
@@ -259,6 +266,13 @@ class Visit(VersionedModel):
     class Meta:
         ordering = ["patient_id", "visited_on", "id"]
         constraints = [
+            # The exchange format joins and imports visits on this triple (docs/exchange.md).
+            models.UniqueConstraint(
+                fields=["patient", "visited_on", "kind"], name="visit_unique_patient_date_kind",
+                violation_error_code=VISIT_REPEATED,
+                violation_error_message="This patient already has a visit of this kind on "
+                                        "this date.",
+            ),
             choice_constraint("kind", cat.VISIT_KINDS, "visit_kind_valid"),
             range_constraint("functional_score", 0, 5, "visit_functional_score_range"),
             range_constraint("prineas_score", 0, 5, "visit_prineas_score_range"),
@@ -276,6 +290,27 @@ class Visit(VersionedModel):
 
     def __str__(self) -> str:
         return f"{self.patient_id} {self.kind} {self.visited_on}"
+
+    def validate_constraints(self, exclude=None):
+        """As Django's, but a repeated (patient, date, kind) is reported beside the date,
+        the field the user corrects, on every surface (forms, admin, API, import)."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            errors = dict(error.error_dict)
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            repeated = [e for e in general if e.code == VISIT_REPEATED]
+            if rest := [e for e in general if e.code != VISIT_REPEATED]:
+                errors[NON_FIELD_ERRORS] = rest
+            if repeated:
+                errors.setdefault("visited_on", []).append(
+                    ValidationError(self.repeated_message(), code=VISIT_REPEATED))
+            raise ValidationError(errors) from error
+
+    def repeated_message(self) -> str:
+        kind = dict(cat.VISIT_KINDS).get(self.kind, self.kind)
+        return (f"{self.patient.code} already has a visit of kind \u201c{kind}\u201d on "
+                f"{self.visited_on}: edit that visit, or give another date or kind.")
 
 
 class MrcGrade(models.Model):
@@ -333,8 +368,9 @@ class NerveSegment(models.Model):
     study = models.ForeignKey(NerveStudy, on_delete=models.CASCADE, related_name="segments")
     nerve = models.CharField(max_length=20, choices=cat.NERVES)
     side = models.CharField(max_length=1, choices=cat.SIDES)
-    distal_site = models.CharField(max_length=60, blank=True)
-    proximal_site = models.CharField(max_length=60, blank=True)
+    distal_site = models.CharField(max_length=60, blank=True, validators=[not_read_as_missing])
+    proximal_site = models.CharField(max_length=60, blank=True,
+                                     validators=[not_read_as_missing])
     distal_amplitude_mv = models.DecimalField(
         max_digits=6, decimal_places=2, null=True, blank=True, validators=NON_NEGATIVE)
     proximal_amplitude_mv = models.DecimalField(

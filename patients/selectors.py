@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection
+from django.db.models import Count, Q
 
-from patients.models import AffectedNerve, Patient, PinnedTargetMuscle
+from patients.models import AffectedNerve, Patient, PinnedTargetMuscle, Visit
 
 # A patient's short nested lists as the API shows them: name → (model, its two fields).
 NESTED_ROWS = {
@@ -57,3 +58,26 @@ def attach_nested_rows(patients: Iterable[Patient]) -> None:
             rows[(patient_id, name)].append({fields[0]: first, fields[1]: second})
     for (pk, name), values in rows.items():
         setattr(by_id[pk], f"{name}_rows", values)
+
+
+def visit_repeats() -> list[Visit]:
+    """The visits that share their (patient, date, kind) with another, in that order.
+
+    None once migration ``0004_visit_unique_patient_date_kind`` has run; they are what
+    stops it (``manage.py visit_duplicates`` lists them)."""
+    keys = (
+        Visit.objects.values("patient_id", "visited_on", "kind")
+        .annotate(visits=Count("pk"))
+        .filter(visits__gt=1)
+    )
+    condition = Q()
+    for key in keys:
+        condition |= Q(patient_id=key["patient_id"], visited_on=key["visited_on"],
+                       kind=key["kind"])
+    if not condition:
+        return []
+    return list(
+        Visit.objects.filter(condition).select_related("patient", "series")
+        .annotate(grades=Count("mrc"))
+        .order_by("patient__code", "visited_on", "kind", "pk")
+    )

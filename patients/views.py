@@ -34,15 +34,22 @@ from patients.models import (
     Titre,
     Visit,
 )
-from registry.models import Center, Role
+from registry.models import Center
 from registry.scoping import (
     can_see_identifiers,
     can_write,
     is_researcher_only,
     scope_centers,
     scope_patients,
+    scope_queryset,
+    writable_center_ids,
 )
 from registry.services import VersionConflict
+from treatments.selectors import (
+    outcome_series_results,
+    outcome_visit_scores,
+    titre_significance_reader,
+)
 
 PAGE_SIZE = 50
 
@@ -127,12 +134,7 @@ def patient_edit(request, pk: int):
 
 
 def _writable_centers(user):
-    centers = scope_centers(Center.objects.all(), user)
-    if user.is_superuser:
-        return centers
-    return centers.filter(
-        memberships__user=user, memberships__role__in=(Role.CLINICIAN, Role.DATA_MANAGER)
-    )
+    return scope_queryset(Center.objects.all(), user, center_ids=writable_center_ids(user))
 
 
 @login_required
@@ -157,18 +159,13 @@ def patient_create(request):
     return render(request, "patients/patient_form.html", {"form": form})
 
 
-def _titres(patient: Patient, result: dict) -> list[Titre]:
-    """The titres, each marked ``significant`` as the stored outcome judged it."""
-    judged = [*result.get("titres_significant", []),
-              *(t for t in result.get("titres_before_ivig", []) if t.get("significant"))]
-    significant = {
-        (t.get("antigen"), t.get("isotype"), str(t.get("sampled_on"))) for t in judged
-    }
+def _titres(patient: Patient) -> list[Titre]:
+    """The titres, each marked ``significant`` by the rules (clinical-rules.md §5): the
+    same function, thresholds and answer as the API, the exports and the outcome."""
+    significance = titre_significance_reader()
     titres = list(patient.titres.all())
     for titre in titres:
-        titre.significant = (
-            (titre.antigen, titre.isotype, titre.sampled_on.isoformat()) in significant
-        )
+        titre.significant = significance(titre)
     return titres
 
 
@@ -182,13 +179,13 @@ def patient_detail(request, pk: int):
     series = list(
         patient.series.prefetch_related("lots", "adverse_events").order_by("number")
     )
-    intervals = {s["number"]: s for s in result.get("series", [])}
+    computed_series = outcome_series_results(result)
     for item in series:
-        item.computed = intervals.get(item.number, {})
+        item.computed = computed_series.get(item.number, {})
     visits = list(patient.visits.select_related("series").order_by("visited_on", "id"))
-    scores = {v["id"]: v for v in result.get("visits", [])}
+    scores = outcome_visit_scores(result)
     for visit in visits:
-        visit.computed = scores.get(visit.pk, {})
+        visit.score = scores.get(visit.pk)
     studies = list(patient.nerve_studies.prefetch_related(
         Prefetch("segments")).order_by("studied_on"))
     return render(request, "patients/detail.html", {
@@ -196,7 +193,7 @@ def patient_detail(request, pk: int):
         "consent": getattr(patient, "consent", None),
         "outcome": outcome, "result": result,
         "writable": can_write(request.user, patient.center_id),
-        "titres": _titres(patient, result),
+        "titres": _titres(patient),
         "paraproteins": list(patient.paraproteins.all()),
         "prior_treatments": list(patient.prior_treatments.all()),
         "affected_nerves": list(patient.affected_nerves.all()),

@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from patients.catalogues import Choices, codes
 from registry.audit import current_source
+from registry.validators import not_read_as_missing
 
 
 class VersionedModel(models.Model):
@@ -66,7 +67,8 @@ class Center(models.Model):
     """A neurology department; every patient belongs to one, every user to one or more."""
 
     name = models.CharField(max_length=200)
-    code = models.SlugField(max_length=32, unique=True, help_text="Short unique code, e.g. PSL.")
+    code = models.SlugField(max_length=32, unique=True, help_text="Short unique code, e.g. PSL.",
+                            validators=[not_read_as_missing])
     version = models.PositiveIntegerField(default=1, editable=False)
     history = audited()
 

@@ -1,30 +1,59 @@
-"""Centre scoping and roles in one place: API, pages, admin and exports all ask here.
+"""The registry's one access policy: API, pages, admin, reports, exports and imports ask here.
 
 A user's centres and roles come from ``registry.models.Membership`` (one role per centre);
-a superuser sees every centre. The Django groups named after the roles carry the matching
-model permissions and are kept in step with the memberships by ``registry.services``.
+an active superuser sees every centre. The Django groups named after the roles carry the
+matching model permissions and are kept in step with the memberships by
+``registry.services``. Nothing else in the project decides who may see or do what.
 
-What each surface uses:
+It fails closed: every question answers "no access" (``False``, no centre, an empty
+queryset) for an anonymous or inactive user, and a role gets only what the tables below
+name for it (a role added to ``Role`` but not here gets nothing); ``centre_path`` raises
+for a model that is not in ``CENTRE_PATHS`` rather than leave its rows unscoped.
 
-- reads: ``scope_patients`` / ``scope_by_patient`` / ``scope_queryset`` (any model);
-- writes: ``can_write(user, center_id)``;
-- direct identifiers (name, date of birth, hospital number):
-  ``can_see_identifiers(user, center_id)``; ``is_researcher_only(user)`` for pages that
-  show no patient in particular;
-- reports and exports: ``scope_reportable_patients`` (scoped, consent not withdrawn),
-  ``can_export(user)``, ``identifiable_center_ids(user)``;
+What each surface asks:
+
+- reads: ``scope_patients`` / ``scope_by_patient`` / ``scope_centers`` /
+  ``scope_queryset`` (any model of ``CENTRE_PATHS``), ``user_center_ids``;
+- writes: ``can_write(user, center_id)``, ``writable_center_ids(user)``;
+- direct identifiers (name, date of birth, hospital number) on screen and in the API:
+  ``can_see_identifiers(user, center_id)``, ``identifiable_center_ids(user)``;
+  ``is_researcher_only(user)`` for pages that show no patient in particular;
+- reports: ``scope_reportable_patients`` (scoped, consent not withdrawn);
+- exports: ``can_export`` / ``export_center_ids``; identifiers in an export (asked for
+  explicitly): ``can_export_identifiers`` / ``export_identifier_center_ids``;
+- imports: ``can_import`` (the page and the service), ``can_import_into(user, center_id)``
+  (each patient's row);
 - the admin: ``admin_center_ids`` / ``can_admin_write`` (data managers only, their centres);
-- reference data (rule sets, titre thresholds, block criteria): ``can_manage_reference_data``.
+- reference data (rule sets, titre thresholds, block criteria, nerve references):
+  ``can_manage_reference_data(user, center_id=...)`` — a centre's rows: its data managers;
+  the general rows (no centre): superusers.
+
+Memberships are read once per user object: ``load_memberships`` prefetches them with
+Django's public ``prefetch_related_objects`` (a no-op when already prefetched, as the API's
+authentication does), and every question reads ``user.memberships.all()`` from there.
 """
 
 from __future__ import annotations
 
-from django.db.models import Model, Q, QuerySet
+from typing import TYPE_CHECKING
 
-from patients.models import Patient
+from django.db.models import Model, Q, QuerySet, prefetch_related_objects
+
 from registry.models import Center, Role
 
+if TYPE_CHECKING:  # the core imports no domain app at run time
+    from patients.models import Patient
+
+# Who may do what, by role; a role not named here may do none of it.
+READERS = (Role.CLINICIAN, Role.DATA_MANAGER, Role.RESEARCHER)
 WRITERS = (Role.CLINICIAN, Role.DATA_MANAGER)
+IDENTIFIER_READERS = WRITERS
+EXPORTERS = (Role.DATA_MANAGER, Role.RESEARCHER)
+IDENTIFIER_EXPORTERS = (Role.DATA_MANAGER,)
+IMPORTERS = (Role.DATA_MANAGER,)
+ADMINS = (Role.DATA_MANAGER,)
+REFERENCE_DATA_MANAGERS = (Role.DATA_MANAGER,)
+
 # Direct identifiers (``patients.Identity``): withheld unless ``can_see_identifiers``.
 IDENTIFIER_FIELDS = ("name", "date_of_birth", "hospital_number")
 
@@ -51,38 +80,58 @@ CENTRE_PATHS: dict[str, str] = {
 }
 
 
+def is_active(user) -> bool:
+    """Logged in and not deactivated: anyone else is refused everything."""
+    return bool(user.is_authenticated and user.is_active)
+
+
+def is_superuser(user) -> bool:
+    """An active superuser: every centre, every identifier."""
+    return is_active(user) and bool(user.is_superuser)
+
+
+def load_memberships(user) -> None:
+    """Read the user's memberships in one query, once per user object (the API's
+    authentication has usually done it already; then this does nothing)."""
+    if user.pk is not None:
+        prefetch_related_objects([user], "memberships")
+
+
 def _memberships(user) -> list:
-    """The user's memberships, read once per user object (``prefetch_related`` honoured)."""
+    if not is_active(user) or user.pk is None:
+        return []
+    load_memberships(user)
     return list(user.memberships.all())
 
 
-def _center_ids_with(user, roles) -> list[int]:
+def _center_ids_with(user, roles) -> list[int] | None:
+    """Centres where the user holds one of ``roles`` (``None``: every centre)."""
+    if is_superuser(user):
+        return None
     return [m.center_id for m in _memberships(user) if m.role in roles]
 
 
+def _any_center(ids: list[int] | None) -> bool:
+    return ids is None or bool(ids)
+
+
+def _in(center_id: int | None, ids: list[int] | None) -> bool:
+    return ids is None or (center_id is not None and center_id in ids)
+
+
 def user_center_ids(user) -> list[int] | None:
-    """The user's centre ids, or ``None`` for a superuser (who sees every centre)."""
-    if not user.is_authenticated:
-        return []
-    if user.is_superuser:
-        return None
-    cached = getattr(user, "_registry_center_ids", None)
-    if cached is None:
-        cached = list(user.memberships.values_list("center_id", flat=True))
-        user._registry_center_ids = cached
-    return cached
+    """The centres whose data the user reads, or ``None`` for a superuser (every centre)."""
+    return _center_ids_with(user, READERS)
 
 
 def user_roles(user) -> set[str]:
-    """Every role the user holds in any centre (a superuser holds none: it needs none)."""
-    if not user.is_authenticated:
-        return set()
-    return {m.role for m in _memberships(user)}
+    """Every known role the user holds in any centre (a superuser holds none: it needs none)."""
+    return {m.role for m in _memberships(user) if m.role in READERS}
 
 
 def user_role(user, center_id: int | None = None) -> str | None:
     """The user's role (in ``center_id`` if given; otherwise the most restricted one)."""
-    if user.is_superuser:
+    if is_superuser(user):
         return Role.DATA_MANAGER
     roles = {
         m.role for m in _memberships(user)
@@ -99,68 +148,82 @@ def user_role(user, center_id: int | None = None) -> str | None:
 
 
 def is_researcher_only(user) -> bool:
-    """Researchers see pseudonymised data everywhere: never a direct identifier."""
-    if user.is_superuser:
-        return False
-    return user_roles(user) == {Role.RESEARCHER}
+    """Sees no direct identifier anywhere: researchers (pseudonymised data everywhere), and
+    anyone holding no role that sees them (nor anyone not logged in or deactivated)."""
+    return identifiable_center_ids(user) == []
 
 
-def can_write(user, center_id: int) -> bool:
-    """Clinicians and data managers write the data of their own centres."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    return center_id in _center_ids_with(user, WRITERS)
-
-
-def can_see_identifiers(user, center_id: int) -> bool:
-    """Name, date of birth and hospital number: only the patient's own centre's clinicians
-    and data managers (and superusers) see them; researchers never do."""
-    return can_write(user, center_id)
-
-
-def identifiable_center_ids(user) -> list[int] | None:
-    """Centres whose patients' identifiers the user may see (``None``: every centre)."""
-    if user.is_superuser:
-        return None
-    if not user.is_authenticated:
-        return []
+def writable_center_ids(user) -> list[int] | None:
+    """Centres whose data the user writes: clinicians' and data managers' (``None``: all)."""
     return _center_ids_with(user, WRITERS)
 
 
+def can_write(user, center_id: int | None) -> bool:
+    return _in(center_id, writable_center_ids(user))
+
+
+def identifiable_center_ids(user) -> list[int] | None:
+    """Centres whose patients' identifiers the user sees (``None``: every centre)."""
+    return _center_ids_with(user, IDENTIFIER_READERS)
+
+
+def can_see_identifiers(user, center_id: int | None) -> bool:
+    """Name, date of birth and hospital number: only the patient's own centre's clinicians
+    and data managers (and superusers) see them; researchers never do."""
+    return _in(center_id, identifiable_center_ids(user))
+
+
+def export_center_ids(user) -> list[int] | None:
+    """Centres whose patients the user exports: data managers (their centres) and
+    researchers (pseudonymised, the same data the API gives them); clinicians read the
+    cohort reports instead."""
+    return _center_ids_with(user, EXPORTERS)
+
+
 def can_export(user) -> bool:
-    """Bulk exports: data managers (identifiable for their centres) and researchers
-    (always pseudonymised); clinicians read the cohort reports instead."""
-    if not user.is_authenticated:
-        return False
-    return user.is_superuser or bool(user_roles(user) & {Role.DATA_MANAGER, Role.RESEARCHER})
+    return _any_center(export_center_ids(user))
 
 
-def can_import(user, center_id: int) -> bool:
-    """Bulk imports into a centre: its data managers."""
-    return can_admin_write(user, center_id)
+def export_identifier_center_ids(user) -> list[int] | None:
+    """Centres whose patients' identifiers an export holds when asked for explicitly: the
+    user's data-manager centres — never a researcher's."""
+    return _center_ids_with(user, IDENTIFIER_EXPORTERS)
 
 
-def can_manage_reference_data(user) -> bool:
-    """Rule sets, titre thresholds, block criteria and nerve references: data managers."""
-    if not user.is_authenticated:
-        return False
-    return user.is_superuser or Role.DATA_MANAGER in user_roles(user)
+def can_export_identifiers(user) -> bool:
+    return _any_center(export_identifier_center_ids(user))
+
+
+def import_center_ids(user) -> list[int] | None:
+    """Centres the user imports into: its data managers'."""
+    return _center_ids_with(user, IMPORTERS)
+
+
+def can_import(user) -> bool:
+    """May open the import page and start an import (each row is then checked by centre)."""
+    return _any_center(import_center_ids(user))
+
+
+def can_import_into(user, center_id: int | None) -> bool:
+    return _in(center_id, import_center_ids(user))
 
 
 def admin_center_ids(user) -> list[int] | None:
     """Centres whose records the user manages in the admin (``None``: every centre)."""
-    if not user.is_authenticated:
-        return []
-    if user.is_superuser:
-        return None
-    return _center_ids_with(user, (Role.DATA_MANAGER,))
+    return _center_ids_with(user, ADMINS)
 
 
 def can_admin_write(user, center_id: int | None) -> bool:
-    ids = admin_center_ids(user)
-    return ids is None or (center_id is not None and center_id in ids)
+    return _in(center_id, admin_center_ids(user))
+
+
+def can_manage_reference_data(user, *, center_id: int | None = None) -> bool:
+    """Rule sets, titre thresholds, block criteria and nerve references (clinical-rules.md):
+    a centre's own rows (``center_id``) by its data managers; the general rows (no centre,
+    the default) by superusers only."""
+    if center_id is None:
+        return is_superuser(user)
+    return _in(center_id, _center_ids_with(user, REFERENCE_DATA_MANAGERS))
 
 
 def scope_patients(queryset: QuerySet[Patient], user) -> QuerySet[Patient]:

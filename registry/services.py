@@ -51,6 +51,9 @@ def save_validated(instance: M, *, exclude: Iterable[str] = (), by=None) -> M:
         with transaction.atomic():
             instance.save()
     except IntegrityError as error:
+        # A concurrent transaction may have committed the competing row (a unique key)
+        # after our validation: validated again, it is seen, and named by its own message.
+        instance.validate_constraints(exclude=list(exclude))
         raise ValidationError({NON_FIELD_ERRORS: [_integrity_message(error)]}) from error
     return instance
 

@@ -14,6 +14,8 @@ from django.db.models.functions import Upper
 from patients import catalogues as cat
 from patients.models import Patient
 from registry.models import VersionedModel, audited, choice_constraint
+from registry.validators import not_read_as_missing
+from treatments.rules.series import total_grams
 from treatments.rules.types import BlockCriteria
 from treatments.rules.types import RuleSet as RuleSetParameters
 
@@ -49,7 +51,7 @@ class Series(VersionedModel):
         max_digits=5, decimal_places=1,
         validators=[MinValueValidator(Decimal("1.0")), MaxValueValidator(Decimal("400.0"))],
     )
-    product = models.CharField(max_length=200)
+    product = models.CharField(max_length=200, validators=[not_read_as_missing])
     status = models.CharField(max_length=10, choices=cat.SERIES_STATUSES, default="given")
     stop_reason = models.CharField(max_length=300, blank=True)
     history = audited()
@@ -87,9 +89,8 @@ class Series(VersionedModel):
 
     @property
     def total_grams(self) -> Decimal | None:
-        if self.dose_g_per_kg is None or self.weight_kg is None:
-            return None
-        return (self.dose_g_per_kg * self.weight_kg).quantize(Decimal("0.1"))
+        """Computed by the rules (clinical-rules.md §6), never here."""
+        return total_grams(dose_g_per_kg=self.dose_g_per_kg, weight_kg=self.weight_kg)
 
     def delete(self, *args, **kwargs):
         raise SeriesDeletionRefused("IVIg series are never deleted; mark one as stopped instead.")
@@ -99,7 +100,7 @@ class LotNumber(models.Model):
     """One lot (batch) used in a series; a dose uses many vials, often from several lots."""
 
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="lots")
-    lot = models.CharField(max_length=64, db_index=True)
+    lot = models.CharField(max_length=64, db_index=True, validators=[not_read_as_missing])
     history = audited()
 
     class Meta:

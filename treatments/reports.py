@@ -176,6 +176,7 @@ def table2_report(*, user, center=None, diagnosis=None) -> dict[str, Any]:
             igm_serum_level_g_l=levels[0] if levels else None,
             series_count=row["series_count"],
             prineas_before=disability.get("before"), prineas_after=disability.get("after"),
+            prineas_change=disability.get("change"), result=disability.get("result"),
             stopped_for_adverse_event=row["stopped"],
         ))
     return table2(rows)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Exists, OuterRef
+from django.db.models.functions import JSONObject
 
 from patients.models import (
     SEGMENT_VALUE_FIELDS,
@@ -15,6 +18,7 @@ from patients.models import (
     NerveStudy,
     Patient,
     PinnedTargetMuscle,
+    PriorTreatment,
     Titre,
     Visit,
 )
@@ -32,13 +36,17 @@ from treatments.rules import (
     SEED_1,
     SEED_1_BLOCKS,
     BlockCriteria,
+    BlockState,
     PatientIn,
+    PriorTreatmentIn,
     SegmentIn,
     SeriesIn,
     StudyIn,
     ThresholdIn,
     TitreIn,
     VisitIn,
+    segment_block,
+    titre_significance,
 )
 from treatments.rules import (
     RuleSet as Rules,
@@ -107,7 +115,15 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     24-series history has some 700 MRC grades, and building a model object for each one
     cost more than the rules themselves (bench/README.md)."""
     ids = list(patient_ids)
-    diagnoses = dict(Patient.objects.filter(pk__in=ids).values_list("pk", "diagnosis"))
+    # The prior treatments the rules read (§2 "stable on treatment"), in the patient row:
+    # an array of small objects, not a query more.
+    treatments = ArraySubquery(
+        PriorTreatment.objects.filter(patient=OuterRef("pk")).order_by("started_on", "id")
+        .values(json=JSONObject(kind="kind", started_on="started_on", ended_on="ended_on"))
+    )
+    rows = list(Patient.objects.filter(pk__in=ids).values_list("pk", "diagnosis", treatments))
+    diagnoses = {pk: diagnosis for pk, diagnosis, _ in rows}
+    prior = {pk: _prior_treatments(items) for pk, _, items in rows}
     if not diagnoses:
         return {}
     limits = lower_limits()
@@ -153,6 +169,7 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
         patient_id: PatientIn(
             diagnosis=diagnosis,
             pinned_targets=tuple((m, s) for _, m, s in pinned.get(patient_id, ())),
+            prior_treatments=prior.get(patient_id, ()),
             series=tuple(
                 SeriesIn(number=number, started_on=started_on, days=days, status=status,
                          stopped_for_adverse_event=stopped)
@@ -178,6 +195,18 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
         )
         for patient_id, diagnosis in diagnoses.items()
     }
+
+
+def _prior_treatments(items: list[dict] | None) -> tuple[PriorTreatmentIn, ...]:
+    return tuple(
+        PriorTreatmentIn(kind=item["kind"], started_on=_date(item["started_on"]),
+                         ended_on=_date(item["ended_on"]))
+        for item in items or ()
+    )
+
+
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
 
 
 def _segment_from_row(row: tuple, limits: dict[str, float]) -> SegmentIn:
@@ -251,3 +280,61 @@ def age_on(birth_year: int | None, day: date | None) -> int | None:
     if birth_year is None or day is None:
         return None
     return day.year - birth_year
+
+
+# --- One reader per judgement (clinical-rules.md preamble: "each judgement is computed in
+# one place (the rules) and read from there"). Every surface — API, pages, admin, exports —
+# reads a judgement through one of these, never by comparing values itself.
+
+
+def titre_input(titre) -> TitreIn:
+    """The rules' view of a ``Titre`` (a model instance or an object with its fields)."""
+    return TitreIn(sampled_on=titre.sampled_on, antigen=titre.antigen, isotype=titre.isotype,
+                   method=titre.method, value=titre.value, unit=titre.unit)
+
+
+def titre_significance_reader() -> Callable[[object], bool | None]:
+    """A function telling a titre's significance (clinical-rules.md §5) with
+    ``rules.titre_significance`` and the stored thresholds, read once, on first use."""
+
+    @cache
+    def loaded() -> tuple[ThresholdIn, ...]:
+        return thresholds()
+
+    def significance(titre) -> bool | None:
+        if titre.value is None:
+            return None
+        return titre_significance(titre_input(titre), thresholds=loaded())
+
+    return significance
+
+
+def segment_block_reader(*, criteria_code: str | None = None
+                         ) -> Callable[[NerveSegment], BlockState]:
+    """A function telling a segment's block state (clinical-rules.md §4) with
+    ``rules.segment_block`` under the named (else the default) criteria set and the
+    reference lower limits, both read once, on first use."""
+
+    @cache
+    def loaded() -> tuple[BlockCriteria, dict[str, float]]:
+        return block_criteria(criteria_code), lower_limits()
+
+    def state(segment: NerveSegment) -> BlockState:
+        criteria, limits = loaded()
+        return segment_block(segment_input(segment, limits), criteria=criteria)
+
+    return state
+
+
+def outcome_visit_scores(result: dict | None) -> dict[int, int | None]:
+    """Each visit's score as the stored outcome computed it (clinical-rules.md §2)."""
+    return {row["id"]: row.get("score") for row in (result or {}).get("visits") or []
+            if row.get("id") is not None}
+
+
+def outcome_series_results(result: dict | None) -> dict[int, dict]:
+    """Each series' computed row of the stored outcome (pre/post score, grade, interval
+    and its flag: clinical-rules.md §2, §6), by series number."""
+    return {row["number"]: row for row in (result or {}).get("series") or []
+            if row.get("number") is not None}
+

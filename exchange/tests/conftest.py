@@ -1,6 +1,6 @@
 import pytest
 
-from registry.factories import clinical_history
+from registry.tests.factories import clinical_history
 
 
 @pytest.fixture

@@ -62,3 +62,62 @@ def broker_down():
             app.conf.changes.pop(key, None)
         app.conf.changes.update(saved)
         app._pool = app.amqp._producer_pool = None
+
+
+def every_kind_of_record(center) -> None:
+    """A patient of ``center`` with a record of every kind the exchange format carries, each
+    column filled where it can be: identity and consent, affected nerves and pinned target
+    muscles, titres (one with no threshold: ``significant`` empty), a paraprotein, a prior
+    treatment, series with lots and adverse events (one that led to stopping), visits of
+    every kind with MRC grids, nerve studies with named segments. Written through the
+    services, as users write."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from patients import services as patient_services
+    from registry.tests.factories import clinical_history, mrc_grid
+    from treatments.services import series_give
+
+    patient = patient_services.patient_create(
+        center=center,
+        data={"code": "MMN-ALL", "sex": "F", "birth_year": 1950, "diagnosis": "mmn",
+              "onset_year": 1990, "neuropathy_pattern": "demyelinating",
+              "notes": "Every kind of record, \"quoted\", with a comma."},
+        affected_nerves=[{"side": "R", "nerve": "median"}, {"side": "L", "nerve": "ulnar"}],
+        target_muscles=[{"muscle": "deltoid", "side": "R"}, {"muscle": "biceps", "side": "R"}],
+        identity={"name": "Ann Example", "date_of_birth": date(1950, 3, 4),
+                  "hospital_number": "H-0001"},
+        consent={"given_on": date(1993, 1, 4), "version": "v2"},
+    )
+    clinical_history(patient, 2)  # baseline, 2 series with lots, visits, titres, studies …
+    start = date(1994, 1, 10)
+    third = series_give(patient=patient, data={
+        "started_on": start + timedelta(days=56), "days": 3, "dose_g_per_kg": Decimal("1.2"),
+        "weight_kg": Decimal("68.5"), "product": "Gammagard", "status": "stopped",
+        "stop_reason": "Aseptic meningitis on day 3."}, lot_numbers=["LOT-7"],
+        adverse_events=[{"kind": "meningitis", "severity": "severe", "led_to_stop": True,
+                         "notes": "Admitted overnight."}])
+    patient_services.visit_record(patient=patient, data={
+        "visited_on": start + timedelta(days=56), "kind": "pre_series", "series": third,
+        "examiner": "Dr A. Example", "functional_score": 3, "prineas_score": 2,
+        "notes": "Before the third series."}, mrc=mrc_grid(3))
+    patient_services.visit_record(patient=patient, data={
+        "visited_on": start + timedelta(days=120), "kind": "follow_up",
+        "examiner": "Dr B", "functional_score": 2}, mrc=mrc_grid(4))
+    patient_services.visit_record(patient=patient, data={
+        "visited_on": start + timedelta(days=365), "kind": "final", "examiner": "Dr B",
+        "functional_score": 1, "prineas_score": 1, "notes": "Final evaluation."},
+        mrc=mrc_grid(5))
+    patient_services.titre_record(patient=patient, data={
+        "sampled_on": start, "antigen": "gq1b", "isotype": "IgG", "method": "western_blot",
+        "value": Decimal("0"), "unit": "dilution"})
+    patient_services.prior_treatment_record(patient=patient, data={
+        "kind": "plasma_exchange", "started_on": date(1992, 5, 1),
+        "ended_on": date(1992, 6, 1), "notes": "Five exchanges."})
+    patient_services.nerve_study_record(patient=patient, data={
+        "studied_on": start + timedelta(days=300), "notes": "Follow-up study."}, segments=[{
+            "nerve": "ulnar", "side": "L", "distal_site": "wrist", "proximal_site": "elbow",
+            "distal_amplitude_mv": Decimal("5.8"), "proximal_amplitude_mv": Decimal("1.8"),
+            "distal_area_mvms": Decimal("17.5"), "proximal_area_mvms": Decimal("5.2"),
+            "distal_duration_ms": Decimal("5.6"), "proximal_duration_ms": Decimal("6.1"),
+            "velocity_m_s": Decimal("52.5")}])

@@ -107,8 +107,8 @@ def test_the_schema_documents_the_exports():
 @pytest.mark.parametrize("patients", [1, 8])
 def test_an_api_export_is_a_fixed_number_of_queries(researcher, center, patients,
                                                     django_assert_num_queries):
-    from registry.factories import PatientFactory
     from registry.tests.api.helpers import AUTH_QUERIES
+    from registry.tests.factories import PatientFactory
 
     for n in range(patients):
         PatientFactory(center=center, code=f"MMN-{n:03d}")

@@ -132,23 +132,23 @@ def test_the_dictionary_files(client, clinician):
 
 def test_the_page_query_count(client, data_manager, treated, django_assert_num_queries):
     client.force_login(data_manager)
-    # session, user, memberships (roles), the user's centre ids, their centres for the
-    # filter, recent exports
-    with django_assert_num_queries(6):
+    # session, user, memberships (roles and centre ids: registry.scoping reads them once),
+    # their centres for the filter, recent exports
+    with django_assert_num_queries(5):
         assert client.get(PAGE).status_code == 200
 
 
 @pytest.mark.parametrize("patients", [1, 8])
 def test_a_download_is_a_fixed_number_of_queries(client, data_manager, center, patients,
                                                  django_assert_num_queries):
-    from registry.factories import PatientFactory
+    from registry.tests.factories import PatientFactory
 
     for n in range(patients):
         PatientFactory(center=center, code=f"MMN-{n:03d}")
     client.force_login(data_manager)
-    # session, user, the user's centre ids and their centres (the filter form's choices),
-    # memberships (roles), the export's record; streaming: the cursor over the patient
+    # session, user, memberships (roles and centre ids, read once), their centres (the
+    # filter form's choices), the export's record; streaming: the cursor over the patient
     # ids, the batch of patients; the record completed and read back
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         rows = read_csv(download(client.get("/exports/patients.csv")))
     assert len(rows) == patients

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from exchange.datasets import DATASETS
 from exchange.selectors import ExportContext, dataset_rows, export_cohort
 from patients.models import Patient
-from registry.factories import PatientFactory, clinical_history
+from registry.tests.factories import PatientFactory, clinical_history
 
 pytestmark = pytest.mark.django_db
 

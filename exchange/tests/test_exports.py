@@ -11,8 +11,8 @@ from exchange.datasets import BY_NAME, DATASETS
 from exchange.models import ExportRecord, Source
 from exchange.tests.helpers import export_rows
 from patients.models import Consent, Identity
-from registry.factories import PatientFactory, member
 from registry.models import Membership, Role
+from registry.tests.factories import PatientFactory, member
 from treatments.models import Outcome, TitreThreshold
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +118,7 @@ def test_computed_columns_come_from_the_stored_outcome(data_manager, treated):
     result = Outcome.objects.get(patient=treated).result
     series = export_rows(data_manager, "series")
     assert [(int(s["series"]), s["grade"] or None, s["beneficial"]) for s in series] == [
-        (s["number"], s["grade"], str(s["beneficial"]).lower()) for s in result["series"]]
+        (s["number"], s["grade"], str(s["beneficial"]).upper()) for s in result["series"]]
     assert series[0]["total_grams"] == "140.0"
     scores = {v["visited_on"]: v["score"] for v in result["visits"]}
     for visit in export_rows(data_manager, "visits"):
@@ -126,14 +126,14 @@ def test_computed_columns_come_from_the_stored_outcome(data_manager, treated):
                                   else str(scores[visit["visited_on"]]))
     targets = {(t["muscle"], t["side"]) for t in result["target_muscles"]}
     mrc = export_rows(data_manager, "mrc")
-    assert {(m["muscle"], m["side"]) for m in mrc if m["target"] == "true"} == targets
+    assert {(m["muscle"], m["side"]) for m in mrc if m["target"] == "TRUE"} == targets
     (outcome,) = export_rows(data_manager, "outcomes")
-    assert outcome["status"] == result["status"] and outcome["stale"] == "false"
+    assert outcome["status"] == result["status"] and outcome["stale"] == "FALSE"
     assert outcome["n_star"] == str(result["n_star"] or "")
     threshold = TitreThreshold.objects.get(antigen="gm1", isotype="IgM", method="elisa",
                                            unit="dilution").value
     titres = export_rows(data_manager, "titres")
-    assert {t["significant"] for t in titres} == {str(1600 >= threshold).lower()}
+    assert {t["significant"] for t in titres} == {str(1600 >= threshold).upper()}
     segments = export_rows(data_manager, "nerve_segments")
     assert {s["block"] for s in segments} == {"partial_block"}
 
@@ -147,7 +147,7 @@ def test_values_are_written_for_r_and_pandas(data_manager, treated):
     assert treatment["started_on"] == "" and treatment["kind"] == "steroids"
     events = export_rows(data_manager, "adverse_events")
     assert events == [{"patient": "MMN-900", "series": "1", "kind": "headache",
-                       "severity": "mild", "led_to_stop": "false", "notes": ""}]
+                       "severity": "mild", "led_to_stop": "FALSE", "notes": ""}]
     assert [lot["lot"] for lot in export_rows(data_manager, "lots")] == ["L1", "M1", "L2", "M2"]
 
 

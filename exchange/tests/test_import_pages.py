@@ -99,7 +99,7 @@ def test_a_running_import_shows_its_progress_and_refreshes(manager, data_manager
 
 
 def test_another_users_import_is_not_shown(client, manager, data_manager, center):
-    from registry.factories import member
+    from registry.tests.factories import member
 
     record = ImportRecord.objects.create(user=data_manager, username="data_manager",
                                          source="page", mode="dry_run")

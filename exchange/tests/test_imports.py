@@ -178,7 +178,7 @@ def test_a_dry_run_writes_nothing(data_manager):
 def test_a_row_repeated_in_a_file_is_reported(data_manager):
     visits = VISITS + "MMN-100,1993-01-25,baseline,,Dr B,,,\n"
     report = import_files(user=data_manager, files={**FILES, "visits": visits})
-    assert problems(report) == [("visits.csv", 5, "")]
+    assert problems(report) == [("visits.csv", 5, "visited_on")]
     assert report.problems[0].message == (
         "Repeats line 2 (same patient, visited_on, kind).")
 

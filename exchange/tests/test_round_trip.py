@@ -1,4 +1,6 @@
-"""The paper's demo data, exported, imported into an empty database, gives the same registry.
+"""A registry with every kind of record — the paper's demo data and a patient with a record
+of each kind, identifiers included — exported, imported into an empty database, gives the
+same registry.
 
 The second registry is a brand-new PostgreSQL database built by ``manage.py migrate`` in
 a separate process; the operator's commands of the README are run there as they would be:
@@ -22,6 +24,8 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
 
+from exchange.datasets import BY_NAME
+from exchange.tests.helpers import every_kind_of_record
 from patients.demo.load import load_demo
 from patients.models import Patient
 from treatments.reports import table1_report, table2_report
@@ -86,15 +90,21 @@ def without_ids(value):
     return value
 
 
-def test_demo_data_round_trips_through_an_empty_database(tmp_path, empty_database):
-    load_demo()
+def test_every_kind_of_record_round_trips_through_an_empty_database(tmp_path, empty_database):
+    center, _ = load_demo()
+    every_kind_of_record(center)
     for patient_id in Patient.objects.values_list("pk", flat=True):
         outcome_recompute(patient_id=patient_id)
     reader = User(is_superuser=True)
     tables = {"table1": jsonable(table1_report(user=reader)),
               "table2": jsonable(table2_report(user=reader))}
     exported = tmp_path / "exported"
-    call_command("export", out=str(exported), stdout=open(os.devnull, "w"))
+    call_command("export", out=str(exported), identifiers=True, stdout=open(os.devnull, "w"))
+    for dataset in BY_NAME.values():  # a record of every kind, and every column filled
+        rows = read(exported / dataset.filename)
+        assert rows, dataset.filename
+        assert all(any(row[c] for row in rows) for c in dataset.header(identifiers=True)), (
+            dataset.filename, [c for c in rows[0] if not any(row[c] for row in rows)])
 
     manage(empty_database, "migrate", "--noinput", "-v0")
     manage(empty_database, "grant", "manager", "--centre", "DEMO", "--role", "data_manager",
@@ -105,7 +115,7 @@ def test_demo_data_round_trips_through_an_empty_database(tmp_path, empty_databas
     assert "nothing to change" in again
     assert "created" not in again and "updated" not in again
     reimported = tmp_path / "reimported"
-    manage(empty_database, "export", "--out", str(reimported))
+    manage(empty_database, "export", "--identifiers", "--out", str(reimported))
 
     for original in sorted(exported.glob("*.csv")):
         copy = reimported / original.name
@@ -114,10 +124,10 @@ def test_demo_data_round_trips_through_an_empty_database(tmp_path, empty_databas
                      for row in read(original)]
             assert strip == [{k: v for k, v in row.items() if k != "computed_at"}
                              for row in read(copy)]
-            assert {row["stale"] for row in read(copy)} == {"false"}
+            assert {row["stale"] for row in read(copy)} == {"FALSE"}
         else:
             assert original.read_bytes() == copy.read_bytes(), original.name
-    assert len(read(exported / "patients.csv")) == 23
+    assert len(read(exported / "patients.csv")) == 24
     assert len(read(exported / "mrc.csv")) > 1000
 
     reimported_tables = json.loads(manage(empty_database, "shell", "--no-imports", "-c", TABLES))

@@ -11,7 +11,7 @@ from exchange import services
 from exchange.models import Source
 from patients import catalogues as cat
 from patients.models import MrcGrade, Visit
-from registry.factories import PatientFactory
+from registry.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 

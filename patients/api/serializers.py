@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from functools import cached_property
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -30,7 +29,7 @@ from registry.models import Center
 from registry.scoping import can_see_identifiers, scope_by_patient, scope_centers
 from treatments.api.outcome import BLOCK_STATES, one_of
 from treatments.models import Series
-from treatments.rules import SegmentIn, segment_block
+from treatments.selectors import outcome_visit_scores
 
 
 class CenterSerializer(VersionedSerializer):
@@ -215,12 +214,7 @@ class TitreSerializer(VersionedSerializer):
         validators = []
 
     def get_significant(self, titre: Titre) -> bool | None:
-        threshold = self.context["thresholds"]().get(
-            (titre.antigen, titre.isotype, titre.method, titre.unit)
-        )
-        if threshold is None or titre.value is None:
-            return None
-        return Decimal(titre.value) >= threshold
+        return self.context["titre_significance"](titre)
 
 
 class ParaproteinSerializer(VersionedSerializer):
@@ -277,10 +271,7 @@ class VisitSerializer(VersionedSerializer):
         outcome = getattr(visit.patient, "outcome", None)
         if outcome is None:
             return None
-        for row in (outcome.result or {}).get("visits") or []:
-            if row.get("id") == visit.pk:
-                return row.get("score")
-        return None
+        return outcome_visit_scores(outcome.result).get(visit.pk)
 
 
 class NerveSegmentSerializer(RegistrySerializer):
@@ -298,27 +289,7 @@ class NerveSegmentSerializer(RegistrySerializer):
     @extend_schema_field(one_of(BLOCK_STATES))
     def get_block(self, segment: NerveSegment) -> str:
         """Block state under the default criteria (clinical-rules.md §4)."""
-        criteria, limits = self.context["block_inputs"]()
-
-        def number(value):
-            return None if value is None else float(value)
-
-        state = segment_block(
-            SegmentIn(
-                nerve=segment.nerve, side=segment.side, distal_site=segment.distal_site,
-                proximal_site=segment.proximal_site,
-                distal_amplitude_mv=number(segment.distal_amplitude_mv),
-                proximal_amplitude_mv=number(segment.proximal_amplitude_mv),
-                distal_area_mvms=number(segment.distal_area_mvms),
-                proximal_area_mvms=number(segment.proximal_area_mvms),
-                distal_duration_ms=number(segment.distal_duration_ms),
-                proximal_duration_ms=number(segment.proximal_duration_ms),
-                velocity_m_s=number(segment.velocity_m_s),
-                lower_limit_amplitude_mv=limits.get(segment.nerve),
-            ),
-            criteria,
-        )
-        return str(state)
+        return str(self.context["segment_block"](segment))
 
 
 class NerveStudySerializer(VersionedSerializer):

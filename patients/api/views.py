@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from functools import cache
-
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, viewsets
@@ -51,13 +48,13 @@ from registry.scoping import (
     can_see_identifiers,
     can_write,
     is_researcher_only,
+    is_superuser,
     scope_by_patient,
     scope_centers,
     scope_patients,
 )
 from treatments.api.outcome import HistoryEntrySerializer, OutcomeSerializer, outcome_payload
-from treatments.models import TitreThreshold
-from treatments.selectors import block_criteria, lower_limits
+from treatments.selectors import segment_block_reader, titre_significance_reader
 
 HISTORY_ORDERING = ("at", "model", "action", "object_id")
 
@@ -68,10 +65,10 @@ class SuperuserWrites(permissions.BasePermission):
     message = "Only a superuser creates or renames a centre."
 
     def has_permission(self, request, view) -> bool:
-        return view.action != "create" or request.user.is_superuser
+        return view.action != "create" or is_superuser(request.user)
 
     def has_object_permission(self, request, view, obj) -> bool:
-        return request.method in permissions.SAFE_METHODS or request.user.is_superuser
+        return request.method in permissions.SAFE_METHODS or is_superuser(request.user)
 
 
 class CenterViewSet(ServiceErrorsMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
@@ -222,14 +219,8 @@ class TitreViewSet(RegistryViewSet):
     def get_serializer_context(self):
         context = super().get_serializer_context()
 
-        @cache
-        def thresholds() -> dict[tuple, Decimal]:  # one query per request, only if needed
-            return {
-                (t.antigen, t.isotype, t.method, t.unit): t.value
-                for t in TitreThreshold.objects.all()
-            }
-
-        context["thresholds"] = thresholds
+        # The thresholds are read once per request, only if a titre is shown.
+        context["titre_significance"] = titre_significance_reader()
         return context
 
     def create_record(self, *, patient, data, children, by):
@@ -331,11 +322,8 @@ class NerveStudyViewSet(RegistryViewSet):
     def get_serializer_context(self):
         context = super().get_serializer_context()
 
-        @cache
-        def block_inputs():  # the default criteria and reference limits, once per request
-            return block_criteria(), lower_limits()
-
-        context["block_inputs"] = block_inputs
+        # The default criteria and reference limits, read once per request, only if needed.
+        context["segment_block"] = segment_block_reader()
         return context
 
     def create_record(self, *, patient, data, children, by):

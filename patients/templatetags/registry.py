@@ -63,7 +63,8 @@ def score_chart(result: dict, series) -> str:
     """Target-muscle score per visit; baseline as a line, series on the time axis.
 
     Server-side SVG (pygal, no script): every visit is one ``.serie-0 .dot`` element.
-    Visits before a series that follow a wear-off (clinical-rules.md) are marked as troughs.
+    The trough visit of each wear-off (clinical-rules.md §2), as the stored outcome names
+    it, is marked.
     """
     visits = [v for v in (result or {}).get("visits", []) if v.get("score") is not None]
     if not visits:
@@ -95,13 +96,15 @@ def score_chart(result: dict, series) -> str:
             {"value": (s.started_on, low), "label": f"Series {s.number}"} for s in series
         ], stroke=False, dots_size=6)
         chart.x_labels = dates
-    wear_off = {w["before_series"]: w for w in result.get("wear_off_intervals", [])}
+    # The trough visits are the ones the rules measured (§1's pre visit), by id.
+    wear_off = {w["pre_visit"]: w for w in result.get("wear_off_intervals", [])
+                if w.get("pre_visit") is not None}
     troughs = [(point, v) for point, v in zip(points, visits, strict=True)
-               if v["kind"] == "pre_series" and v.get("series") in wear_off]
+               if v["id"] in wear_off]
     if troughs:
         chart.add("Wear-off trough", [
-            {"value": point, "label": f"before series {v['series']}: "
-                                    f"−{wear_off[v['series']]['drop']}"}
+            {"value": point, "label": f"before series {wear_off[v['id']]['before_series']}: "
+                                    f"−{wear_off[v['id']]['drop']}"}
             for point, v in troughs
         ], stroke=False, dots_size=6)
     # pygal still writes its config as an inline script: unused without its JS, so dropped

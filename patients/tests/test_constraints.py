@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from patients import services
 from patients.models import MrcGrade, Patient, Titre, Visit
-from registry.factories import MrcGradeFactory, PatientFactory, SeriesFactory, VisitFactory
+from registry.tests.factories import MrcGradeFactory, PatientFactory, SeriesFactory, VisitFactory
 from treatments.models import Series
 from treatments.services import series_give
 
@@ -163,3 +163,47 @@ def test_visit_cannot_link_another_patients_series(patient, other_patient):
         services.visit_record(patient=patient, data={
             "visited_on": date(1994, 2, 1), "kind": "post_series", "series": series})
     assert "series" in error.value.message_dict
+
+
+BASELINE = {"visited_on": date(1994, 1, 1), "kind": "baseline"}
+
+
+def test_a_second_visit_of_the_same_kind_on_the_same_day_is_refused_beside_its_date(patient):
+    first = services.visit_record(patient=patient, data=BASELINE,
+                                  mrc=[{"muscle": "deltoid", "side": "R", "grade": 4}])
+    with pytest.raises(ValidationError) as error:
+        services.visit_record(patient=patient, data={**BASELINE, "examiner": "Dr B"},
+                              mrc=[{"muscle": "deltoid", "side": "R", "grade": 2}])
+    assert error.value.message_dict == {"visited_on": [
+        "MMN-900 already has a visit of kind \u201cBaseline\u201d on 1994-01-01: edit that "
+        "visit, or give another date or kind."]}
+    assert list(Visit.objects.values_list("pk", flat=True)) == [first.pk]
+    assert list(MrcGrade.objects.values_list("grade", flat=True)) == [4]
+
+
+def test_another_kind_the_same_day_or_another_patient_is_accepted(patient, other_patient):
+    services.visit_record(patient=patient, data=BASELINE)
+    services.visit_record(patient=patient, data={**BASELINE, "kind": "follow_up"})
+    services.visit_record(patient=other_patient, data=BASELINE)
+    assert Visit.objects.count() == 3
+
+
+def test_an_edit_onto_another_visits_date_and_kind_is_refused(patient):
+    services.visit_record(patient=patient, data=BASELINE)
+    later = services.visit_record(patient=patient, data={**BASELINE,
+                                                         "visited_on": date(1994, 2, 1)})
+    with pytest.raises(ValidationError) as error:
+        services.visit_update(visit=later, version=later.version,
+                              data={"visited_on": date(1994, 1, 1)})
+    assert list(error.value.message_dict) == ["visited_on"]
+    later.refresh_from_db()
+    assert later.visited_on == date(1994, 2, 1) and later.version == 1
+    # Saving a visit again on its own date and kind is no repeat.
+    services.visit_update(visit=later, version=later.version, data={"examiner": "Dr C"})
+
+
+def test_one_visit_per_patient_date_and_kind_is_a_database_constraint(patient):
+    VisitFactory(patient=patient, **BASELINE)
+    with pytest.raises(IntegrityError, match="visit_unique_patient_date_kind"), \
+            transaction.atomic():
+        Visit.objects.bulk_create([Visit(patient=patient, **BASELINE)])

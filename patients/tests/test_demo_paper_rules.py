@@ -15,7 +15,11 @@ import pytest
 from patients import catalogues as cat
 from patients.demo.paper import CENTRE, PATIENTS
 from treatments.rules import (
+    DEFAULT_THRESHOLDS,
+    SEED_1,
+    SEED_1_BLOCKS,
     PatientIn,
+    PriorTreatmentIn,
     SegmentIn,
     SeriesIn,
     StudyIn,
@@ -79,10 +83,19 @@ def to_patient_in(patient: dict) -> PatientIn:
         titres=titres,
         studies=studies,
         pinned_targets=tuple((m, s) for m, s in patient["target_muscles"]),
+        prior_treatments=tuple(
+            PriorTreatmentIn(kind=t["kind"], started_on=t.get("started_on"),
+                             ended_on=t.get("ended_on"))
+            for t in patient["prior_treatments"]
+        ),
     )
 
 
-OUTCOMES = {code: compute_outcome(to_patient_in(p)).as_dict() for code, p in BY_CODE.items()}
+OUTCOMES = {
+    code: compute_outcome(to_patient_in(p), rules=SEED_1, thresholds=DEFAULT_THRESHOLDS,
+                          block_criteria=SEED_1_BLOCKS).as_dict()
+    for code, p in BY_CODE.items()
+}
 
 
 def age_at_first_series(patient: dict) -> int:
@@ -429,6 +442,8 @@ def test_table2_report_groups_and_summaries():
             series_count=len(patient["series"]),
             prineas_before=outcome["disability"]["before"],
             prineas_after=outcome["disability"]["after"],
+            prineas_change=outcome["disability"]["change"],
+            result=outcome["disability"]["result"],
             stopped_for_adverse_event=any(
                 s["status"] == "stopped" and any(e["led_to_stop"] for e in s["adverse_events"])
                 for s in patient["series"]),

@@ -63,7 +63,7 @@ def test_series_are_numbered_in_date_order_and_visits_sit_in_their_series():
         assert 1 <= len(inputs.series) <= 24
         assert not numbering_problems(inputs.series)
         assert all(row.interval_days is None or row.interval_days >= 21
-                   for row in series_intervals(inputs.series, outcome_inputs(
+                   for row in series_intervals(inputs.series, rules=outcome_inputs(
                        patient_id=patient.pk).rules))
         starts = {s.number: s.started_on for s in inputs.series}
         baseline = [v for v in inputs.visits if v.kind == "baseline"]

@@ -15,7 +15,6 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.db.models import prefetch_related_objects
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, filters, permissions, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -25,7 +24,7 @@ from rest_framework.settings import api_settings
 from patients.models import Patient
 from registry.api.media import JSONParser
 from registry.models import Membership
-from registry.scoping import can_write, scope_patients, user_center_ids
+from registry.scoping import can_write, load_memberships, scope_patients, user_center_ids
 from registry.services import VersionConflict
 
 
@@ -151,13 +150,9 @@ class ServiceErrorsMixin:
     def perform_authentication(self, request):
         super().perform_authentication(request)
         if request.user.is_authenticated:
-            # Before the permission checks, which ask for roles and centres: can_write /
-            # user_role read ``memberships.all()`` (one query, not one per row), and the
-            # centre ids scoping asks for come from the same rows (no second query).
-            prefetch_related_objects([request.user], "memberships")
-            request.user._registry_center_ids = [
-                m.center_id for m in request.user.memberships.all()
-            ]
+            # Before the permission checks, which ask for roles and centres: every question
+            # of registry.scoping reads these rows (one query, not one per row).
+            load_memberships(request.user)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -231,6 +231,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "registry")
+# Imports run on a queue of their own (a worker of their own in docker-compose.yml): a
+# long or memory-hungry import never holds up the outcome recomputes.
+CELERY_IMPORT_QUEUE = os.environ.get("CELERY_IMPORT_QUEUE", "imports")
+CELERY_TASK_ROUTES = {"exchange.tasks.*": {"queue": CELERY_IMPORT_QUEUE}}
 # A publish must not hang a clinician's request while the broker is down: the data
 # change has committed with its stale mark, and the sweep below recovers it.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -245,6 +249,28 @@ CELERY_BEAT_SCHEDULE = {
 
 # Exports read this many patients at a time (memory is bounded by one batch).
 EXPORT_BATCH_SIZE = 500
+
+# Imports (exchange.files, exchange.parsing): what one import may be, so that no upload
+# can exhaust a web process or a worker. An upload (the request, or the command's files on
+# disk) larger than IMPORT_MAX_UPLOAD_BYTES is refused before it is read; a ZIP may hold
+# IMPORT_MAX_ZIP_MEMBERS files of IMPORT_MAX_UNCOMPRESSED_BYTES in all (counted as they
+# are read, whatever their headers claim); a line may be IMPORT_MAX_LINE_CHARS long; the
+# first IMPORT_MAX_PROBLEMS problems are kept, with the count of all.
+IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(50 * 1024 * 1024)))
+IMPORT_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("IMPORT_MAX_UNCOMPRESSED_BYTES", str(200 * 1024 * 1024)))
+IMPORT_MAX_ZIP_MEMBERS = 100
+IMPORT_MAX_LINE_CHARS = 100_000
+IMPORT_MAX_PROBLEMS = 1_000
+# Uploads larger than this go to a temporary file, not memory (Django's default, stated);
+# other form data stays small.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_HANDLERS = [
+    "exchange.uploads.UploadSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Workers log through LOGGING below, like the web processes (JSON lines in production).
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

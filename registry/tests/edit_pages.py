@@ -25,8 +25,8 @@ from patients.models import (
     Titre,
     Visit,
 )
-from registry.factories import PatientFactory, mrc_grid
 from registry.models import Center
+from registry.tests.factories import PatientFactory, mrc_grid
 from treatments.models import Series
 from treatments.services import series_give
 

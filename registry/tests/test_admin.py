@@ -4,7 +4,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from registry.factories import clinical_history
+from patients.models import Visit
+from registry.tests.factories import VisitFactory, clinical_history
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +64,32 @@ def test_an_admin_edit_marks_the_outcome_stale(admin_client_with_demo):
     assert response.status_code == 302
     titre.patient.outcome.refresh_from_db()
     assert titre.patient.outcome.data_version == before + 1
+
+
+def test_the_admin_refuses_a_repeated_visit_beside_its_date(client, superuser, patient):
+    VisitFactory(patient=patient, visited_on="1994-01-01", kind="baseline")
+    client.force_login(superuser)
+    response = client.post(reverse("admin:patients_visit_add"), {
+        "patient": patient.pk, "visited_on": "1994-01-01", "kind": "baseline",
+        "examiner": "Dr B", "notes": "",
+        "mrc-TOTAL_FORMS": "0", "mrc-INITIAL_FORMS": "0"})
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["visited_on"]
+    assert "already has a visit of kind" in errors["visited_on"][0]
+    assert Visit.objects.count() == 1
+
+
+def test_the_titre_change_page_shows_the_rules_significance(admin_client_with_demo):
+    from patients.models import Titre
+    from treatments.selectors import titre_significance_reader
+
+    judge = titre_significance_reader()
+    for titre in Titre.objects.filter(antigen="gm1", method="elisa", unit="dilution")[:20]:
+        if judge(titre) is not None:
+            break
+    url = reverse("admin:patients_titre_change", args=[titre.pk])
+    html = admin_client_with_demo.get(url).content.decode()
+    shown = html.split("Significantly high", 1)[1][:600]
+    assert ("icon-yes" in shown) is judge(titre)
+    assert ("icon-no" in shown) is (not judge(titre))

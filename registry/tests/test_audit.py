@@ -12,8 +12,8 @@ from django.urls import reverse
 from patients import services
 from patients.models import Titre
 from registry.audit import audit_source
-from registry.factories import TitreFactory
 from registry.tests.api.helpers import api
+from registry.tests.factories import TitreFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -23,12 +23,13 @@ def env_example() -> dict[str, str]:
 
 
 def test_the_stack_has_every_service():
-    assert set(compose()["services"]) == {"db", "redis", "migrate", "web", "worker", "beat"}
+    assert set(compose()["services"]) == {"db", "redis", "migrate", "web", "worker", "importer",
+                                          "beat"}
 
 
 def test_app_services_build_the_project_and_run_production_settings():
     services = compose()["services"]
-    for name in ("migrate", "web", "worker", "beat"):
+    for name in ("migrate", "web", "worker", "importer", "beat"):
         service = services[name]
         assert service["build"] == "."
         assert service["environment"]["DJANGO_SETTINGS_MODULE"] == "registry.settings.production"
@@ -42,10 +43,10 @@ def test_app_services_build_the_project_and_run_production_settings():
 
 def test_services_wait_for_healthy_dependencies():
     services = compose()["services"]
-    for name in ("db", "redis", "web", "worker"):
+    for name in ("db", "redis", "web", "worker", "importer"):
         assert "healthcheck" in services[name], name
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "importer", "beat"):
         assert services[name]["depends_on"]["migrate"]["condition"] == (
             "service_completed_successfully")
 
@@ -85,13 +86,13 @@ def test_every_service_runs_a_pinned_image():
     services = compose()["services"]
     assert re.fullmatch(r"postgres:\d+", services["db"]["image"])
     assert re.fullmatch(r"redis:\d+", services["redis"]["image"])
-    for name in ("migrate", "web", "worker", "beat"):
+    for name in ("migrate", "web", "worker", "importer", "beat"):
         assert services[name]["image"] == "ivig-registry:latest"
 
 
 def test_every_long_running_service_has_a_health_check():
     services = compose()["services"]
-    for name in ("db", "redis", "web", "worker", "beat"):
+    for name in ("db", "redis", "web", "worker", "importer", "beat"):
         test = services[name]["healthcheck"]["test"]
         assert test[0] in ("CMD", "CMD-SHELL"), name
     assert services["web"]["healthcheck"]["test"][1:] == [
@@ -178,3 +179,18 @@ def test_production_settings_start_with_the_env_example():
     done = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=missing,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "SECRET_KEY" in done.stderr
+
+
+def test_the_imports_have_a_worker_of_their_own():
+    """The importer consumes the queue the import task is routed to; the worker the rest."""
+    from registry.celery import app
+
+    command = compose()["services"]["importer"]["command"]
+    assert command[:4] == ["celery", "-A", "registry", "worker"]
+    assert command[command.index("-Q") + 1] == settings.CELERY_IMPORT_QUEUE == "imports"
+    assert "--concurrency=1" in command
+    route = app.amqp.router.route({}, "exchange.tasks.import_run_task")
+    assert route["queue"].name == "imports"
+    assert "-Q" not in compose()["services"]["worker"]["command"]  # the default queue
+    healthcheck = compose()["services"]["importer"]["healthcheck"]["test"][1]
+    assert command[command.index("-n") + 1].split("@")[0] + "@$$HOSTNAME" in healthcheck

@@ -18,7 +18,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from patients.models import Titre
-from registry.factories import TitreFactory
+from registry.tests.factories import TitreFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from patients.models import Consent, Patient
-from registry.factories import PatientFactory
 from registry.scoping import scope_reportable_patients
 from registry.tests.api.helpers import api
+from registry.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 

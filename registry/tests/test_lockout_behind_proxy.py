@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(django_settings.BASE_DIR)
-PASSWORD = "correct-horse-battery"  # registry.factories.UserFactory
+PASSWORD = "correct-horse-battery"  # registry.tests.factories.UserFactory
 PROXY = "10.0.0.2"  # the one address every request arrives from
 
 

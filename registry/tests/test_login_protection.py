@@ -16,11 +16,11 @@ from django.conf import settings as django_settings
 from django.test import Client
 from django.urls import reverse
 
-from registry.factories import TitreFactory
+from registry.tests.factories import TitreFactory
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(django_settings.BASE_DIR)
-PASSWORD = "correct-horse-battery"  # registry.factories.UserFactory
+PASSWORD = "correct-horse-battery"  # registry.tests.factories.UserFactory
 
 
 def sign_in(client: Client, username: str, password: str):

@@ -8,19 +8,24 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.urls import reverse
 
-from registry.factories import CenterFactory, UserFactory
 from registry.models import Membership, Role
 from registry.scoping import (
     admin_center_ids,
     can_admin_write,
     can_export,
+    can_export_identifiers,
     can_import,
+    can_import_into,
     can_manage_reference_data,
     can_see_identifiers,
     can_write,
+    export_center_ids,
+    export_identifier_center_ids,
     identifiable_center_ids,
+    import_center_ids,
 )
 from registry.services import membership_grant, membership_revoke
+from registry.tests.factories import CenterFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -116,9 +121,23 @@ def test_scoping_helpers_by_role(center, other_center, clinician, data_manager, 
     assert identifiable_center_ids(researcher) == [] and identifiable_center_ids(superuser) is None
     assert [can_export(u) for u in (clinician, data_manager, researcher, superuser)] == [
         False, True, True, True]
-    assert can_import(data_manager, a) and not can_import(data_manager, b)
-    assert not can_import(clinician, a) and not can_import(researcher, a)
-    assert can_manage_reference_data(data_manager) and not can_manage_reference_data(clinician)
+    assert export_center_ids(researcher) == [a] and export_center_ids(clinician) == []
+    assert [can_export_identifiers(u) for u in (clinician, data_manager, researcher,
+                                                superuser)] == [False, True, False, True]
+    assert export_identifier_center_ids(data_manager) == [a]
+    assert export_identifier_center_ids(researcher) == []
+    assert [can_import(u) for u in (clinician, data_manager, researcher, superuser)] == [
+        False, True, False, True]
+    assert import_center_ids(data_manager) == [a] and import_center_ids(superuser) is None
+    assert can_import_into(data_manager, a) and not can_import_into(data_manager, b)
+    assert not can_import_into(clinician, a) and not can_import_into(researcher, a)
+    assert can_import_into(superuser, b)
+    assert can_manage_reference_data(data_manager, center_id=a)
+    assert not can_manage_reference_data(data_manager, center_id=b)
+    assert not can_manage_reference_data(data_manager)  # general rows: superusers
+    assert not can_manage_reference_data(clinician, center_id=a)
+    assert can_manage_reference_data(superuser) and can_manage_reference_data(superuser,
+                                                                               center_id=b)
     assert admin_center_ids(data_manager) == [a] and admin_center_ids(clinician) == []
     assert can_admin_write(superuser, b) and not can_admin_write(data_manager, b)
 

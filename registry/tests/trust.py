@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from patients.models import Consent, Identity, Patient
-from registry.factories import clinical_history
+from registry.tests.factories import clinical_history
 
 NAME = "Zebulon Quaxley"
 HOSPITAL_NUMBER = "HN-7734-SECRET"

@@ -101,6 +101,8 @@ class OutcomeWearOff(serializers.Serializer):
     post_score = serializers.IntegerField()
     pre_score = serializers.IntegerField()
     drop = serializers.IntegerField()
+    post_visit = serializers.IntegerField(allow_null=True, help_text="id of the post visit")
+    pre_visit = serializers.IntegerField(allow_null=True, help_text="id of the trough visit")
 
 
 class OutcomeFinal(serializers.Serializer):

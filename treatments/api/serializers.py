@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from registry.api.base import RegistrySerializer, ScopedPatientField, VersionedSerializer
 from treatments.models import AdverseEvent, Series
+from treatments.rules import interval_days
 
 
 class AdverseEventSerializer(RegistrySerializer):
@@ -38,10 +39,8 @@ class SeriesSerializer(VersionedSerializer):
         validators = []
 
     def get_interval_days(self, series: Series) -> int | None:
-        previous = getattr(series, "previous_started_on", None)
-        if previous is None or series.started_on is None:
-            return None
-        return (series.started_on - previous).days
+        return interval_days(started_on=series.started_on,
+                             previous_started_on=getattr(series, "previous_started_on", None))
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

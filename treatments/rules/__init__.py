@@ -45,7 +45,14 @@ from treatments.rules.mrc import (
     wear_off_intervals,
 )
 from treatments.rules.outcome import Outcome, SeriesResult, VisitResult, compute_outcome
-from treatments.rules.series import SeriesInterval, numbering_problems, series_intervals
+from treatments.rules.series import (
+    SeriesInterval,
+    interval_days,
+    interval_flagged,
+    numbering_problems,
+    series_intervals,
+    total_grams,
+)
 from treatments.rules.titres import (
     AssessedTitre,
     significant_titres,
@@ -60,6 +67,7 @@ from treatments.rules.types import (
     DisabilityResult,
     Grade,
     PatientIn,
+    PriorTreatmentIn,
     RuleSet,
     SegmentIn,
     SeriesIn,
@@ -89,6 +97,7 @@ __all__ = [
     "Grade",
     "Outcome",
     "PatientIn",
+    "PriorTreatmentIn",
     "RuleSet",
     "SegmentEvolution",
     "SegmentIn",
@@ -116,6 +125,8 @@ __all__ = [
     "grade_against",
     "infusion_dependent",
     "initial_response",
+    "interval_days",
+    "interval_flagged",
     "is_block",
     "missing_target_grades",
     "n_star",
@@ -135,6 +146,7 @@ __all__ = [
     "titre_before_ivig",
     "titre_significance",
     "titres_before_ivig",
+    "total_grams",
     "visit_score",
     "wear_off_intervals",
 ]

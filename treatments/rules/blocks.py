@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from patients.catalogues import SENSORY_NERVES
 from treatments.rules.defaults import (
     BLOCK_CRITERIA,
     EFNS_PNS_2010_BLOCKS,
@@ -136,30 +137,42 @@ def _efns(segment: SegmentIn, drops: Drops, criteria: BlockCriteria) -> BlockSta
              or distal > criteria.min_distal_fraction_of_lln * lln)
     )
     definite_nerve = not criteria.definite_nerves or segment.nerve in criteria.definite_nerves
-    definite_area = criteria.definite_area_drop_ge
-    if (definite_area is not None and drops.area_drop >= definite_area and definite_nerve
-            and amplitude_ok and duration_ok):
-        return BlockState.DEFINITE_BLOCK
     long_segment = segment.nerve in criteria.long_segment_nerves and (
         not criteria.long_segment_site_pairs
         or (key[2], key[3]) in {(_site(d), _site(p)) for d, p in criteria.long_segment_site_pairs}
     )
+    if not (definite_nerve or long_segment):
+        # No clause of the set covers this nerve and segment: saying ``no_block`` would
+        # assert that no block is present (§4).
+        return BlockState.NOT_ASSESSABLE
+    if not amplitude_ok and criteria.probable_needs_distal_floor:
+        # Neither a definite nor a probable block can be called on an unreliable distal
+        # CMAP (§4), and "no block" cannot be told from it either.
+        return BlockState.NOT_ASSESSABLE
+    definite_area = criteria.definite_area_drop_ge
+    if (definite_area is not None and drops.area_drop >= definite_area and definite_nerve
+            and amplitude_ok and duration_ok):
+        return BlockState.DEFINITE_BLOCK
     probable_area = criteria.probable_area_drop_ge
     if probable_area is not None and long_segment and drops.area_drop >= probable_area \
             and duration_ok:
         return BlockState.PROBABLE_BLOCK
-    if definite_area is not None and drops.area_drop >= definite_area and not duration_ok:
+    if definite_area is not None and drops.area_drop >= definite_area and not duration_ok \
+            and definite_nerve:
         return BlockState.PROBABLE_BLOCK
     return BlockState.NO_BLOCK
 
 
-def segment_block(segment: SegmentIn, criteria: BlockCriteria = SEED_1_BLOCKS) -> BlockState:
+def segment_block(segment: SegmentIn, *, criteria: BlockCriteria) -> BlockState:
     """Block state of one segment under a criteria set (clinical-rules.md §4).
 
     Missing any of the six values (or a non-positive distal value) is
     ``not_assessable``, never a block; so is a missing lower limit of normal for
-    ``efns`` sets. A drop at an excluded (entrapment) site is ``no_block``.
+    ``efns`` sets, and a segment of a sensory nerve (sural) under every set: the
+    criteria are motor ones. A drop at an excluded (entrapment) site is ``no_block``.
     """
+    if segment.nerve in SENSORY_NERVES:
+        return BlockState.NOT_ASSESSABLE
     drops = _drops(segment)
     if drops is None:
         return BlockState.NOT_ASSESSABLE
@@ -185,7 +198,7 @@ def _evolution_state(first: BlockState | None, latest: BlockState | None
     return None
 
 
-def block_evolution(studies: Sequence[StudyIn], criteria: BlockCriteria = SEED_1_BLOCKS
+def block_evolution(studies: Sequence[StudyIn], *, criteria: BlockCriteria
                     ) -> BlockEvolution:
     """Each segment blocked at the first or latest study, followed from one to the
     other, and the number of blocks at each (clinical-rules.md §4).
@@ -226,7 +239,7 @@ def _states(study: StudyIn, criteria: BlockCriteria) -> dict[SegmentKey, BlockSt
             BlockState.PARTIAL_BLOCK: 3, BlockState.DEFINITE_BLOCK: 3}
     for segment in study.segments:
         key = segment_key(segment)
-        state = segment_block(segment, criteria)
+        state = segment_block(segment, criteria=criteria)
         if key not in states or rank[state] > rank[states[key]]:
             states[key] = state
     return states

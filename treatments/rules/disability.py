@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from treatments.rules.defaults import SEED_1
 from treatments.rules.types import DisabilityResult, RuleSet, SeriesIn, VisitIn
 from treatments.rules.visits import ordered_series, visit_order
 
@@ -19,8 +18,8 @@ class DisabilityChange:
     result: DisabilityResult | None
 
 
-def disability_change(before: int | None, after: int | None,
-                      rules: RuleSet = SEED_1) -> DisabilityChange:
+def disability_change(before: int | None, after: int | None, *,
+                      rules: RuleSet) -> DisabilityChange:
     """Prineas score after - before; lower is better (clinical-rules.md §3).
 
     Seed: "improvement of at least one grade on the Prineas score".

@@ -7,9 +7,16 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 
-from patients.catalogues import MUSCLE_ORDER
-from treatments.rules.defaults import SEED_1
-from treatments.rules.types import Grade, MuscleSide, RuleSet, SeriesIn, Status, VisitIn
+from patients.catalogues import MRC_BEST_GRADE, MUSCLE_ORDER
+from treatments.rules.types import (
+    Grade,
+    MuscleSide,
+    PriorTreatmentIn,
+    RuleSet,
+    SeriesIn,
+    Status,
+    VisitIn,
+)
 from treatments.rules.visits import ordered_series, post_visit, pre_visit, visit_order
 
 SIDE_ORDER = {"R": 0, "L": 1}
@@ -49,6 +56,10 @@ class WearOff:
     post_score: int
     pre_score: int
     drop: int
+    # The visits measured (§1's post and pre visits): a surface marks the trough by id,
+    # never by guessing which visit §1 chose.
+    post_visit_id: int | None = None
+    pre_visit_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,8 @@ def muscle_side_order(muscle_side: MuscleSide) -> tuple[int, str, int, str]:
 def target_muscles(
     baseline: VisitIn | None,
     pinned: Sequence[MuscleSide] = (),
-    rules: RuleSet = SEED_1,
+    *,
+    rules: RuleSet,
 ) -> TargetSelection:
     """The muscles whose grades are summed (clinical-rules.md §2, target muscles).
 
@@ -100,7 +112,7 @@ def visit_score(visit: VisitIn | None, targets: Sequence[MuscleSide]) -> int | N
     return sum(visit.mrc[ms] for ms in targets)
 
 
-def response_grade(gain: int, targets: int, rules: RuleSet = SEED_1) -> Grade:
+def response_grade(gain: int, targets: int, *, rules: RuleSet) -> Grade:
     """Grade of a gain over the baseline score (clinical-rules.md §2, response grade)."""
     if targets <= 0:
         raise ValueError("a response grade needs at least one target muscle")
@@ -116,24 +128,25 @@ def response_grade(gain: int, targets: int, rules: RuleSet = SEED_1) -> Grade:
     return Grade.NONE
 
 
-def grade_against(score: int | None, baseline_score: int | None, targets: int,
-                  rules: RuleSet = SEED_1) -> Grade | None:
+def grade_against(score: int | None, baseline_score: int | None, targets: int, *,
+                  rules: RuleSet) -> Grade | None:
     if score is None or baseline_score is None or targets <= 0:
         return None
-    return response_grade(score - baseline_score, targets, rules)
+    return response_grade(score - baseline_score, targets, rules=rules)
 
 
 def series_scores(
     visits: Sequence[VisitIn],
     series: Sequence[SeriesIn],
     targets: Sequence[MuscleSide],
-    rules: RuleSet = SEED_1,
+    *,
+    rules: RuleSet,
 ) -> tuple[SeriesScores, ...]:
     """Pre and post score of every series, in series order (clinical-rules.md §1)."""
     rows = []
     for item in ordered_series(series):
-        pre = pre_visit(visits, series, item.number, rules)
-        post = post_visit(visits, series, item.number, rules)
+        pre = pre_visit(visits, series, item.number, rules=rules)
+        post = post_visit(visits, series, item.number, rules=rules)
         rows.append(SeriesScores(
             number=item.number,
             pre_visit_id=pre.id if pre else None,
@@ -145,14 +158,14 @@ def series_scores(
 
 
 def initial_response(baseline_score: int | None, first_post_score: int | None, targets: int,
-                     rules: RuleSet = SEED_1) -> Grade | None:
+                     *, rules: RuleSet) -> Grade | None:
     """Response grade of the post score of series 1 (clinical-rules.md §2, Table 1
     "First response")."""
-    return grade_against(first_post_score, baseline_score, targets, rules)
+    return grade_against(first_post_score, baseline_score, targets, rules=rules)
 
 
-def beneficial_series(baseline_score: int, scores: Sequence[SeriesScores],
-                      rules: RuleSet = SEED_1) -> tuple[int, ...]:
+def beneficial_series(baseline_score: int, scores: Sequence[SeriesScores], *,
+                      rules: RuleSet) -> tuple[int, ...]:
     """Series whose post score beats the baseline and every earlier post score by
     ``min_step`` (clinical-rules.md §2, beneficial series)."""
     best = baseline_score
@@ -175,7 +188,8 @@ def evaluation_points(
     visits: Sequence[VisitIn],
     series: Sequence[SeriesIn],
     targets: Sequence[MuscleSide],
-    rules: RuleSet = SEED_1,
+    *,
+    rules: RuleSet,
 ) -> tuple[EvaluationPoint, ...]:
     """The post score of every series, then every ``follow_up`` or ``final`` visit
     after the last series' post visit (clinical-rules.md §2, evaluation points).
@@ -188,7 +202,7 @@ def evaluation_points(
     points: list[EvaluationPoint] = []
     last_post: VisitIn | None = None
     for item in ordered:
-        last_post = post_visit(visits, ordered, item.number, rules)
+        last_post = post_visit(visits, ordered, item.number, rules=rules)
         score = visit_score(last_post, targets)
         if last_post is not None and score is not None:
             points.append(_point(last_post, score, item.number))
@@ -210,8 +224,8 @@ def _point(visit: VisitIn, score: int, series_number: int | None) -> EvaluationP
     return EvaluationPoint(visit.id, visit.visited_on, visit.kind, series_number, score)
 
 
-def plateau(baseline_score: int, points: Sequence[EvaluationPoint], star: int | None,
-            rules: RuleSet = SEED_1) -> int | None:
+def plateau(baseline_score: int, points: Sequence[EvaluationPoint], star: int | None, *,
+            rules: RuleSet) -> int | None:
     """``N*`` once ``plateau_window`` evaluation points follow series N*'s and none
     beats the best score by ``min_step`` (clinical-rules.md §2, plateau)."""
     if star is None:
@@ -228,7 +242,7 @@ def plateau(baseline_score: int, points: Sequence[EvaluationPoint], star: int | 
     return star
 
 
-def wear_off_intervals(scores: Sequence[SeriesScores], rules: RuleSet = SEED_1
+def wear_off_intervals(scores: Sequence[SeriesScores], *, rules: RuleSet
                        ) -> tuple[WearOff, ...]:
     """Intervals where the trough before series k+1 fell at least ``wear_off_drop``
     below the post score of series k (clinical-rules.md §2, wear-off)."""
@@ -239,7 +253,8 @@ def wear_off_intervals(scores: Sequence[SeriesScores], rules: RuleSet = SEED_1
         drop = before.post_score - after.pre_score
         if drop >= rules.wear_off_drop:
             intervals.append(WearOff(before.number, after.number, before.post_score,
-                                     after.pre_score, drop))
+                                     after.pre_score, drop, before.post_visit_id,
+                                     after.pre_visit_id))
     return tuple(intervals)
 
 
@@ -252,24 +267,67 @@ def status(
     *,
     baseline_score: int | None,
     series_count: int,
+    scored_series_count: int,
     points: Sequence[EvaluationPoint],
     beneficial: Sequence[int],
     plateau_after_series: int | None,
     latest_series_number: int | None,
-    rules: RuleSet = SEED_1,
+    on_immunoglobulin: bool,
+    baseline_at_ceiling: bool,
+    rules: RuleSet,
 ) -> Status:
-    """Latest state, the first that applies in the spec's order (clinical-rules.md §2)."""
+    """Latest state, the first that applies in the spec's order (clinical-rules.md §2).
+
+    ``no_response`` counts only series with a post score (three unmeasured series say
+    nothing about a response); it gives way to ``stable_on_treatment`` for a patient
+    already on immunoglobulin at series 1 (the baseline is an on-treatment one) and to
+    ``not_evaluable`` for a baseline at the ceiling of the scale (it cannot improve).
+    """
     if baseline_score is None or series_count == 0:
         return Status.INSUFFICIENT_DATA
     if points and points[-1].score < baseline_score:
         return Status.DETERIORATING
-    if series_count >= rules.no_response_min_series and not beneficial:
+    if scored_series_count >= rules.no_response_min_series and not beneficial:
+        if on_immunoglobulin:
+            return Status.STABLE_ON_TREATMENT
+        if baseline_at_ceiling:
+            return Status.NOT_EVALUABLE
         return Status.NO_RESPONSE
     if plateau_after_series is not None:
         return Status.PLATEAU
     if latest_series_number is not None and latest_series_number in beneficial:
         return Status.IMPROVING
     return Status.ON_TREATMENT
+
+
+def baseline_at_ceiling(baseline_score: int | None, targets: int, *, rules: RuleSet) -> bool:
+    """The baseline target sum is within one step (``min_step``) of the scale's best
+    value, all targets graded 5: it cannot improve (clinical-rules.md §2, ``not_evaluable``)."""
+    if baseline_score is None or targets <= 0:
+        return False
+    return baseline_score >= targets * MRC_BEST_GRADE - rules.min_step
+
+
+def on_immunoglobulin_at(treatments: Sequence[PriorTreatmentIn], day: date | None) -> bool:
+    """A prior treatment of kind ``immunoglobulin`` not ended before ``day`` (the start of
+    series 1): the patient was already treated, so the baseline is an on-treatment one
+    (clinical-rules.md §2, ``stable_on_treatment``). One that started after ``day`` is
+    not "already" on it."""
+    if day is None:
+        return False
+    return any(
+        t.kind == "immunoglobulin"
+        and (t.ended_on is None or t.ended_on >= day)
+        and (t.started_on is None or t.started_on <= day)
+        for t in treatments
+    )
+
+
+def series_without_post_score(scores: Sequence[SeriesScores],
+                              series: Sequence[SeriesIn]) -> tuple[int, ...]:
+    """Numbers of the given series without a post score (clinical-rules.md §2 flag)."""
+    given = {s.number for s in series if s.status == "given"}
+    return tuple(row.number for row in scores if row.post_score is None and row.number in given)
 
 
 _PERSISTENT_LABELS = {
@@ -306,19 +364,19 @@ def final_result(
     points: Sequence[EvaluationPoint],
     targets: int,
     dependent: bool,
-    rules: RuleSet = SEED_1,
+    rules: RuleSet,
 ) -> FinalResult:
     """Grade of the ``final`` visit, else of the latest evaluation point, against
     baseline; ``persistent`` when each of the last ``plateau_window`` evaluation
     points is at least ``slight`` (clinical-rules.md §2, final result)."""
     score = final_visit_score if final_visit_score is not None else (
         points[-1].score if points else None)
-    grade = grade_against(score, baseline_score, targets, rules)
+    grade = grade_against(score, baseline_score, targets, rules=rules)
     if grade is None or baseline_score is None:
         return FinalResult(None, None, None)
     window = points[-rules.plateau_window:] if rules.plateau_window > 0 else []
     persistent = len(window) >= rules.plateau_window and all(
-        response_grade(p.score - baseline_score, targets, rules) in IMPROVEMENT_GRADES
+        response_grade(p.score - baseline_score, targets, rules=rules) in IMPROVEMENT_GRADES
         for p in window
     )
     return FinalResult(grade, persistent, final_label(grade, persistent, dependent))

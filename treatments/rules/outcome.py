@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from treatments.rules.blocks import BlockEvolution, block_evolution
-from treatments.rules.defaults import DEFAULT_THRESHOLDS, SEED_1, SEED_1_BLOCKS
 from treatments.rules.disability import (
     DisabilityChange,
     disability_change,
@@ -21,6 +20,7 @@ from treatments.rules.mrc import (
     FinalResult,
     SeriesScores,
     WearOff,
+    baseline_at_ceiling,
     beneficial_series,
     evaluation_points,
     final_result,
@@ -29,8 +29,10 @@ from treatments.rules.mrc import (
     initial_response,
     missing_target_grades,
     n_star,
+    on_immunoglobulin_at,
     plateau,
     series_scores,
+    series_without_post_score,
     status,
     target_muscles,
     visit_score,
@@ -63,6 +65,7 @@ from treatments.rules.visits import (
 JSON = dict[str, Any]
 # api.md / issue wording, listed once; one detailed flag per unscored visit follows it.
 MISSING_GRADE_FLAG = "visit lacks a grade for a target muscle"
+BASELINE_AT_CEILING_FLAG = "baseline at ceiling"
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,8 @@ class Outcome:
             "plateau_after_series": self.plateau_after_series,
             "wear_off_intervals": [
                 {"after_series": w.after_series, "before_series": w.before_series,
-                 "post_score": w.post_score, "pre_score": w.pre_score, "drop": w.drop}
+                 "post_score": w.post_score, "pre_score": w.pre_score, "drop": w.drop,
+                 "post_visit": w.post_visit_id, "pre_visit": w.pre_visit_id}
                 for w in self.wear_off_intervals
             ],
             "infusion_dependent": self.infusion_dependent,
@@ -207,17 +211,19 @@ def _fmt_muscles(muscles: Sequence[MuscleSide]) -> str:
 def compute_outcome(
     patient: PatientIn,
     *,
-    rules: RuleSet = SEED_1,
-    thresholds: Sequence[ThresholdIn] = DEFAULT_THRESHOLDS,
-    block_criteria: BlockCriteria = SEED_1_BLOCKS,
+    rules: RuleSet,
+    thresholds: Sequence[ThresholdIn],
+    block_criteria: BlockCriteria,
 ) -> Outcome:
-    """Every rule of clinical-rules.md applied to one patient."""
+    """Every rule of clinical-rules.md applied to one patient, under the rule set,
+    titre thresholds and block criteria given (no default: a forgotten one is an error,
+    never a silent ``seed-1``)."""
     flags: list[str] = list(numbering_problems(patient.series))
     visits = tuple(sorted(patient.visits, key=visit_order))
     series = ordered_series(patient.series)
 
     baseline = baseline_visit(visits, series)
-    selection = target_muscles(baseline, patient.pinned_targets, rules)
+    selection = target_muscles(baseline, patient.pinned_targets, rules=rules)
     targets = selection.muscles
     if baseline is None:
         flags.append("no baseline visit: no visit before series 1")
@@ -239,21 +245,26 @@ def compute_outcome(
     if not series:
         flags.append("no series given")
 
-    scores = series_scores(visits, series, targets, rules)
-    points = evaluation_points(visits, series, targets, rules)
-    current = status(
-        baseline_score=baseline_score,
+    scores = series_scores(visits, series, targets, rules=rules)
+    points = evaluation_points(visits, series, targets, rules=rules)
+    context = _StatusContext(
         series_count=len(series),
-        points=points,
-        beneficial=(),
-        plateau_after_series=None,
-        latest_series_number=None,
-        rules=rules,
+        scored_series_count=sum(1 for row in scores if row.post_score is not None),
+        on_immunoglobulin=on_immunoglobulin_at(
+            patient.prior_treatments, series[0].started_on if series else None),
+        baseline_at_ceiling=baseline_at_ceiling(baseline_score, len(targets), rules=rules),
     )
-    mrc = _mrc_results(baseline_score, scores, points, targets, visits, len(series), rules) \
-        if current != Status.INSUFFICIENT_DATA else None
+    if baseline_score is not None and series:
+        unmeasured = series_without_post_score(scores, series)
+        if unmeasured:
+            flags.append("series without a post score: "
+                         + ", ".join(str(number) for number in unmeasured))
+        if context.baseline_at_ceiling:
+            flags.append(BASELINE_AT_CEILING_FLAG)
+    mrc = _mrc_results(baseline_score, scores, points, targets, visits, context, rules) \
+        if baseline_score is not None and series else None
 
-    intervals = {row.number: row for row in series_intervals(series, rules)}
+    intervals = {row.number: row for row in series_intervals(series, rules=rules)}
     for row in intervals.values():
         if row.flagged:
             flags.append(f"series {row.number} given {row.interval_days} days after the"
@@ -273,14 +284,22 @@ def compute_outcome(
         wear_off_intervals=mrc.wear_offs if mrc else (),
         infusion_dependent=infusion_dependent(mrc.wear_offs) if mrc else False,
         final=mrc.final if mrc else FinalResult(None, None, None),
-        disability=disability_change(before, after, rules),
-        conduction_blocks=block_evolution(patient.studies, block_criteria),
-        titres_significant=significant_titres(patient.titres, thresholds),
-        titres_before_ivig=titres_before_ivig(patient.titres, series, thresholds),
+        disability=disability_change(before, after, rules=rules),
+        conduction_blocks=block_evolution(patient.studies, criteria=block_criteria),
+        titres_significant=significant_titres(patient.titres, thresholds=thresholds),
+        titres_before_ivig=titres_before_ivig(patient.titres, series, thresholds=thresholds),
         series=_series_results(scores, mrc, baseline_score, len(targets), intervals, rules),
         visits=_visit_results(visits, targets, baseline_score, rules),
         flags=tuple(dict.fromkeys(flags)),
     )
+
+
+@dataclass(frozen=True)
+class _StatusContext:
+    series_count: int
+    scored_series_count: int
+    on_immunoglobulin: bool
+    baseline_at_ceiling: bool
 
 
 @dataclass(frozen=True)
@@ -299,26 +318,30 @@ def _mrc_results(
     points: tuple[EvaluationPoint, ...],
     targets: tuple[MuscleSide, ...],
     visits: tuple[VisitIn, ...],
-    series_count: int,
+    context: _StatusContext,
     rules: RuleSet,
 ) -> _MrcResults:
     assert baseline_score is not None
-    beneficial = beneficial_series(baseline_score, scores, rules)
+    beneficial = beneficial_series(baseline_score, scores, rules=rules)
     star = n_star(beneficial)
-    plateau_after = plateau(baseline_score, points, star, rules)
-    wear_offs = wear_off_intervals(scores, rules)
+    plateau_after = plateau(baseline_score, points, star, rules=rules)
+    wear_offs = wear_off_intervals(scores, rules=rules)
     final = final_visit(visits)
     return _MrcResults(
         status=status(
             baseline_score=baseline_score,
-            series_count=series_count,
+            series_count=context.series_count,
+            scored_series_count=context.scored_series_count,
             points=points,
             beneficial=beneficial,
             plateau_after_series=plateau_after,
             latest_series_number=scores[-1].number if scores else None,
+            on_immunoglobulin=context.on_immunoglobulin,
+            baseline_at_ceiling=context.baseline_at_ceiling,
             rules=rules,
         ),
-        initial=initial_response(baseline_score, scores[0].post_score, len(targets), rules),
+        initial=initial_response(baseline_score, scores[0].post_score, len(targets),
+                                 rules=rules),
         beneficial=beneficial,
         plateau_after=plateau_after,
         wear_offs=wear_offs,
@@ -347,7 +370,7 @@ def _series_results(
             number=row.number,
             pre_score=row.pre_score,
             post_score=row.post_score,
-            grade=grade_against(row.post_score, baseline_score, targets, rules),
+            grade=grade_against(row.post_score, baseline_score, targets, rules=rules),
             beneficial=row.number in beneficial,
             interval_days=intervals[row.number].interval_days,
             interval_flag=intervals[row.number].flagged,
@@ -371,7 +394,7 @@ def _visit_results(
             kind=visit.kind,
             series=visit.series_number,
             score=score,
-            grade=grade_against(score, baseline_score, len(targets), rules),
+            grade=grade_against(score, baseline_score, len(targets), rules=rules),
         ))
     return tuple(results)
 

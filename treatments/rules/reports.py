@@ -12,10 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from patients.catalogues import NERVES, PRIOR_TREATMENTS, label
-from treatments.rules.defaults import SEED_1
-from treatments.rules.disability import disability_change
 from treatments.rules.outcome import json_number
-from treatments.rules.types import DisabilityResult, Grade, RuleSet
+from treatments.rules.types import DisabilityResult, Grade
 
 JSON = dict[str, Any]
 GOOD_FINAL_GRADES = (Grade.DRAMATIC, Grade.MILD, Grade.SLIGHT)
@@ -49,6 +47,10 @@ class Table2Input:
     series_count: int
     prineas_before: int | None
     prineas_after: int | None
+    # The stored outcome's disability judgement (§3), read, never recomputed here: the
+    # outcome knows which rule set it was computed with.
+    prineas_change: int | None
+    result: str | None
     stopped_for_adverse_event: bool
     patient: int | None = None  # the registry id, for links and API clients
 
@@ -146,12 +148,11 @@ def _treatments(kinds: Sequence[str]) -> list[str]:
     return sorted(set(kinds), key=lambda k: (TREATMENT_ORDER.get(k, len(TREATMENT_ORDER)), k))
 
 
-def table2(rows: Sequence[Table2Input], rules: RuleSet = SEED_1) -> JSON:
+def table2(rows: Sequence[Table2Input]) -> JSON:
     """Table 2 (IgM polyneuropathy) grouped rows and per-group summaries
-    (clinical-rules.md §8)."""
+    (clinical-rules.md §8). Each row's result is its stored outcome's."""
     groups: dict[str, list[JSON]] = {code: [] for code, _ in TABLE2_GROUPS}
     for row in sorted(rows, key=lambda r: r.case):
-        change = disability_change(row.prineas_before, row.prineas_after, rules)
         group = table2_group(row)
         groups[group].append({
             "patient": row.patient,
@@ -168,8 +169,8 @@ def table2(rows: Sequence[Table2Input], rules: RuleSet = SEED_1) -> JSON:
             "series_count": row.series_count,
             "prineas_before": row.prineas_before,
             "prineas_after": row.prineas_after,
-            "prineas_change": change.change,
-            "result": None if change.result is None else str(change.result),
+            "prineas_change": row.prineas_change,
+            "result": row.result,
         })
     out_groups = []
     summary = []

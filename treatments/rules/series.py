@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from itertools import pairwise
 
-from treatments.rules.defaults import SEED_1
 from treatments.rules.types import RuleSet, SeriesIn
 from treatments.rules.visits import ordered_series
 
@@ -18,19 +19,44 @@ class SeriesInterval:
     flagged: bool  # outside interval_min_days..interval_max_days
 
 
-def series_intervals(series: Sequence[SeriesIn], rules: RuleSet = SEED_1
+GRAMS_STEP = Decimal("0.1")
+
+
+def total_grams(*, dose_g_per_kg: Decimal | None, weight_kg: Decimal | None
+                ) -> Decimal | None:
+    """Grams of a series: dose (g/kg) × body weight (kg), to 0.1 g (clinical-rules.md §6:
+    "total grams is computed"). Either value unknown → unknown."""
+    if dose_g_per_kg is None or weight_kg is None:
+        return None
+    return (Decimal(dose_g_per_kg) * Decimal(weight_kg)).quantize(GRAMS_STEP)
+
+
+def interval_days(*, started_on: date | None, previous_started_on: date | None) -> int | None:
+    """Days from the start of the previous series to this one's (clinical-rules.md §6);
+    ``None`` for series 1 (no previous series) or an unknown date."""
+    if started_on is None or previous_started_on is None:
+        return None
+    return (started_on - previous_started_on).days
+
+
+def interval_flagged(days: int | None, *, rules: RuleSet) -> bool:
+    """Outside ``interval_min_days``..``interval_max_days`` (21-42: treatment given
+    "every month", clinical-rules.md §6); series 1 is never flagged."""
+    if days is None:
+        return False
+    return not rules.interval_min_days <= days <= rules.interval_max_days
+
+
+def series_intervals(series: Sequence[SeriesIn], *, rules: RuleSet
                      ) -> tuple[SeriesInterval, ...]:
     """Days since the previous series, flagged outside 21-42 days (clinical-rules.md §6:
     treatment given "every month")."""
     rows = []
     previous = None
     for item in ordered_series(series):
-        if previous is None:
-            rows.append(SeriesInterval(item.number, None, False))
-        else:
-            days = (item.started_on - previous.started_on).days
-            flagged = not rules.interval_min_days <= days <= rules.interval_max_days
-            rows.append(SeriesInterval(item.number, days, flagged))
+        days = interval_days(started_on=item.started_on,
+                             previous_started_on=previous.started_on if previous else None)
+        rows.append(SeriesInterval(item.number, days, interval_flagged(days, rules=rules)))
         previous = item
     return tuple(rows)
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from treatments.rules.defaults import DEFAULT_THRESHOLDS
 from treatments.rules.types import SeriesIn, ThresholdIn, TitreIn
 from treatments.rules.visits import ordered_series
 
@@ -28,8 +27,7 @@ def _finite(value: Decimal) -> bool:
     return Decimal(value).is_finite()
 
 
-def titre_significance(titre: TitreIn, thresholds: Sequence[ThresholdIn] = DEFAULT_THRESHOLDS
-                       ) -> bool | None:
+def titre_significance(titre: TitreIn, *, thresholds: Sequence[ThresholdIn]) -> bool | None:
     """Significantly high when the value reaches the threshold of the same antigen,
     isotype, method and unit (clinical-rules.md §5).
 
@@ -66,9 +64,8 @@ def titre_before_ivig(titres: Sequence[TitreIn], series: Sequence[SeriesIn], *, 
     return max(candidates, key=titre_order, default=None)
 
 
-def titres_before_ivig(titres: Sequence[TitreIn], series: Sequence[SeriesIn],
-                       thresholds: Sequence[ThresholdIn] = DEFAULT_THRESHOLDS
-                       ) -> tuple[AssessedTitre, ...]:
+def titres_before_ivig(titres: Sequence[TitreIn], series: Sequence[SeriesIn], *,
+                       thresholds: Sequence[ThresholdIn]) -> tuple[AssessedTitre, ...]:
     """The titre before IVIg of every antigen, isotype, method and unit measured,
     with its significance (clinical-rules.md §5), sorted by that key."""
     ordered = ordered_series(series)
@@ -78,18 +75,17 @@ def titres_before_ivig(titres: Sequence[TitreIn], series: Sequence[SeriesIn],
         if start is None or titre.sampled_on <= start:
             latest[titre_key(titre)] = titre
     return tuple(
-        AssessedTitre(latest[key], titre_significance(latest[key], thresholds))
+        AssessedTitre(latest[key], titre_significance(latest[key], thresholds=thresholds))
         for key in sorted(latest)
     )
 
 
-def significant_titres(titres: Sequence[TitreIn],
-                       thresholds: Sequence[ThresholdIn] = DEFAULT_THRESHOLDS
+def significant_titres(titres: Sequence[TitreIn], *, thresholds: Sequence[ThresholdIn]
                        ) -> tuple[TitreIn, ...]:
     """Per antigen, isotype, method and unit ever found significantly high, its most
     recent significantly high sample (clinical-rules.md §5), sorted by that key."""
     latest: dict[TitreKey, TitreIn] = {}
     for titre in sorted(titres, key=titre_order):
-        if titre_significance(titre, thresholds) is True:
+        if titre_significance(titre, thresholds=thresholds) is True:
             latest[titre_key(titre)] = titre
     return tuple(latest[key] for key in sorted(latest))

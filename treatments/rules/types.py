@@ -33,6 +33,8 @@ class Status(StrEnum):
     PLATEAU = "plateau"
     IMPROVING = "improving"
     ON_TREATMENT = "on_treatment"
+    STABLE_ON_TREATMENT = "stable_on_treatment"
+    NOT_EVALUABLE = "not_evaluable"
 
 
 class BlockState(StrEnum):
@@ -106,6 +108,9 @@ class BlockCriteria:
     # segment of a ``long_segment_nerves`` nerve).
     definite_nerves: tuple[str, ...] = ()
     long_segment_site_pairs: tuple[tuple[str, str], ...] = ()
+    # A probable block also needs the distal CMAP above the definite floor (> 1 mV and
+    # > 20 % of the lower limit): a block on an unreliable CMAP is not called (§4).
+    probable_needs_distal_floor: bool = True
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,13 @@ class StudyIn:
 
 
 @dataclass(frozen=True)
+class PriorTreatmentIn:
+    kind: str  # a code of ``catalogues.PRIOR_TREATMENTS``
+    started_on: date | None = None
+    ended_on: date | None = None
+
+
+@dataclass(frozen=True)
 class PatientIn:
     diagnosis: str
     series: tuple[SeriesIn, ...] = ()
@@ -177,3 +189,4 @@ class PatientIn:
     titres: tuple[TitreIn, ...] = ()
     studies: tuple[StudyIn, ...] = ()
     pinned_targets: tuple[MuscleSide, ...] = ()
+    prior_treatments: tuple[PriorTreatmentIn, ...] = ()

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from itertools import pairwise
 
-from treatments.rules.defaults import SEED_1
 from treatments.rules.types import RuleSet, SeriesIn, VisitIn
 
 LINKABLE_KINDS = ("pre_series", "post_series")
@@ -86,7 +85,8 @@ def post_visit(
     visits: Sequence[VisitIn],
     series: Sequence[SeriesIn],
     number: int,
-    rules: RuleSet = SEED_1,
+    *,
+    rules: RuleSet,
 ) -> VisitIn | None:
     """The visit giving the post score of series ``number`` (clinical-rules.md §1).
 
@@ -117,7 +117,8 @@ def pre_visit(
     visits: Sequence[VisitIn],
     series: Sequence[SeriesIn],
     number: int,
-    rules: RuleSet = SEED_1,
+    *,
+    rules: RuleSet,
 ) -> VisitIn | None:
     """The visit giving the pre score (trough) of series ``number`` (clinical-rules.md §1).
 
@@ -136,7 +137,7 @@ def pre_visit(
     if position == 0:
         return None
     previous = ordered[position - 1]
-    previous_post = post_visit(visits, ordered, previous.number, rules)
+    previous_post = post_visit(visits, ordered, previous.number, rules=rules)
     start, end = previous.started_on, ordered[position].started_on
     return _latest([
         v for v in visits

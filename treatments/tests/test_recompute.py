@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 
 from patients import services
-from registry.factories import PatientFactory, mrc_grid
-from registry.factories import clinical_history as history
+from registry.tests.factories import PatientFactory, mrc_grid
+from registry.tests.factories import clinical_history as history
 from treatments.models import Outcome
 from treatments.selectors import outcome_inputs
 from treatments.services import outcome_recompute, outcome_recompute_many

@@ -20,6 +20,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 
 from patients import catalogues as cat
 from patients import services
@@ -78,6 +79,8 @@ def queued_messages(queue: str) -> int:
 def start_worker(tmp_path):
     processes = []
     queue = f"test-{uuid.uuid4().hex[:8]}"
+    import_queue = f"{queue}-imports"  # the imports' own queue, consumed by the same worker
+    imports_routed = override_settings(CELERY_IMPORT_QUEUE=import_queue)
     db = connection.settings_dict
     database_url = (f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
                     f"/{db['NAME']}")
@@ -90,8 +93,10 @@ def start_worker(tmp_path):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "registry.settings.test",
                "DATABASE_URL": database_url, "CELERY_BROKER_URL": broker,
                "CELERY_TASK_ALWAYS_EAGER": "0", "CELERY_QUEUE": queue,
+               "CELERY_IMPORT_QUEUE": import_queue,
                "STALE_SWEEP_SECONDS": "1"}
-        command = [sys.executable, "-m", "celery", "-A", "registry", "worker", "-Q", queue,
+        command = [sys.executable, "-m", "celery", "-A", "registry", "worker",
+                   "-Q", f"{queue},{import_queue}",
                    "--pool=solo", "--loglevel=INFO", "--without-mingle", "--without-gossip"]
         if beat:
             command += ["--beat", "--schedule", str(tmp_path / "beat-schedule")]
@@ -103,9 +108,12 @@ def start_worker(tmp_path):
         return process
 
     start.queue = queue
+    start.import_queue = import_queue
     start.broker = broker
     use_broker(broker, queue)
+    imports_routed.enable()
     yield start
+    imports_routed.disable()
     for process in processes:
         process.terminate()
         process.wait(timeout=20)

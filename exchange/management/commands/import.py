@@ -52,8 +52,8 @@ class Command(BaseCommand):
             where = f"{problem['file']} line {problem['line']}"
             column = f", {problem['column']}" if problem["column"] else ""
             self.stderr.write(f"{where}{column}: {problem['message']}")
-        if record.error_count > len(record.errors):
-            self.stderr.write(f"… and {record.error_count - len(record.errors)} more.")
+        if record.more_errors:
+            self.stderr.write(f"… and {record.more_errors} more ({record.error_count} in all).")
         for filename, counts in record.count_rows():
             summary = ", ".join(f"{n} {what}" for what, n in counts) or "no rows"
             self.stdout.write(f"  {filename:<22} {summary}")

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from patients.models import Identity, NerveSegment, NerveStudy
-from registry.factories import MrcGradeFactory, SeriesFactory, TitreFactory, VisitFactory
+from registry.tests.factories import MrcGradeFactory, SeriesFactory, TitreFactory, VisitFactory
 from treatments.models import LotNumber, Outcome
 
 
@@ -42,7 +42,7 @@ def test_shows_outcome_badges_and_chart(client, clinician, patient):
     assert html.count('class="dot') >= 3
 
 
-def test_titre_significance_from_the_stored_outcome(client, clinician, patient):
+def test_titre_significance_is_the_rules_answer(client, clinician, patient):
     TitreFactory(patient=patient, sampled_on="1994-01-01")
     _computed(patient, [], titres_significant=[
         {"antigen": "gm1", "isotype": "IgM", "sampled_on": "1994-01-01"}])
@@ -83,12 +83,24 @@ def test_query_count_does_not_grow_with_records(
 ):
     _fill(patient, rows)
     client.force_login(clinician)
-    # session, user, memberships (centre scope), patient + centre + outcome,
-    # memberships (researcher?), identity, series, lots, adverse events, visits + series,
-    # nerve studies, segments, memberships (can write?), titres, paraproteins,
+    # session, user, memberships (centre scope and roles: read once), patient + centre +
+    # outcome, identity, series, lots, adverse events, visits + series,
+    # nerve studies, segments, titres, the titre thresholds (significance by the rules, as
+    # the API), paraproteins,
     # prior treatments, affected nerves, and the audit trail: one query per audited model
     # (patient, consent, affected nerve, pinned muscle, titre, paraprotein, prior treatment,
     # visit, nerve study, series, identity, MRC grade, segment, lot, adverse event).
-    with django_assert_num_queries(32):
+    with django_assert_num_queries(31):
         response = client.get(url(patient))
     assert response.status_code == 200
+
+
+def test_a_titre_without_a_threshold_is_unknown_never_not_significant(client, clinician,
+                                                                      patient):
+    # clinical-rules.md §5: no threshold → significance unknown (null), never false.
+    TitreFactory(patient=patient, antigen="gm1", method="western_blot")
+    TitreFactory(patient=patient, value="400", sampled_on="1994-02-01")
+    client.force_login(clinician)
+    html = client.get(url(patient)).content.decode()
+    assert html.count("no threshold") == 1
+    assert ">significant</span>" not in html

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from registry.factories import PatientFactory, SeriesFactory, VisitFactory
+from registry.tests.factories import PatientFactory, SeriesFactory, VisitFactory
 
 URL = reverse("patients:list")
 
@@ -67,9 +67,9 @@ def test_query_count_does_not_grow_with_rows(
     for _ in range(count):
         SeriesFactory(patient=PatientFactory(center=center))
     client.force_login(clinician)
-    # session, user, memberships (centre scope), count for the paginator,
-    # the page of patients with centre, outcome, series count and last visit (one query),
-    # memberships (researcher or not), centres of the filter.
-    with django_assert_num_queries(7):
+    # session, user, memberships (centre scope and roles: read once), count for the
+    # paginator, the page of patients with centre, outcome, series count and last visit
+    # (one query), centres of the filter.
+    with django_assert_num_queries(6):
         response = client.get(URL)
     assert len(response.context["page"]) == count

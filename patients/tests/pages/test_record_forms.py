@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from patients.models import Paraprotein, PriorTreatment, Titre
-from registry.factories import TitreFactory
+from registry.tests.factories import TitreFactory
 
 FORMS = [
     ("titre", Titre, {"sampled_on": "1994-01-01", "antigen": "gm1", "isotype": "IgM",

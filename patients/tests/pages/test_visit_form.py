@@ -1,7 +1,7 @@
 from django.urls import reverse
 
 from patients.models import Visit
-from registry.factories import MrcGradeFactory, SeriesFactory, VisitFactory
+from registry.tests.factories import MrcGradeFactory, SeriesFactory, VisitFactory
 
 
 def new_url(patient):
@@ -80,3 +80,14 @@ def test_edit_keeps_grades_and_refuses_a_stale_version(client, clinician, patien
     visit.refresh_from_db()
     assert visit.examiner == "Dr A"
     assert visit.mrc.get(muscle="deltoid").grade == 5
+
+
+def test_a_repeated_date_and_kind_is_a_form_error_beside_the_date(client, clinician, patient):
+    VisitFactory(patient=patient, visited_on="1994-01-01", kind="baseline", examiner="Dr A")
+    client.force_login(clinician)
+    response = client.post(new_url(patient), _data(examiner="Dr B"))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == ["visited_on"]
+    assert "already has a visit of kind" in errors["visited_on"][0]
+    assert list(Visit.objects.values_list("examiner", flat=True)) == ["Dr A"]

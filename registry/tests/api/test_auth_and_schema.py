@@ -218,4 +218,4 @@ def test_choice_codes_are_the_catalogue_codes():
     assert components["StatusEnum"]["enum"] == ["given", "stopped"]
     assert components["PriorTreatmentKindEnum"]["enum"] == [
         "steroids", "plasma_exchange", "immunosuppressant", "chlorambucil",
-        "cyclophosphamide", "other"]
+        "cyclophosphamide", "immunoglobulin", "other"]

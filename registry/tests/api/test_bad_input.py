@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 
 from patients.models import Paraprotein, Patient, Titre, Visit
-from registry.factories import SeriesFactory, VisitFactory
 from registry.tests.api.helpers import api
+from registry.tests.factories import SeriesFactory, VisitFactory
 from treatments.models import Series
 
 pytestmark = pytest.mark.django_db

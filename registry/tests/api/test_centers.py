@@ -1,8 +1,8 @@
 import pytest
 
-from registry.factories import CenterFactory
 from registry.models import Membership
 from registry.tests.api.helpers import AUTH_QUERIES, api
+from registry.tests.factories import CenterFactory
 
 URL = "/api/v1/centers/"
 

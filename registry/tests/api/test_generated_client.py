@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from registry.factories import PatientFactory, clinical_history
 from registry.tests.api.helpers import api
+from registry.tests.factories import PatientFactory, clinical_history
 from treatments.services import outcome_recompute
 
-PASSWORD = "correct-horse-battery"  # registry.factories.UserFactory
+PASSWORD = "correct-horse-battery"  # registry.tests.factories.UserFactory
 PACKAGE = "ivig_registry_client"
 
 

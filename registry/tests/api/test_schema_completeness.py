@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from patients import catalogues as cat
-from registry.factories import PatientFactory, clinical_history
 from registry.tests.api.helpers import api
+from registry.tests.factories import PatientFactory, clinical_history
 from treatments.rules.types import (
     BlockEvolutionState,
     BlockState,
@@ -22,7 +22,7 @@ from treatments.rules.types import (
 from treatments.services import outcome_recompute
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct-horse-battery"  # registry.factories.UserFactory
+PASSWORD = "correct-horse-battery"  # registry.tests.factories.UserFactory
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ from schemathesis.engine import events
 
 from patients import services
 from patients.models import NerveStudy, Paraprotein, PriorTreatment, Titre, Visit
-from registry.factories import PatientFactory, clinical_history
+from registry.tests.factories import PatientFactory, clinical_history
 from treatments.models import LotNumber, Series
 from treatments.services import outcome_recompute
 

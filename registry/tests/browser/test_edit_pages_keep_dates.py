@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from registry.factories import CenterFactory, member
 from registry.models import Role
 from registry.tests.edit_pages import EDIT_PAGES, EditPage, every_date, record_everything
+from registry.tests.factories import CenterFactory, member
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
 

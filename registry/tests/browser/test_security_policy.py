@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from registry.factories import CenterFactory, PatientFactory, clinical_history, member
 from registry.models import Role
+from registry.tests.factories import CenterFactory, PatientFactory, clinical_history, member
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
 

@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from registry.factories import SeriesFactory
+from registry.tests.factories import SeriesFactory
 from treatments.models import LotNumber
 
 

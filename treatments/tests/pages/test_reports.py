@@ -4,7 +4,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from registry.factories import PatientFactory, SeriesFactory
+from registry.tests.factories import PatientFactory, SeriesFactory
 
 
 def test_reports_render_both_tables_with_summaries(client, clinician, patient, center):

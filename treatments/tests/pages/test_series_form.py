@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from registry.factories import SeriesFactory
+from registry.tests.factories import SeriesFactory
 from treatments.models import Series
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from treatments.rules.defaults import DEFAULT_THRESHOLDS, SEED_1, SEED_1_BLOCKS
 from treatments.rules.types import MuscleSide, PatientIn, SeriesIn, VisitIn
+
+# The seed rule set, thresholds and criteria, passed explicitly to ``compute_outcome``
+# (the rules have no default: ``compute_outcome(patient, **SEED_INPUTS)``).
+SEED_INPUTS = {"rules": SEED_1, "thresholds": DEFAULT_THRESHOLDS, "block_criteria": SEED_1_BLOCKS}
 
 START = date(2024, 1, 8)
 EVERY = 28

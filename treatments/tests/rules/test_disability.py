@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from treatments.rules import RuleSet, SeriesIn, disability_change, prineas_before_after
+from treatments.rules.defaults import SEED_1
 from treatments.tests.rules.builders import Visits
 
 SERIES = (SeriesIn(1, date(2024, 3, 1), 5),)
@@ -18,20 +19,20 @@ SERIES = (SeriesIn(1, date(2024, 3, 1), 5),)
     (2, 3, 1, "deteriorated"),
 ])
 def test_disability_change(before, after, change, result):
-    found = disability_change(before, after, RuleSet())
+    found = disability_change(before, after, rules=RuleSet())
     assert (found.measure, found.before, found.after, found.change, found.result) == (
         "prineas", before, after, change, result)
 
 
 @pytest.mark.parametrize(("before", "after"), [(None, 2), (3, None), (None, None)])
 def test_missing_scores_give_no_change(before, after):
-    found = disability_change(before, after)
+    found = disability_change(before, after, rules=SEED_1)
     assert (found.before, found.after, found.change, found.result) == (before, after, None, None)
 
 
 def test_paper_table_2_previously_treated_gives_4_improved_1_stable_2_deteriorated():
     pairs = [(3, 2), (4, 3), (3, 2), (3, 3), (1, 3), (2, 4), (4, 3)]
-    results = [disability_change(b, a).result for b, a in pairs]
+    results = [disability_change(b, a, rules=SEED_1).result for b, a in pairs]
     assert (results.count("improved"), results.count("stable"),
             results.count("deteriorated")) == (4, 1, 2)
 

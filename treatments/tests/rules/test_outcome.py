@@ -20,6 +20,7 @@ from treatments.rules import (
     plateau,
 )
 from treatments.tests.rules.builders import (
+    SEED_INPUTS,
     TARGETS,
     Visits,
     day,
@@ -40,16 +41,16 @@ ADDED_KEYS = {"visits", "titres_before_ivig"}
 
 
 def outcome(patient, **kwargs):
-    return compute_outcome(patient, **kwargs).as_dict()
+    return compute_outcome(patient, **(SEED_INPUTS | kwargs)).as_dict()
 
 
 # Worked example, Table 1 case 4 (clinical-rules.md §2).
 def test_worked_example_case_4_on_the_specs_scores():
     seed = RuleSet()
     rows = scores([21, 22, 23, 24, 25, 26])
-    assert initial_response(10, 21, 5, seed) == "dramatic"  # mean gain 2.2
-    assert beneficial_series(10, rows, seed) == (1, 2, 3, 4, 5, 6)
-    assert plateau(10, points([21, 22, 23, 24, 25, 26], follow_ups=[26, 26]), 6, seed) == 6
+    assert initial_response(10, 21, 5, rules=seed) == "dramatic"  # mean gain 2.2
+    assert beneficial_series(10, rows, rules=seed) == (1, 2, 3, 4, 5, 6)
+    assert plateau(10, points([21, 22, 23, 24, 25, 26], follow_ups=[26, 26]), 6, rules=seed) == 6
     final = final_result(baseline_score=10, final_visit_score=None,
                          points=points([21, 22, 23, 24, 25, 26], follow_ups=[26, 26]),
                          targets=5, dependent=False, rules=seed)
@@ -193,7 +194,8 @@ def test_final_visit_decides_the_final_result():
 def test_wear_off_once_is_listed_but_not_infusion_dependent():
     result = outcome(mmn_patient(10, [15, 16, 16], pres=[14, 16], follow_ups=[16, 16]))
     assert result["wear_off_intervals"] == [
-        {"after_series": 1, "before_series": 2, "post_score": 15, "pre_score": 14, "drop": 1}]
+        {"after_series": 1, "before_series": 2, "post_score": 15, "pre_score": 14, "drop": 1,
+         "post_visit": 2, "pre_visit": 5}]  # the visits compared, by id
     assert result["infusion_dependent"] is False
     assert result["final"]["label"] == "Mild persistent improvement"
 

@@ -21,8 +21,10 @@ from treatments.rules import (
     compute_outcome,
     evaluation_points,
     response_grade,
+    segment_block,
 )
-from treatments.tests.rules.builders import grades, mmn_patient
+from treatments.rules.defaults import DEFAULT_THRESHOLDS, SEED_1, SEED_1_BLOCKS
+from treatments.tests.rules.builders import SEED_INPUTS, grades, mmn_patient
 
 ORIGIN = date(2020, 1, 1)
 GRADE_RANK = {Grade.DETERIORATION: 0, Grade.NONE: 1, Grade.SLIGHT: 2, Grade.MILD: 3,
@@ -110,7 +112,8 @@ rule_sets = st.builds(
 @given(any_patients, st.sampled_from([RuleSet(), RuleSet(min_step=2)]))
 @settings(max_examples=300, deadline=None)
 def test_n_star_is_always_a_beneficial_series(patient, rules):
-    result = compute_outcome(patient, rules=rules).as_dict()
+    result = compute_outcome(patient, rules=rules, thresholds=DEFAULT_THRESHOLDS,
+                             block_criteria=SEED_1_BLOCKS).as_dict()
     if result["n_star"] is not None:
         assert result["n_star"] in result["beneficial_series"]
         assert result["n_star"] == max(result["beneficial_series"])
@@ -122,11 +125,11 @@ def test_n_star_is_always_a_beneficial_series(patient, rules):
 @settings(max_examples=300, deadline=None)
 def test_appending_an_evaluation_visit_equal_to_the_best_score_adds_no_beneficial_series(
         patient):
-    outcome = compute_outcome(patient)
+    outcome = compute_outcome(patient, **SEED_INPUTS)
     if outcome.baseline_score is None or not patient.series:
         return
     targets = outcome.target_muscles
-    points = evaluation_points(patient.visits, patient.series, targets)
+    points = evaluation_points(patient.visits, patient.series, targets, rules=SEED_1)
     best = max([outcome.baseline_score, *(p.score for p in points)])
     last_start = max(s.started_on for s in patient.series)
     on = max([v.visited_on for v in patient.visits] + [last_start + timedelta(days=43)])
@@ -135,16 +138,17 @@ def test_appending_an_evaluation_visit_equal_to_the_best_score_adds_no_beneficia
     extra = VisitIn(id=max(v.id for v in patient.visits) + 1, visited_on=on + timedelta(days=1),
                     kind="follow_up", mrc=spread)
     longer = replace(patient, visits=(*patient.visits, extra))
-    after = compute_outcome(longer)
+    after = compute_outcome(longer, **SEED_INPUTS)
     assert set(after.beneficial_series) <= set(outcome.beneficial_series)
-    assert evaluation_points(longer.visits, longer.series, targets)[-1].visit_id == extra.id
+    assert evaluation_points(longer.visits, longer.series, targets,
+                             rules=SEED_1)[-1].visit_id == extra.id
 
 
 @given(st.integers(-60, 60), st.integers(-60, 60), st.integers(1, 15), rule_sets)
 def test_response_grade_is_monotone_in_gain(a, b, targets, rules):
     low, high = sorted((a, b))
-    assert GRADE_RANK[response_grade(low, targets, rules)] <= GRADE_RANK[
-        response_grade(high, targets, rules)]
+    assert GRADE_RANK[response_grade(low, targets, rules=rules)] <= GRADE_RANK[
+        response_grade(high, targets, rules=rules)]
 
 
 @given(patients(weird=True), st.lists(titres, max_size=5),
@@ -155,19 +159,38 @@ def test_response_grade_is_monotone_in_gain(a, b, targets, rules):
 def test_compute_outcome_never_raises_and_is_plain_json(patient, titre_list, studies,
                                                         criteria, rules):
     patient = replace(patient, titres=tuple(titre_list), studies=tuple(studies))
-    result = compute_outcome(patient, rules=rules,
-                             block_criteria=BLOCK_CRITERIA[criteria]).as_dict()
+    result = compute_outcome(patient, rules=rules, block_criteria=BLOCK_CRITERIA[criteria],
+                             thresholds=DEFAULT_THRESHOLDS).as_dict()
     text = json.dumps(result, allow_nan=False)
     assert json.loads(text) == result
-    assert compute_outcome(patient, rules=rules,
-                           block_criteria=BLOCK_CRITERIA[criteria]).as_dict() == result
+    assert compute_outcome(patient, rules=rules, block_criteria=BLOCK_CRITERIA[criteria],
+                           thresholds=DEFAULT_THRESHOLDS).as_dict() == result
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-1e9,
                    max_value=1e9))
 def test_titre_values_become_plain_json_numbers(value):
     patient = PatientIn(diagnosis="mmn", titres=(TitreIn(ORIGIN, "gm1", "IgM", "elisa", value),))
-    shown = compute_outcome(patient).as_dict()["titres_before_ivig"][0]["value"]
+    shown = compute_outcome(patient, **SEED_INPUTS).as_dict()["titres_before_ivig"][0]["value"]
     assert type(shown) in (int, float)
     assert (type(shown) is int) == (value == value.to_integral_value())
     assert Decimal(str(shown)) == value or abs(float(value) - shown) < 1e-6
+
+
+# clinical-rules.md §4 as amended: properties over any segment values.
+@given(segments, st.sampled_from(sorted(BLOCK_CRITERIA)))
+@settings(max_examples=300, deadline=None)
+def test_a_sural_segment_is_never_a_block_whatever_its_values(segment, criteria):
+    assert segment_block(replace(segment, nerve="sural"),
+                         criteria=BLOCK_CRITERIA[criteria]) == "not_assessable"
+
+
+@given(segments)
+@settings(max_examples=400, deadline=None)
+def test_an_efns_block_is_never_called_on_a_distal_cmap_below_the_floor(segment):
+    efns = BLOCK_CRITERIA["efns-pns-2010"]
+    state = segment_block(segment, criteria=efns)
+    if state in ("definite_block", "probable_block"):
+        distal, lln = segment.distal_amplitude_mv, segment.lower_limit_amplitude_mv
+        assert distal > efns.min_distal_amplitude_mv
+        assert distal > efns.min_distal_fraction_of_lln * lln

@@ -4,7 +4,8 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from treatments.rules import TitreIn, compute_outcome
+from treatments.rules import TitreIn, compute_outcome, disability_change
+from treatments.rules.defaults import SEED_1
 from treatments.rules.reports import (
     Table1Input,
     Table2Input,
@@ -13,7 +14,7 @@ from treatments.rules.reports import (
     table1,
     table2,
 )
-from treatments.tests.rules.builders import mmn_patient
+from treatments.tests.rules.builders import SEED_INPUTS, mmn_patient
 
 # The paper's Table 1, rebuilt from visit scores (baseline, post scores, troughs,
 # follow-ups) that give its first response, N* and final result.
@@ -41,7 +42,7 @@ def table1_rows():
     for case, (patient, titre) in TABLE_1.items():
         with_titre = replace(patient, titres=(
             TitreIn(date(2023, 12, 1), "gm1", "IgM", "elisa", Decimal(titre)),))
-        result = compute_outcome(with_titre).as_dict()
+        result = compute_outcome(with_titre, **SEED_INPUTS).as_dict()
         value, significant = gm1_titre_before_ivig(result)
         rows.append(Table1Input(
             case=f"MMN-00{case}", sex="M", age_at_first_series=40, course_years=5,
@@ -93,11 +94,15 @@ def test_gm1_titre_before_ivig_prefers_elisa_and_is_empty_without_one():
 
 
 def igm(case, before, after, prior=("plasma_exchange", "immunosuppressant"), stopped=False,
-        antibodies=("mag", "sgpg")):
+        antibodies=("mag", "sgpg"), rules=SEED_1):
+    # What the stored outcome holds: its disability judgement under its own rule set.
+    stored = disability_change(before, after, rules=rules)
     return Table2Input(case=case, sex="M", age_at_first_series=60, course_years=7,
                        prior_treatments=prior, antibody_activity=antibodies,
                        igm_serum_level_g_l=Decimal("4.7"), series_count=10,
                        prineas_before=before, prineas_after=after,
+                       prineas_change=stored.change,
+                       result=None if stored.result is None else str(stored.result),
                        stopped_for_adverse_event=stopped)
 
 
@@ -144,6 +149,17 @@ def test_table2_a_patient_without_scores_is_counted_but_not_as_a_non_responder()
     report = table2([igm("A", 3, 2, prior=()), igm("B", 3, None, prior=())])
     assert report["groups"][1]["summary"] == (
         "1/2 improved one grade, 0/2 stable, 0/2 deteriorated, 1/2 without scores")
+
+
+def test_table2_reads_the_stored_result_never_recomputes_it_with_seed_1():
+    # A rule set asking for two grades: a one-grade gain is "stable" in the stored
+    # outcome, and Table 2 must say the same (seed-1 would say "improved").
+    strict = replace(SEED_1, version="strict-1", disability_improved_change=-2)
+    report = table2([igm("A", 3, 2, prior=(), rules=strict)])
+    row = report["groups"][1]["rows"][0]
+    assert (row["prineas_change"], row["result"]) == (-1, "stable")
+    assert report["groups"][1]["counts"]["stable"] == 1
+    assert report["groups"][1]["counts"]["improved"] == 0
 
 
 def test_table2_rows_carry_the_papers_columns():

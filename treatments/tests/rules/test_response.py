@@ -23,6 +23,7 @@ from treatments.rules import (
     status,
     wear_off_intervals,
 )
+from treatments.rules.defaults import SEED_1
 from treatments.tests.rules.builders import TARGETS, Visits, make_series, series_start
 
 SEED = RuleSet()
@@ -44,34 +45,34 @@ def points(post_scores, follow_ups=()):
 
 
 def test_initial_response_is_the_grade_of_the_post_score_of_series_1():
-    assert initial_response(10, 21, 5, SEED) == Grade.DRAMATIC
-    assert initial_response(10, None, 5, SEED) is None
-    assert initial_response(None, 21, 5, SEED) is None
+    assert initial_response(10, 21, 5, rules=SEED) == Grade.DRAMATIC
+    assert initial_response(10, None, 5, rules=SEED) is None
+    assert initial_response(None, 21, 5, rules=SEED) is None
 
 
 def test_a_series_is_beneficial_when_it_beats_baseline_and_earlier_posts():
-    assert beneficial_series(10, scores([12, 12, 11, 13]), SEED) == (1, 4)
+    assert beneficial_series(10, scores([12, 12, 11, 13]), rules=SEED) == (1, 4)
 
 
 def test_no_beneficial_series_gives_no_n_star():
-    assert beneficial_series(10, scores([10, 9, 10]), SEED) == ()
+    assert beneficial_series(10, scores([10, 9, 10]), rules=SEED) == ()
     assert n_star(()) is None
 
 
 def test_n_star_respects_min_step():
     two_steps = RuleSet(version="x", min_step=2)
-    assert beneficial_series(10, scores([11, 13, 14, 16]), two_steps) == (2, 4)
-    assert n_star(beneficial_series(10, scores([11, 13, 14, 15]), two_steps)) == 2
-    assert n_star(beneficial_series(10, scores([11, 13, 14, 15]), SEED)) == 4
+    assert beneficial_series(10, scores([11, 13, 14, 16]), rules=two_steps) == (2, 4)
+    assert n_star(beneficial_series(10, scores([11, 13, 14, 15]), rules=two_steps)) == 2
+    assert n_star(beneficial_series(10, scores([11, 13, 14, 15]), rules=SEED)) == 4
 
 
 def test_creeping_gains_below_min_step_never_make_a_series_beneficial():
     two_steps = RuleSet(version="x", min_step=2)
-    assert beneficial_series(10, scores([11, 12, 13, 14]), two_steps) == ()
+    assert beneficial_series(10, scores([11, 12, 13, 14]), rules=two_steps) == ()
 
 
 def test_a_series_without_a_post_score_is_not_beneficial_and_does_not_reset_the_best():
-    assert beneficial_series(10, scores([15, None, 15, 16]), SEED) == (1, 4)
+    assert beneficial_series(10, scores([15, None, 15, 16]), rules=SEED) == (1, 4)
 
 
 def test_evaluation_points_are_posts_then_follow_ups_after_the_last_post_not_troughs():
@@ -85,7 +86,7 @@ def test_evaluation_points_are_posts_then_follow_ups_after_the_last_post_not_tro
     final = v.make("final", series_start(2) + timedelta(days=90), 18)
     unscored = v.make("follow_up", series_start(2) + timedelta(days=70), mrc={})
     found = evaluation_points([post1, between, pre2, post2, after, final, unscored], series,
-                              TARGETS, SEED)
+                              TARGETS, rules=SEED)
     assert [(p.visit_id, p.series_number, p.score) for p in found] == [
         (post1.id, 1, 15), (post2.id, 2, 16), (after.id, None, 17), (final.id, None, 18),
     ]
@@ -93,63 +94,68 @@ def test_evaluation_points_are_posts_then_follow_ups_after_the_last_post_not_tro
 
 def test_evaluation_points_without_series_are_empty():
     v = Visits()
-    assert evaluation_points([v.make("follow_up", series_start(1), 10)], (), TARGETS) == ()
+    assert evaluation_points([v.make("follow_up", series_start(1), 10)], (), TARGETS,
+                             rules=SEED_1) == ()
 
 
 def test_plateau_is_reached_by_follow_up_visits_after_the_last_series():
-    assert plateau(10, points([21, 22, 23], follow_ups=[23, 23]), 3, SEED) == 3
+    assert plateau(10, points([21, 22, 23], follow_ups=[23, 23]), 3, rules=SEED) == 3
 
 
 def test_plateau_is_reached_by_later_post_scores_that_do_not_beat_the_best():
-    assert plateau(10, points([15, 18, 18, 17]), 2, SEED) == 2
+    assert plateau(10, points([15, 18, 18, 17]), 2, rules=SEED) == 2
 
 
 def test_plateau_is_not_reached_with_a_single_evaluation_point_after_n_star():
-    assert plateau(10, points([21, 22, 23], follow_ups=[23]), 3, SEED) is None
+    assert plateau(10, points([21, 22, 23], follow_ups=[23]), 3, rules=SEED) is None
 
 
 def test_plateau_is_not_reached_while_a_later_point_still_beats_the_best():
-    assert plateau(10, points([21, 22, 23], follow_ups=[23, 24]), 3, SEED) is None
+    assert plateau(10, points([21, 22, 23], follow_ups=[23, 24]), 3, rules=SEED) is None
 
 
 def test_plateau_needs_an_n_star():
-    assert plateau(10, points([10, 10, 10], follow_ups=[10, 10]), None, SEED) is None
+    assert plateau(10, points([10, 10, 10], follow_ups=[10, 10]), None, rules=SEED) is None
 
 
 def test_plateau_window_is_a_parameter():
     three = RuleSet(version="x", plateau_window=3)
-    assert plateau(10, points([21], follow_ups=[21, 21]), 1, three) is None
-    assert plateau(10, points([21], follow_ups=[21, 21, 20]), 1, three) == 1
+    assert plateau(10, points([21], follow_ups=[21, 21]), 1, rules=three) is None
+    assert plateau(10, points([21], follow_ups=[21, 21, 20]), 1, rules=three) == 1
 
 
 def test_wear_off_once_is_not_infusion_dependent():
-    found = wear_off_intervals(scores([15, 16, 16], pres=[None, 14, 16]), SEED)
+    found = wear_off_intervals(scores([15, 16, 16], pres=[None, 14, 16]), rules=SEED)
     assert [(w.after_series, w.before_series, w.post_score, w.pre_score, w.drop)
             for w in found] == [(1, 2, 15, 14, 1)]
     assert not infusion_dependent(found)
 
 
 def test_wear_off_twice_is_infusion_dependent():
-    found = wear_off_intervals(scores([15, 16, 16], pres=[None, 12, 13]), SEED)
+    found = wear_off_intervals(scores([15, 16, 16], pres=[None, 12, 13]), rules=SEED)
     assert [(w.after_series, w.drop) for w in found] == [(1, 3), (2, 3)]
     assert infusion_dependent(found)
 
 
 def test_wear_off_needs_the_drop_set_by_the_rules():
-    found = wear_off_intervals(scores([15, 16], pres=[None, 14]), RuleSet(wear_off_drop=2))
+    found = wear_off_intervals(scores([15, 16], pres=[None, 14]), rules=RuleSet(wear_off_drop=2))
     assert found == ()
 
 
 def test_wear_off_needs_both_scores():
-    found = wear_off_intervals(scores([15, None, 16], pres=[None, 10, 10]), SEED)
+    found = wear_off_intervals(scores([15, None, 16], pres=[None, 10, 10]), rules=SEED)
     assert [(w.after_series, w.before_series) for w in found] == [(1, 2)]
 
 
 def _status(**overrides):
-    args = {"baseline_score": 10, "series_count": 4, "points": points([12, 13, 14, 15]),
-            "beneficial": (1, 2, 3, 4), "plateau_after_series": None,
-            "latest_series_number": 4, "rules": SEED}
+    args = {"baseline_score": 10, "series_count": 4, "scored_series_count": 4,
+            "points": points([12, 13, 14, 15]), "beneficial": (1, 2, 3, 4),
+            "plateau_after_series": None, "latest_series_number": 4,
+            "on_immunoglobulin": False, "baseline_at_ceiling": False, "rules": SEED}
     args.update(overrides)
+    args.setdefault("scored_series_count", args["series_count"])
+    if "series_count" in overrides and "scored_series_count" not in overrides:
+        args["scored_series_count"] = overrides["series_count"]
     return status(**args)
 
 
@@ -233,3 +239,9 @@ def test_final_result_not_persistent_with_fewer_points_than_the_window():
 def test_final_result_is_empty_without_any_score():
     assert final_result(baseline_score=10, final_visit_score=None, points=(), targets=5,
                         dependent=False, rules=SEED) == FinalResult(None, None, None)
+
+
+def test_a_wear_off_names_the_visits_it_compared():
+    rows = (SeriesScores(1, None, None, 11, 15), SeriesScores(2, 12, 13, 14, 16))
+    (found,) = wear_off_intervals(rows, rules=SEED)
+    assert (found.post_visit_id, found.pre_visit_id) == (11, 12)

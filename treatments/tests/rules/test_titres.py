@@ -27,36 +27,37 @@ def gm1(value, on=date(2024, 1, 1), method="elisa", unit="dilution", isotype="Ig
     (0, False), (400, False), (799, False), (800, True), (1600, True), (12800, True),
 ])
 def test_anti_gm1_igm_elisa_is_significant_from_800(value, significant):
-    assert titre_significance(gm1(value), DEFAULT_THRESHOLDS) is significant
+    assert titre_significance(gm1(value), thresholds=DEFAULT_THRESHOLDS) is significant
 
 
 def test_seed_table_1_counts_four_of_six_significant():
     titres = [gm1(v) for v in (0, 1600, 400, 12800, 3200, 3200)]
-    assert sum(titre_significance(t) is True for t in titres) == 4
+    assert sum(titre_significance(t, thresholds=DEFAULT_THRESHOLDS) is True for t in titres) == 4
 
 
 def test_unknown_threshold_gives_unknown_significance_never_false():
-    assert titre_significance(gm1(0, isotype="IgG")) is None
-    assert titre_significance(gm1(3200, method="western_blot")) is None
-    assert titre_significance(gm1(3200, unit="au")) is None
-    assert titre_significance(gm1(3200), ()) is None
+    assert titre_significance(gm1(0, isotype="IgG"), thresholds=DEFAULT_THRESHOLDS) is None
+    assert titre_significance(gm1(3200, method="western_blot"),
+                              thresholds=DEFAULT_THRESHOLDS) is None
+    assert titre_significance(gm1(3200, unit="au"), thresholds=DEFAULT_THRESHOLDS) is None
+    assert titre_significance(gm1(3200), thresholds=()) is None
 
 
 def test_threshold_matches_antigen_isotype_method_and_unit():
     mag_btu = TitreIn(date(2024, 1, 1), "mag", "IgM", "elisa", Decimal(1000), "btu")
-    assert titre_significance(mag_btu) is True
+    assert titre_significance(mag_btu, thresholds=DEFAULT_THRESHOLDS) is True
     assert titre_significance(TitreIn(date(2024, 1, 1), "mag", "IgM", "elisa",
-                                      Decimal(999), "btu")) is False
+                                      Decimal(999), "btu"), thresholds=DEFAULT_THRESHOLDS) is False
 
 
 def test_thresholds_are_data():
     lab = (ThresholdIn("gm1", "IgG", "elisa", "dilution", Decimal(200)),)
-    assert titre_significance(gm1(200, isotype="IgG"), lab) is True
-    assert titre_significance(gm1(3200), lab) is None
+    assert titre_significance(gm1(200, isotype="IgG"), thresholds=lab) is True
+    assert titre_significance(gm1(3200), thresholds=lab) is None
 
 
 def test_a_titre_that_is_not_a_number_has_unknown_significance():
-    assert titre_significance(gm1("NaN")) is None
+    assert titre_significance(gm1("NaN"), thresholds=DEFAULT_THRESHOLDS) is None
 
 
 def test_titre_before_ivig_is_the_latest_sampled_on_or_before_series_1():
@@ -84,7 +85,7 @@ def test_titres_before_ivig_one_per_antigen_isotype_method_and_unit_with_signifi
     mag = TitreIn(date(2024, 1, 1), "mag", "IgM", "elisa", Decimal(50000), "btu")
     titres = [gm1(3200, date(2023, 1, 1)), gm1(400, date(2024, 1, 1)), mag,
               gm1(800, date(2024, 1, 1), isotype="IgG"), gm1(12800, date(2024, 4, 1))]
-    found = titres_before_ivig(titres, SERIES)
+    found = titres_before_ivig(titres, SERIES, thresholds=DEFAULT_THRESHOLDS)
     assert [(a.titre.antigen, a.titre.isotype, a.titre.value, a.significant) for a in found] == [
         ("gm1", "IgG", 800, None), ("gm1", "IgM", 400, False), ("mag", "IgM", 50000, True)]
 
@@ -92,7 +93,7 @@ def test_titres_before_ivig_one_per_antigen_isotype_method_and_unit_with_signifi
 def test_significant_titres_lists_each_key_ever_significant_with_its_latest_high_sample():
     titres = [gm1(3200, date(2023, 1, 1)), gm1(1600, date(2023, 6, 1)),
               gm1(400, date(2024, 1, 1)), gm1(100, date(2024, 1, 1), isotype="IgG")]
-    found = significant_titres(titres)
+    found = significant_titres(titres, thresholds=DEFAULT_THRESHOLDS)
     assert [(t.antigen, t.isotype, t.value, t.sampled_on) for t in found] == [
         ("gm1", "IgM", 1600, date(2023, 6, 1))]
 

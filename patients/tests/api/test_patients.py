@@ -4,9 +4,9 @@ import pytest
 
 from patients import catalogues as cat
 from patients.models import AffectedNerve, Identity, Patient, PinnedTargetMuscle
-from registry.factories import PatientFactory, TitreFactory, clinical_history
 from registry.models import Membership
 from registry.tests.api.helpers import AUTH_QUERIES, api
+from registry.tests.factories import PatientFactory, TitreFactory, clinical_history
 from treatments.api.outcome import OutcomeSerializer, outcome_payload
 from treatments.models import Outcome
 from treatments.services import outcome_recompute

@@ -58,7 +58,7 @@ class PatientFactory(factory.django.DjangoModelFactory):
     diagnosis = "mmn"
     onset_year = 1990
     outcome = factory.RelatedFactory(
-        "registry.factories.OutcomeFactory", factory_related_name="patient"
+        "registry.tests.factories.OutcomeFactory", factory_related_name="patient"
     )
 
 

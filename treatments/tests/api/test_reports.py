@@ -1,7 +1,7 @@
 import pytest
 
-from registry.factories import PatientFactory
 from registry.tests.api.helpers import AUTH_QUERIES, api
+from registry.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 import pytest
 
 from patients.models import Titre
-from registry.factories import PatientFactory, TitreFactory
 from registry.tests.api.helpers import AUTH_QUERIES, api
+from registry.tests.factories import PatientFactory, TitreFactory
 from treatments.models import TitreThreshold
 
 URL = "/api/v1/titres/"

@@ -1,11 +1,11 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from patients import catalogues as cat
 from patients.models import MrcGrade, Visit
-from registry.factories import MrcGradeFactory, SeriesFactory, VisitFactory
 from registry.tests.api.helpers import AUTH_QUERIES, api
+from registry.tests.factories import MrcGradeFactory, SeriesFactory, VisitFactory
 from treatments.models import Outcome
 
 URL = "/api/v1/visits/"
@@ -100,8 +100,9 @@ def test_date_filters(clinician, patient):
 
 @pytest.mark.parametrize("rows", [1, 50])
 def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
-    for _ in range(rows):
-        MrcGradeFactory(visit__patient=patient)
+    for day in range(rows):  # one visit a day: a patient has one visit per date and kind
+        MrcGradeFactory(visit__patient=patient,
+                        visit__visited_on=date(1994, 1, 1) + timedelta(days=day))
     client = api(clinician)
     # auth, count, visits with patients and outcomes, MRC grades
     with django_assert_num_queries(AUTH_QUERIES + 3):
@@ -131,12 +132,25 @@ def test_create_query_count_does_not_grow_with_the_grid(
     client = api(clinician)
     # auth, the patient field; the service's transaction (a savepoint and its release
     # inside the test's transaction): patient and user exist, the visit's 4 CHECK
-    # constraints (savepoint, check, release each), insert visit and its history row (in
+    # constraints (savepoint, check, release each), its (patient, date, kind) not taken
+    # yet (the unique constraint), insert visit and its history row (in
     # a savepoint), old grid, insert grid and its history (in a savepoint), outcome stale
     # mark; then the stored visit with its outcome, and its grid. The grid's rows are
     # validated in Python (no query per row); the database enforces their constraints.
-    with django_assert_num_queries(AUTH_QUERIES + 1 + 2 + 2 + 12 + 4 + 1 + 4 + 1 + 2):
+    with django_assert_num_queries(AUTH_QUERIES + 1 + 2 + 2 + 12 + 1 + 4 + 1 + 4 + 1 + 2):
         response = client.post(URL, {**NEW, "patient": patient.pk, "mrc": grid},
                                format="json")
     assert response.status_code == 201, response.json()
     assert len(response.json()["mrc"]) == len(grid)
+
+
+def test_a_repeated_date_and_kind_is_a_400_naming_visited_on(clinician, patient):
+    client = api(clinician)
+    assert client.post(URL, {**NEW, "patient": patient.pk}, format="json").status_code == 201
+    response = client.post(URL, {**NEW, "patient": patient.pk, "examiner": "Dr B"},
+                           format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["visited_on"]
+    assert "already has a visit of kind" in response.json()["visited_on"][0]
+    assert Visit.objects.get().examiner == "Dr A"
+    assert MrcGrade.objects.count() == len(GRID)

@@ -2,8 +2,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from registry.factories import PatientFactory, SeriesFactory
 from registry.tests.api.helpers import AUTH_QUERIES, api
+from registry.tests.factories import PatientFactory, SeriesFactory
 from treatments.models import LotNumber
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from registry.factories import SeriesFactory
 from registry.tests.api.helpers import AUTH_QUERIES, api
+from registry.tests.factories import SeriesFactory
 from treatments.models import AdverseEvent, LotNumber, Series
 
 URL = "/api/v1/series/"
