@@ -3,7 +3,7 @@
 Every dataset is long ("one row per patient × visit × muscle", …) and joins to the others
 on columns of the same name (``patient``; ``patient`` + ``series``; ``patient`` +
 ``visited_on`` + ``kind``; ``patient`` + ``studied_on``). The data dictionary is generated
-from these definitions and ``patients.catalogues``, so it cannot drift from the files.
+from these definitions and ``catalogues``, so it cannot drift from the files.
 
 Plain Python (no Django), like the catalogues it describes.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from patients import catalogues as cat
+import catalogues as cat
 
 TEXT, CODE, INTEGER, DECIMAL, DATE, BOOLEAN, DATETIME = (
     "text", "code", "integer", "decimal", "date", "boolean", "datetime",
@@ -373,7 +373,7 @@ def dictionary_markdown() -> str:
     lines = [
         "# Data dictionary of the exports and imports",
         "",
-        "Generated from `exchange/datasets.py` and `patients/catalogues.py` "
+        "Generated from `exchange/datasets.py` and `catalogues/__init__.py` "
         "(`manage.py export --dictionary-only` writes it; a test keeps this file current).",
         "",
         "Files are UTF-8 CSV with a header row, comma-separated, `.` as decimal point, "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
+import catalogues as cat
 from exchange.imports import ALL_OR_NOTHING, DRY_RUN, VALID_ONLY
-from patients import catalogues as cat
 from registry.models import Center
 from registry.scoping import scope_centers
 

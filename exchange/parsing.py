@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from django.conf import settings
 
+import catalogues as cat
 from exchange.datasets import (
     BOOLEAN,
     BY_NAME,
@@ -29,7 +30,6 @@ from exchange.datasets import (
     Column,
     Dataset,
 )
-from patients import catalogues as cat
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TRUE = {"true", "t", "yes", "y", "1"}

@@ -21,12 +21,12 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+import catalogues as cat
 from exchange import imports, writers
 from exchange.datasets import BY_NAME, DATASETS, code_rows, dictionary_rows
 from exchange.files import Packed, pack, unpack
 from exchange.models import ExportRecord, ImportRecord, Source
 from exchange.selectors import ExportContext, dataset_rows, export_cohort
-from patients import catalogues as cat
 from patients.models import Patient
 from registry.models import Center
 from registry.scoping import (

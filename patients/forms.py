@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from patients import catalogues as cat
+import catalogues as cat
 from patients.models import (
     NerveSegment,
     NerveStudy,

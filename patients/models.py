@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
-from patients import catalogues as cat
+import catalogues as cat
 from registry.models import (
     Center,
     VersionedModel,

@@ -25,7 +25,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from patients import catalogues as cat
+import catalogues as cat
 from patients.models import (
     AffectedNerve,
     Consent,

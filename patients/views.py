@@ -11,7 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 
-from patients import catalogues as cat
+import catalogues as cat
 from patients import services
 from patients.api.history import patient_history
 from patients.forms import (

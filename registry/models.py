@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from patients.catalogues import Choices, codes
+from catalogues import Choices, codes
 from registry.audit import current_source
 from registry.validators import not_read_as_missing
 

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
-from patients import catalogues as cat
+import catalogues as cat
 from patients.models import Patient
 from registry.models import VersionedModel, audited, choice_constraint
 from registry.validators import not_read_as_missing

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from patients import catalogues as cat
+import catalogues as cat
 from patients.models import Patient
 from patients.views import save_or_errors, scoped_patient
 from registry.models import Center

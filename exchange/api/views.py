@@ -9,11 +9,11 @@ from rest_framework import renderers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import catalogues as cat
 from exchange import services
 from exchange.datasets import CODE_LISTS, DATASETS
 from exchange.models import Source
 from exchange.views import CONTENT_TYPES, export_request, file_response
-from patients import catalogues as cat
 from registry.api.base import ServiceErrorsMixin
 from registry.scoping import identifiable_center_ids
 

@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+import catalogues as cat
 from exchange import services
 from exchange.models import Source
-from patients import catalogues as cat
 from patients.models import MrcGrade, Visit
 from registry.tests.factories import PatientFactory
 

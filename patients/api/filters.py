@@ -7,7 +7,7 @@ from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from patients import catalogues as cat
+import catalogues as cat
 from patients.models import NerveStudy, Paraprotein, Patient, PriorTreatment, Titre, Visit
 
 

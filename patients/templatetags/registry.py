@@ -10,7 +10,7 @@ from django import template
 from django.utils.safestring import mark_safe
 from pygal.style import Style
 
-from patients import catalogues as cat
+import catalogues as cat
 
 register = template.Library()
 SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)

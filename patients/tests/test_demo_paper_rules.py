@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from patients import catalogues as cat
+import catalogues as cat
 from patients.demo.paper import CENTRE, PATIENTS
 from treatments.rules import (
     DEFAULT_THRESHOLDS,

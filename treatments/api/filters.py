@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters as df
 
-from patients import catalogues as cat
+import catalogues as cat
 from patients.api.filters import IntegerFilter, IsoDateFilter, PatientRecordFilter
 from treatments.models import Series
 

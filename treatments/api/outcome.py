@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from patients import catalogues as cat
+import catalogues as cat
 from treatments.models import Outcome
 from treatments.rules.types import (
     BlockEvolutionState,
@@ -64,7 +64,7 @@ def outcome_payload(*, patient_id: int, outcome: Outcome | None) -> dict[str, An
 # The documented shape of the stored result (``treatments.rules.outcome.Outcome.as_dict``);
 # these serializers only describe it for the schema, they never write. Every enumerated
 # value is a ``choice`` so that the schema gives its ``enum`` (api.md, 2026-12-01): the
-# rules' StrEnums for what the rules judge, the catalogues for the codes recorded.
+# the judgements' StrEnums (catalogues, used by the rules) and the recorded codes' choices.
 
 
 

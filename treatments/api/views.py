@@ -12,7 +12,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from patients import catalogues as cat
+import catalogues as cat
 from patients.models import Patient
 from registry.api.base import (
     RegistryViewSet,

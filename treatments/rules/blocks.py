@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from patients.catalogues import SENSORY_NERVES
+from catalogues import SENSORY_NERVES
 from treatments.rules.defaults import (
     BLOCK_CRITERIA,
     EFNS_PNS_2010_BLOCKS,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 
-from patients.catalogues import MRC_BEST_GRADE, MUSCLE_ORDER
+from catalogues import MRC_BEST_GRADE, MUSCLE_ORDER
 from treatments.rules.types import (
     Grade,
     MuscleSide,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from patients.catalogues import NERVES, PRIOR_TREATMENTS, label
+from catalogues import NERVES, PRIOR_TREATMENTS, label
 from treatments.rules.outcome import json_number
 from treatments.rules.types import DisabilityResult, Grade
 

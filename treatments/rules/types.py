@@ -9,58 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
+
+from catalogues import (  # noqa: F401 - the judgements' codes, defined once there
+    BlockEvolutionState,
+    BlockState,
+    DisabilityResult,
+    Grade,
+    Status,
+)
 
 MuscleSide = tuple[str, str]  # (muscle code, side code), e.g. ("deltoid", "R")
-
-
-class Grade(StrEnum):
-    """Response grades (clinical-rules.md §2), codes of ``catalogues.RESPONSE_GRADES``."""
-
-    DRAMATIC = "dramatic"
-    MILD = "mild"
-    SLIGHT = "slight"
-    NONE = "none"
-    DETERIORATION = "deterioration"
-
-
-class Status(StrEnum):
-    """Outcome statuses (clinical-rules.md §2), codes of ``catalogues.OUTCOME_STATUSES``."""
-
-    INSUFFICIENT_DATA = "insufficient_data"
-    DETERIORATING = "deteriorating"
-    NO_RESPONSE = "no_response"
-    PLATEAU = "plateau"
-    IMPROVING = "improving"
-    ON_TREATMENT = "on_treatment"
-    STABLE_ON_TREATMENT = "stable_on_treatment"
-    NOT_EVALUABLE = "not_evaluable"
-
-
-class BlockState(StrEnum):
-    """Conduction-block states of a segment (clinical-rules.md §4)."""
-
-    PARTIAL_BLOCK = "partial_block"
-    DEFINITE_BLOCK = "definite_block"
-    PROBABLE_BLOCK = "probable_block"
-    NO_BLOCK = "no_block"
-    NOT_ASSESSABLE = "not_assessable"
-
-
-class BlockEvolutionState(StrEnum):
-    """How a segment's block changed between the first and latest study (§4)."""
-
-    PERSISTING = "persisting"
-    RESOLVED = "resolved"
-    NEW = "new"
-
-
-class DisabilityResult(StrEnum):
-    """Disability-score change (clinical-rules.md §3)."""
-
-    IMPROVED = "improved"
-    STABLE = "stable"
-    DETERIORATED = "deteriorated"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
-from patients import catalogues as cat
+import catalogues as cat
 from patients import services
 from patients.models import MrcGrade, Visit
 from registry.celery import app as celery_app

@@ -4,11 +4,11 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+import catalogues as cat
 from exchange import services
 from exchange.datasets import BY_NAME, DATASETS, dictionary_markdown
 from exchange.management.commands._account import command_account
 from exchange.models import Source
-from patients import catalogues as cat
 
 
 class Command(BaseCommand):

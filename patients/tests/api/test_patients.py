@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from patients import catalogues as cat
+import catalogues as cat
 from patients.models import AffectedNerve, Identity, Patient, PinnedTargetMuscle
 from registry.models import Membership
 from registry.tests.api.helpers import AUTH_QUERIES, api

@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from patients import catalogues as cat
+import catalogues as cat
 from patients.models import MrcGrade, Visit
 from registry.tests.api.helpers import AUTH_QUERIES, api
 from registry.tests.factories import MrcGradeFactory, SeriesFactory, VisitFactory

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from patients import catalogues as cat
+import catalogues as cat
 from registry.tests.api.helpers import api
 from registry.tests.factories import PatientFactory, clinical_history
 from treatments.rules.types import (

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from patients import catalogues
+import catalogues
 from patients.models import Patient
 from treatments.services import outcome_recompute_many
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from patients.catalogues import OUTCOME_STATUSES
+from catalogues import OUTCOME_STATUSES
 from treatments.rules import (
     SEED_1,
     PriorTreatmentIn,

@@ -1,13 +1,77 @@
-"""Code catalogues of the registry (clinical-rules.md §7, api.md choice fields).
+"""Code catalogues of the registry (clinical-rules.md §7, api.md choice fields): the one
+definition of every code list.
 
-Plain Python on purpose: the models build their choices from these tuples and
-the pure clinical rules (``treatments.rules``) import them without Django.
-A catalogue may grow; codes never change.
+Plain Python on purpose (no Django, no app): the models build their choices from these
+tuples, and the pure clinical rules (``treatments.rules``) import them — the judgements'
+codes are StrEnums here, and their choices are made from those enums, so a code exists
+once. A catalogue may grow; codes never change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum
+
 Choices = tuple[tuple[str, str], ...]
+
+
+def enum_choices(labels: Mapping[StrEnum, str]) -> Choices:
+    """Choices from a StrEnum's members and their labels, in the enum's order."""
+    members = list(type(next(iter(labels))))
+    missing = [m for m in members if m not in labels]
+    if missing:  # pragma: no cover - caught at import time
+        raise ValueError(f"no label for {missing}")
+    return tuple((m.value, labels[m]) for m in members)
+
+
+class Grade(StrEnum):
+    """Response grades (clinical-rules.md §2)."""
+
+    DRAMATIC = "dramatic"
+    MILD = "mild"
+    SLIGHT = "slight"
+    NONE = "none"
+    DETERIORATION = "deterioration"
+
+
+class Status(StrEnum):
+    """Outcome statuses (clinical-rules.md §2)."""
+
+    INSUFFICIENT_DATA = "insufficient_data"
+    DETERIORATING = "deteriorating"
+    NO_RESPONSE = "no_response"
+    PLATEAU = "plateau"
+    IMPROVING = "improving"
+    ON_TREATMENT = "on_treatment"
+    STABLE_ON_TREATMENT = "stable_on_treatment"
+    NOT_EVALUABLE = "not_evaluable"
+
+
+class BlockState(StrEnum):
+    """Conduction-block states of a segment (clinical-rules.md §4)."""
+
+    PARTIAL_BLOCK = "partial_block"
+    DEFINITE_BLOCK = "definite_block"
+    PROBABLE_BLOCK = "probable_block"
+    NO_BLOCK = "no_block"
+    NOT_ASSESSABLE = "not_assessable"
+
+
+class BlockEvolutionState(StrEnum):
+    """How a segment's block changed between the first and latest study (§4)."""
+
+    PERSISTING = "persisting"
+    RESOLVED = "resolved"
+    NEW = "new"
+
+
+class DisabilityResult(StrEnum):
+    """Disability-score change (clinical-rules.md §3)."""
+
+    IMPROVED = "improved"
+    STABLE = "stable"
+    DETERIORATED = "deteriorated"
+
 
 SIDES: Choices = (("R", "Right"), ("L", "Left"))
 
@@ -129,44 +193,44 @@ VISIT_KINDS: Choices = (
     ("final", "Final evaluation"),
 )
 
-RESPONSE_GRADES: Choices = (
-    ("dramatic", "Dramatic"),
-    ("mild", "Mild"),
-    ("slight", "Slight"),
-    ("none", "None"),
-    ("deterioration", "Deterioration"),
-)
+RESPONSE_GRADES: Choices = enum_choices({
+    Grade.DRAMATIC: "Dramatic",
+    Grade.MILD: "Mild",
+    Grade.SLIGHT: "Slight",
+    Grade.NONE: "None",
+    Grade.DETERIORATION: "Deterioration",
+})
 
-OUTCOME_STATUSES: Choices = (
-    ("insufficient_data", "Insufficient data"),
-    ("deteriorating", "Deteriorating"),
-    ("no_response", "No response"),
-    ("plateau", "Plateau"),
-    ("improving", "Improving"),
-    ("on_treatment", "On treatment"),
-    ("stable_on_treatment", "Stable on treatment"),
-    ("not_evaluable", "Not evaluable"),
-)
+OUTCOME_STATUSES: Choices = enum_choices({
+    Status.INSUFFICIENT_DATA: "Insufficient data",
+    Status.DETERIORATING: "Deteriorating",
+    Status.NO_RESPONSE: "No response",
+    Status.PLATEAU: "Plateau",
+    Status.IMPROVING: "Improving",
+    Status.ON_TREATMENT: "On treatment",
+    Status.STABLE_ON_TREATMENT: "Stable on treatment",
+    Status.NOT_EVALUABLE: "Not evaluable",
+})
 
-DISABILITY_RESULTS: Choices = (
-    ("improved", "Improved"),
-    ("stable", "Stable"),
-    ("deteriorated", "Deteriorated"),
-)
+DISABILITY_RESULTS: Choices = enum_choices({
+    DisabilityResult.IMPROVED: "Improved",
+    DisabilityResult.STABLE: "Stable",
+    DisabilityResult.DETERIORATED: "Deteriorated",
+})
 
-BLOCK_STATES: Choices = (
-    ("partial_block", "Partial conduction block"),
-    ("definite_block", "Definite conduction block"),
-    ("probable_block", "Probable conduction block"),
-    ("no_block", "No block"),
-    ("not_assessable", "Not assessable"),
-)
+BLOCK_STATES: Choices = enum_choices({
+    BlockState.PARTIAL_BLOCK: "Partial conduction block",
+    BlockState.DEFINITE_BLOCK: "Definite conduction block",
+    BlockState.PROBABLE_BLOCK: "Probable conduction block",
+    BlockState.NO_BLOCK: "No block",
+    BlockState.NOT_ASSESSABLE: "Not assessable",
+})
 
-BLOCK_EVOLUTIONS: Choices = (
-    ("persisting", "Persisting"),
-    ("resolved", "Resolved"),
-    ("new", "New"),
-)
+BLOCK_EVOLUTIONS: Choices = enum_choices({
+    BlockEvolutionState.PERSISTING: "Persisting",
+    BlockEvolutionState.RESOLVED: "Resolved",
+    BlockEvolutionState.NEW: "New",
+})
 
 
 def codes(choices: Choices) -> tuple[str, ...]:
