@@ -1,8 +1,12 @@
-"""Admin of centres and memberships, and the centre scoping every clinical admin shares.
+"""Admin of centres and memberships, and what every clinical admin shares: the centre
+scoping (``CentreScopedAdmin``) and writing through the services with the version check
+(``ServiceAdmin``).
 
 A non-superuser sees in the admin only the records of the centres where they are data
 manager, picks related rows only from those centres, and writes only there; the model
-permissions come from the role groups (``registry.roles``).
+permissions come from the role groups (``registry.roles``). A clinical record's change
+form carries the version it was read at; a save on a stale page is refused with a
+message, never written over another data manager's change.
 """
 
 from collections.abc import Mapping

@@ -110,7 +110,8 @@ def test_an_invalid_inline_row_is_refused_by_the_service_and_nothing_is_written(
     assert "Consent cannot be withdrawn before it was given." in response.content.decode()
     patient.refresh_from_db()
     assert patient.notes == "" and patient.version == 1
-    assert not Consent.objects.filter(patient=patient).exists()
+    consent = Consent.objects.get(patient=patient)
+    assert (consent.given_on, consent.withdrawn_on) == (date(1990, 1, 1), None)
 
 
 def test_the_patient_admin_records_consent_through_the_service(client, data_manager, patient):
