@@ -246,9 +246,9 @@ def series_update(
             patient=series.patient, number=series.number, started_on=changes["started_on"],
             pk=series.pk,
         )
-        if changes["started_on"] != series.started_on:
-            series_change_check(patient_id=series.patient_id, number=series.number,
-                                started_on=changes["started_on"])
+        # Always checked: a form may already have put the new date on ``series``.
+        series_change_check(patient_id=series.patient_id, number=series.number,
+                            started_on=changes["started_on"])
     series = apply_changes(series, changes=changes, version=version, by=by)
     _series_children(series, lot_numbers, adverse_events)
     outcome_mark_stale(patient_id=series.patient_id)

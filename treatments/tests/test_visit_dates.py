@@ -200,3 +200,35 @@ def test_the_issue_cases_are_refused_where_they_were_201(clinician, patient):
     assert (late.status_code, early.status_code) == (400, 400)
     assert "within 42 days of its start (on or before 1994-02-21)" in late.json()["visited_on"][0]
     assert "after series 1 starts (1994-01-10)" in early.json()["visited_on"][0]
+
+
+def test_the_series_page_refuses_a_start_that_would_break_a_visit(client, clinician, patient,
+                                                                  treated):
+    services.visit_record(patient=patient, data={
+        "visited_on": date(1994, 1, 24), "kind": "post_series", "series": treated[1]})
+    series = treated[2]
+    client.force_login(clinician)
+    url = reverse("treatments:series_edit", args=[patient.pk, series.pk])
+    response = client.post(url, {
+        "number": "2", "started_on": "1994-01-20", "days": "5", "dose_g_per_kg": "2.0",
+        "weight_kg": "70", "product": "IVIg", "status": "given", "stop_reason": "",
+        "lot_numbers": "", "events-TOTAL_FORMS": "0", "events-INITIAL_FORMS": "0",
+        "version": series.version})
+    assert response.status_code == 200
+    assert list(response.context["form"].errors) == ["started_on"]
+    series.refresh_from_db()
+    assert series.started_on == S2
+
+
+def test_the_admin_refuses_a_series_start_that_would_break_a_visit(client, data_manager,
+                                                                    patient, treated):
+    services.visit_record(patient=patient, data={
+        "visited_on": date(1994, 1, 24), "kind": "post_series", "series": treated[1]})
+    client.force_login(data_manager)
+    url = reverse("admin:treatments_series_change", args=[treated[2].pk])
+    form = posted_form(client.get(url))
+    response = client.post(url, {**form, "started_on": "1994-01-20"})
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["started_on"]
+    treated[2].refresh_from_db()
+    assert treated[2].started_on == S2 and treated[2].version == 1
