@@ -102,8 +102,8 @@ def _notes(what: str) -> Column:
 DATASETS: tuple[Dataset, ...] = (
     Dataset(
         "patients", "one row per patient",
-        "Who the patient is, pseudonymously, with their consent. Patients whose consent "
-        "is withdrawn are never exported.",
+        "Who the patient is, pseudonymously, with their consent. Only patients whose "
+        "consent is given (recorded, not withdrawn) are exported.",
         (
             PATIENT,
             Column("center", TEXT, "Code of the patient's centre.", required=True),

@@ -44,7 +44,7 @@ Row = dict[str, Any]
 def export_cohort(
     *, user, center: str | None = None, diagnosis: str | None = None
 ) -> QuerySet[Patient]:
-    """The patients an export holds: the user's exporting centres, consent not withdrawn."""
+    """The patients an export holds: the user's exporting centres, consent given."""
     patients = scope_reportable_patients(Patient.objects.all(), user)
     centers = export_center_ids(user)
     if centers is not None:

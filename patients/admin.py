@@ -1,9 +1,15 @@
-"""Admin data entry for data managers. Saves go through the services, which validate,
-version and mark the patient's outcome stale (STYLE.md §3)."""
+"""Admin data entry for data managers, written through the same services as the pages and
+the API (``registry.admin.ServiceAdmin``): the change form carries the ``version`` it was
+read at, so a save made on a stale page is refused with a message instead of overwriting
+another data manager's change; the services validate (dates against the visit's kind
+included, clinical-rules.md §1), bump the version and mark the patient's outcome stale in
+the same transaction. Every list, form and choice is limited to the data manager's
+centres (``registry.admin.CentreScopedAdmin``)."""
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from patients import services
 from patients.models import (
     AffectedNerve,
     Consent,
@@ -18,34 +24,22 @@ from patients.models import (
     Titre,
     Visit,
 )
-from registry.admin import CentreScopedAdmin, centre_filter
+from registry.admin import CentreScopedAdmin, ServiceAdmin, centre_filter
 from registry.scoping import can_see_identifiers
 from treatments.selectors import outcome_visit_scores, titre_significance_reader
-from treatments.services import outcome_mark_stale
 
 
-class StaleOnSaveAdmin(CentreScopedAdmin, SimpleHistoryAdmin):
-    """Admin edits bump the record's version and mark the outcome stale in one transaction;
-    every list, form and choice is limited to the data manager's centres."""
+class ClinicalRecordAdmin(ServiceAdmin, CentreScopedAdmin, SimpleHistoryAdmin):
+    """A clinical record's admin: centre-scoped, audited, written through its service."""
 
     history_list_display = ["history_source"]
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            obj.version += 1
-        super().save_model(request, obj, form, change)
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        outcome_mark_stale(patient_id=self.patient_id_of(form.instance))
-
-    def delete_model(self, request, obj):
-        patient_id = self.patient_id_of(obj)
-        super().delete_model(request, obj)
-        outcome_mark_stale(patient_id=patient_id)
-
-    def patient_id_of(self, obj) -> int:
-        return obj.patient_id
+def _one(rows):
+    """A one-to-one inline's row (identity, consent): None when left unchanged."""
+    if rows is None:
+        return None
+    return rows[0] if rows else {}
 
 
 class AffectedNerveInline(admin.TabularInline):
@@ -79,7 +73,7 @@ class ConsentInline(admin.StackedInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(StaleOnSaveAdmin):
+class PatientAdmin(ClinicalRecordAdmin):
     list_display = ["code", "diagnosis", "center", "sex", "birth_year", "outcome_status",
                     "version"]
     list_filter = ["diagnosis", centre_filter("center"), "sex", "outcome__status"]
@@ -88,6 +82,23 @@ class PatientAdmin(StaleOnSaveAdmin):
     readonly_fields = ["version", "created_at", "updated_at", "outcome_status"]
     inlines = [IdentityInline, ConsentInline, AffectedNerveInline, PinnedTargetInline]
 
+    def service_save(self, request, *, obj, data, version, children, change):
+        nested = {
+            "affected_nerves": children.get(AffectedNerve),
+            "target_muscles": children.get(PinnedTargetMuscle),
+            "identity": _one(children.get(Identity)),
+            "consent": _one(children.get(Consent)),
+        }
+        if not change:
+            center = data.pop("center")
+            return services.patient_create(
+                center=center, data=data, by=request.user,
+                affected_nerves=nested["affected_nerves"] or (),
+                target_muscles=nested["target_muscles"] or (),
+                identity=nested["identity"], consent=nested["consent"])
+        return services.patient_update(patient=obj, version=version, data=data,
+                                       by=request.user, **nested)
+
     @admin.display(description="Outcome")
     def outcome_status(self, obj):
         outcome = getattr(obj, "outcome", None)
@@ -95,18 +106,28 @@ class PatientAdmin(StaleOnSaveAdmin):
             return "—"
         return f"{outcome.status or '—'}{' (recomputing…)' if outcome.stale else ''}"
 
-    def patient_id_of(self, obj) -> int:
-        return obj.pk
-
     def has_delete_permission(self, request, obj=None):
         return False  # patients hold clinical records kept for traceability
 
 
-class PatientRecordAdmin(StaleOnSaveAdmin):
+class PatientRecordAdmin(ClinicalRecordAdmin):
+    """A record of one patient; titres, monoclonal proteins and prior treatments are
+    written by ``patients.services.record_*``."""
+
     list_select_related = ["patient"]
     search_fields = ["patient__code"]
     readonly_fields = ["version", "created_at", "updated_at"]
     autocomplete_fields = ["patient"]
+
+    def service_save(self, request, *, obj, data, version, children, change):
+        if not change:
+            patient = data.pop("patient")
+            return services.record_create(model=self.model, patient=patient, data=data,
+                                          by=request.user)
+        return services.record_update(record=obj, version=version, data=data, by=request.user)
+
+    def service_delete(self, request, *, obj) -> None:
+        services.record_delete(record=obj, by=request.user)
 
 
 @admin.register(Titre)
@@ -149,6 +170,18 @@ class VisitAdmin(PatientRecordAdmin):
     inlines = [MrcGradeInline]
     raw_id_fields = ["series"]
 
+    def service_save(self, request, *, obj, data, version, children, change):
+        mrc = children.get(MrcGrade)
+        if not change:
+            patient = data.pop("patient")
+            return services.visit_record(patient=patient, data=data, mrc=mrc or (),
+                                         by=request.user)
+        return services.visit_update(visit=obj, version=version, data=data, mrc=mrc,
+                                     by=request.user)
+
+    def service_delete(self, request, *, obj) -> None:
+        services.visit_delete(visit=obj, by=request.user)
+
     @admin.display(description="Target score")
     def score(self, obj):
         outcome = getattr(obj.patient, "outcome", None)
@@ -165,3 +198,15 @@ class NerveStudyAdmin(PatientRecordAdmin):
     list_display = ["patient", "studied_on"]
     list_filter = ["patient__diagnosis", centre_filter("patient__center")]
     inlines = [NerveSegmentInline]
+
+    def service_save(self, request, *, obj, data, version, children, change):
+        segments = children.get(NerveSegment)
+        if not change:
+            patient = data.pop("patient")
+            return services.nerve_study_record(patient=patient, data=data,
+                                               segments=segments or (), by=request.user)
+        return services.nerve_study_update(study=obj, version=version, data=data,
+                                           segments=segments, by=request.user)
+
+    def service_delete(self, request, *, obj) -> None:
+        services.nerve_study_delete(study=obj, by=request.user)

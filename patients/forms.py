@@ -7,6 +7,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
 import catalogues as cat
 from patients.models import (
+    Consent,
+    Identity,
     NerveSegment,
     NerveStudy,
     Paraprotein,
@@ -36,7 +38,25 @@ class VersionMixin(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
+# The patient form's consent and identity fields: ``<prefix>_<model field>``, built from
+# the model fields (their lengths and types), shown in their own fieldsets.
+CONSENT_FIELDS = ("given_on", "version", "withdrawn_on")
+IDENTITY_FIELDS = ("name", "date_of_birth", "hospital_number")
+CONSENT_LABELS = {"given_on": "Consent given on", "version": "Consent form version",
+                  "withdrawn_on": "Consent withdrawn on"}
+
+
+def _related_field(model, name: str, label: str) -> forms.Field:
+    field = model._meta.get_field(name).formfield(label=label, required=False)
+    if isinstance(field, forms.DateField):
+        field.widget = DATE
+    return field
+
+
 class PatientForm(VersionMixin, forms.ModelForm):
+    """The patient, with their consent and (when the user may see it: the patient's own
+    centre's clinicians and data managers) their identity, ui.md."""
+
     center = forms.ModelChoiceField(queryset=Center.objects.none())
     affected_nerves = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple,
@@ -51,9 +71,55 @@ class PatientForm(VersionMixin, forms.ModelForm):
         widgets = {"code": forms.TextInput(attrs={"autofocus": True}),
                    "notes": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, centers=None, **kwargs):
+    def __init__(self, *args, centers=None, with_identity: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["center"].queryset = centers if centers is not None else Center.objects.none()
+        for name in CONSENT_FIELDS:
+            self.fields[f"consent_{name}"] = _related_field(Consent, name, CONSENT_LABELS[name])
+        if with_identity:
+            for name in IDENTITY_FIELDS:
+                label = Identity._meta.get_field(name).verbose_name.capitalize()
+                self.fields[f"identity_{name}"] = _related_field(Identity, name, label)
+
+    def _related(self, prefix: str, names: tuple[str, ...]) -> dict | None:
+        """The consent or identity values, or None when the form left them as they were
+        (no new audit row for an unchanged consent)."""
+        keys = [f"{prefix}_{name}" for name in names]
+        if not any(key in self.fields for key in keys):
+            return None
+        if self.instance.pk is not None and not set(keys) & set(self.changed_data):
+            return None
+        return {name: self.cleaned_data.get(f"{prefix}_{name}") for name in names}
+
+    def consent(self) -> dict | None:
+        return self._related("consent", CONSENT_FIELDS)
+
+    def identity(self) -> dict | None:
+        return self._related("identity", IDENTITY_FIELDS)
+
+    def own_fields(self) -> list[forms.BoundField]:
+        return [f for f in self.visible_fields()
+                if f.name != "affected_nerves" and not f.name.startswith(("consent_", "identity_"))]
+
+    def consent_fields(self) -> list[forms.BoundField]:
+        return [self[f"consent_{name}"] for name in CONSENT_FIELDS]
+
+    def identity_fields(self) -> list[forms.BoundField]:
+        return [self[f"identity_{name}"] for name in IDENTITY_FIELDS
+                if f"identity_{name}" in self.fields]
+
+    @staticmethod
+    def related_initial(patient: Patient | None, *, with_identity: bool) -> dict:
+        """Initial values of the consent and identity fields from the stored rows."""
+        initial = {}
+        consent = Consent.objects.filter(patient=patient).first() if patient else None
+        identity = (Identity.objects.filter(patient=patient).first()
+                    if patient and with_identity else None)
+        for prefix, row, names in (("consent", consent, CONSENT_FIELDS),
+                                   ("identity", identity, IDENTITY_FIELDS)):
+            if row is not None:
+                initial.update({f"{prefix}_{name}": getattr(row, name) for name in names})
+        return initial
 
     def nerves(self) -> list[dict]:
         return [dict(zip(("side", "nerve"), v.split(":"), strict=True))

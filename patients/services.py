@@ -25,6 +25,7 @@ from patients.models import (
 )
 from registry.models import Center
 from registry.services import apply_changes, replace_children, save_validated
+from treatments.dates import visit_date_check
 from treatments.services import outcome_mark_stale
 
 Row = Mapping[str, Any]
@@ -143,6 +144,8 @@ def visit_record(
     *, patient: Patient, data: Row, mrc: Sequence[Row] = (), by: User | None = None
 ) -> Visit:
     _check_visit_series(patient, data)
+    visit_date_check(patient_id=patient.pk, kind=data.get("kind"),
+                     visited_on=data.get("visited_on"), series=data.get("series"))
     visit = save_validated(Visit(patient=patient, recorded_by=by, **data), by=by)
     _visit_mrc(visit, mrc)
     outcome_mark_stale(patient_id=patient.pk)
@@ -155,6 +158,9 @@ def visit_update(
     by: User | None = None,
 ) -> Visit:
     _check_visit_series(visit.patient, data)
+    visit_date_check(patient_id=visit.patient_id, kind=data.get("kind", visit.kind),
+                     visited_on=data.get("visited_on", visit.visited_on),
+                     series=data["series"] if "series" in data else visit.series)
     visit = apply_changes(visit, changes=data, version=version, by=by)
     _visit_mrc(visit, mrc)
     outcome_mark_stale(patient_id=visit.patient_id)

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 import catalogues as cat
 from patients import services
 from patients.api.history import patient_history
+from patients.consent import consent_state_of
 from patients.forms import (
     NerveStudyForm,
     ParaproteinForm,
@@ -115,16 +116,20 @@ def patient_list(request):
 @login_required
 def patient_edit(request, pk: int):
     patient = scoped_patient(request, pk, write=True)
+    with_identity = can_see_identifiers(request.user, patient.center_id)
     initial = {"version": patient.version, "affected_nerves": [
-        f"{n.side}:{n.nerve}" for n in patient.affected_nerves.all()]}
+        f"{n.side}:{n.nerve}" for n in patient.affected_nerves.all()],
+        **PatientForm.related_initial(patient, with_identity=with_identity)}
     form = PatientForm(request.POST or None, instance=patient, initial=initial,
-                       centers=Center.objects.filter(pk=patient.center_id))
+                       centers=Center.objects.filter(pk=patient.center_id),
+                       with_identity=with_identity)
     form.fields["center"].disabled = True
     if request.method == "POST" and form.is_valid():
         def write():
             services.patient_update(
                 patient=patient, version=form.cleaned_data.get("version"),
-                data=form.data_fields(), affected_nerves=form.nerves(), by=request.user,
+                data=form.data_fields(), affected_nerves=form.nerves(),
+                consent=form.consent(), identity=form.identity(), by=request.user,
             )
 
         if save_or_errors(request, form, write):
@@ -144,14 +149,18 @@ def patient_create(request):
         raise PermissionDenied("Creating a patient needs a clinician or data-manager role.")
     only = list(centers[:2])
     initial = {"center": only[0].pk} if len(only) == 1 else {}
-    form = PatientForm(request.POST or None, centers=centers, initial=initial)
+    # Every centre offered is one the user writes in, where they also see identifiers.
+    form = PatientForm(request.POST or None, centers=centers, initial=initial,
+                       with_identity=True)
     if request.method == "POST" and form.is_valid():
         created = {}
 
         def write():
+            center = form.cleaned_data["center"]
+            identity = form.identity() if can_see_identifiers(request.user, center.pk) else None
             created["patient"] = services.patient_create(
-                center=form.cleaned_data["center"], data=form.data_fields(),
-                affected_nerves=form.nerves(), by=request.user,
+                center=center, data=form.data_fields(), affected_nerves=form.nerves(),
+                consent=form.consent(), identity=identity, by=request.user,
             )
 
         if save_or_errors(request, form, write):
@@ -191,6 +200,7 @@ def patient_detail(request, pk: int):
     return render(request, "patients/detail.html", {
         "patient": patient, "identity": identity, "researcher": not identifiers,
         "consent": getattr(patient, "consent", None),
+        "consent_state": consent_state_of(patient),
         "outcome": outcome, "result": result,
         "writable": can_write(request.user, patient.center_id),
         "titres": _titres(patient),

@@ -1,12 +1,22 @@
-"""Admin of centres and memberships, and the centre scoping every clinical admin shares.
+"""Admin of centres and memberships, and what every clinical admin shares: the centre
+scoping (``CentreScopedAdmin``) and writing through the services with the version check
+(``ServiceAdmin``).
 
 A non-superuser sees in the admin only the records of the centres where they are data
 manager, picks related rows only from those centres, and writes only there; the model
-permissions come from the role groups (``registry.roles``).
+permissions come from the role groups (``registry.roles``). A clinical record's change
+form carries the version it was read at; a save on a stale page is refused with a
+message, never written over another data manager's change.
 """
 
-from django.contrib import admin
+from collections.abc import Mapping
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models
 from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -18,7 +28,7 @@ from registry.scoping import (
     center_id_of,
     scope_queryset,
 )
-from registry.services import membership_revoke, user_groups_sync
+from registry.services import VersionConflict, membership_revoke, user_groups_sync
 
 
 class CentreScopedAdmin:
@@ -65,6 +75,150 @@ class CentreScopedAdmin:
             if latest is None or not (ids is None or center_id_of(latest.instance) in ids):
                 raise Http404("No such record in your centres.")
         return super().history_view(request, object_id, extra_context)
+
+
+class VersionedAdminForm(forms.ModelForm):
+    """An admin form that carries the record's ``version`` as it was read (the hidden
+    ``read_version``: ``version`` itself is not editable), so the service can refuse a save
+    made on a stale page; a refused save's errors are shown on it."""
+
+    read_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    #: The refusal of the service, set on the form class that re-renders a refused save.
+    refusal: ValidationError | VersionConflict | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial.setdefault("read_version", self.instance.version)
+
+    def clean(self):
+        cleaned = super().clean()
+        refusal = self.refusal
+        if isinstance(refusal, ValidationError) and hasattr(refusal, "error_dict"):
+            for field, texts in refusal.message_dict.items():
+                known = field in self.fields and field != NON_FIELD_ERRORS
+                self.add_error(field if known else None, texts)
+        elif isinstance(refusal, ValidationError):
+            self.add_error(None, refusal.messages)
+        elif refusal is not None:
+            self.add_error(None, str(refusal))
+        return cleaned
+
+
+class ServiceRefused(Exception):
+    """A service refused an admin save; the change form is shown again with its reasons."""
+
+    def __init__(self, error: ValidationError | VersionConflict):
+        super().__init__(str(error))
+        self.error = error
+
+
+Rows = list[dict[str, Any]]
+
+
+class ServiceAdmin:
+    """Mix into a ModelAdmin whose records the domain services write (STYLE.md §3).
+
+    Django's admin would save the form and each inline formset itself; here nothing is
+    saved by the admin: ``save_related`` hands the form's fields and the inlines' rows to
+    ``service_save`` (the subclass calls its service), which validates, checks the
+    ``version`` the page was read at (a stale save is refused, never an overwrite),
+    bumps it and marks the outcome stale, in one transaction. A refusal rolls the
+    whole save back and shows the form again with the service's message; deletions go
+    through ``service_delete``.
+    """
+
+    form = VersionedAdminForm
+
+    def service_save(self, request, *, obj, data: dict[str, Any], version: int | None,
+                     children: Mapping[type[models.Model], Rows | None], change: bool):
+        raise NotImplementedError  # pragma: no cover - each admin names its service
+
+    def service_delete(self, request, *, obj) -> None:
+        raise NotImplementedError  # pragma: no cover
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "_service_refusal", None)
+        if refusal is None:
+            return form
+        return type(form.__name__, (form,), {"refusal": refusal})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and object_id is not None:
+            conflict = self._stale(request, object_id)
+            if conflict is not None:
+                return self._refused(request, conflict, object_id, form_url, extra_context)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefused as refused:  # its transaction was rolled back
+            return self._refused(request, refused.error, object_id, form_url, extra_context)
+
+    def _stale(self, request, object_id) -> VersionConflict | None:
+        """The version check before the inlines are read: the first save replaced their
+        rows, so a stale page's inline ids no longer exist and would hide the reason. The
+        service checks again under a row lock."""
+        current = (self.get_queryset(request).filter(pk=unquote(object_id))
+                   .values_list("version", flat=True).first())
+        sent = request.POST.get("read_version", "")
+        if current is None:
+            return None  # the admin answers a missing record itself
+        if not sent.isdigit() or int(sent) != current:
+            return VersionConflict(current=current, sent=int(sent) if sent.isdigit() else None)
+        return None
+
+    def _refused(self, request, error, object_id, form_url, extra_context):
+        """The change form again, bound to what was posted, with the service's reasons."""
+        request._service_refusal = error
+        text = (str(error) if isinstance(error, VersionConflict)
+                else "Not saved: " + " ".join(error.messages))
+        messages.error(request, text)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        """Nothing here: the record is written with its inlines in ``save_related``."""
+
+    def save_related(self, request, form, formsets, change):
+        fields = {f.name for f in self.model._meta.get_fields() if getattr(f, "editable", False)}
+        data = {name: value for name, value in form.cleaned_data.items()
+                if name in fields}
+        children = {formset.model: self._rows(formset) for formset in formsets}
+        try:
+            saved = self.service_save(
+                request, obj=form.instance, data=data, children=children, change=change,
+                version=form.cleaned_data.get("read_version"),
+            )
+        except (ValidationError, VersionConflict) as error:
+            raise ServiceRefused(error) from error
+        form.instance.pk = saved.pk
+        form.instance.version = getattr(saved, "version", None)
+        form.instance._state.adding = False
+        for formset in formsets:  # what the change message lists
+            kept = [f for f in formset.forms if f.has_changed() and f not in formset.deleted_forms]
+            formset.new_objects = [f.instance for f in kept if f.instance.pk is None]
+            formset.changed_objects = [(f.instance, f.changed_data) for f in kept
+                                       if f.instance.pk is not None]
+            formset.deleted_objects = [f.instance for f in formset.deleted_forms
+                                       if f.instance.pk is not None]
+
+    @staticmethod
+    def _rows(formset) -> Rows | None:
+        """The inline's rows as the service takes them, or None when left unchanged."""
+        if not formset.has_changed():
+            return None
+        skip = {"id", "DELETE", formset.fk.name}
+        return [
+            {name: value for name, value in f.cleaned_data.items() if name not in skip}
+            for f in formset.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+
+    def delete_model(self, request, obj):
+        self.service_delete(request, obj=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.service_delete(request, obj=obj)
 
 
 def centre_filter(path: str):

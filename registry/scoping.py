@@ -18,7 +18,10 @@ What each surface asks:
 - direct identifiers (name, date of birth, hospital number) on screen and in the API:
   ``can_see_identifiers(user, center_id)``, ``identifiable_center_ids(user)``;
   ``is_researcher_only(user)`` for pages that show no patient in particular;
-- reports: ``scope_reportable_patients`` (scoped, consent not withdrawn);
+- reports and exports: ``scope_reportable_patients`` (scoped, consent given: recorded
+  and not withdrawn, ``patients.consent``);
+- the API as a researcher reads it: ``scope_research_consent`` (in the centres where the
+  user is a researcher, consented patients only; care surfaces never call it);
 - exports: ``can_export`` / ``export_center_ids``; identifiers in an export (asked for
   explicitly): ``can_export_identifiers`` / ``export_identifier_center_ids``;
 - imports: ``can_import`` (the page and the service), ``can_import_into(user, center_id)``
@@ -39,6 +42,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Model, Q, QuerySet, prefetch_related_objects
 
+from patients.consent import consent_given
 from registry.models import Center, Role
 
 if TYPE_CHECKING:  # the core imports no domain app at run time
@@ -274,11 +278,25 @@ def center_id_of(obj: Model) -> int | None:
     return getattr(target, f"{last}_id", None)
 
 
-def consent_not_withdrawn() -> Q:
-    return Q(consent__isnull=True) | Q(consent__withdrawn_on__isnull=True)
-
-
 def scope_reportable_patients(queryset: QuerySet[Patient], user) -> QuerySet[Patient]:
-    """Patients that may appear in a report or export: the user's centres, consent not
-    withdrawn (a withdrawn consent removes the patient from every report and export)."""
-    return scope_patients(queryset, user).filter(consent_not_withdrawn())
+    """Patients that may appear in a report or export: the user's centres, consent given
+    (recorded and not withdrawn, clinical-rules.md §8: secondary use needs a consent)."""
+    return scope_patients(queryset, user).filter(consent_given())
+
+
+def research_center_ids(user) -> list[int]:
+    """Centres where the user reads as a researcher (one role per centre)."""
+    if not user.is_authenticated or user.is_superuser:
+        return []
+    return _center_ids_with(user, (Role.RESEARCHER,))
+
+
+def scope_research_consent(queryset: QuerySet, user, *, path: str = "") -> QuerySet:
+    """In the centres where the user is a researcher, only consented patients' rows
+    (api.md: the researcher role's lists and details); ``path`` leads to the patient.
+    Centres where the user is clinician or data manager are care: never filtered."""
+    ids = research_center_ids(user)
+    if not ids:
+        return queryset
+    prefix = f"{path}__" if path else ""
+    return queryset.filter(~Q(**{f"{prefix}center_id__in": ids}) | consent_given(path=path))

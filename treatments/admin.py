@@ -3,6 +3,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from patients.admin import PatientRecordAdmin
 from registry.admin import CentreScopedAdmin, centre_filter
+from treatments import services
 from treatments.models import (
     AdverseEvent,
     BlockCriteriaSet,
@@ -33,6 +34,19 @@ class SeriesAdmin(PatientRecordAdmin):
     search_fields = ["patient__code", "lots__lot"]
     readonly_fields = [*PatientRecordAdmin.readonly_fields, "total_grams"]
     inlines = [LotInline, AdverseEventInline]
+
+    def service_save(self, request, *, obj, data, version, children, change):
+        """Through ``series_give`` / ``series_update``, with the version check."""
+        lots = children.get(LotNumber)
+        lot_numbers = None if lots is None else [row["lot"] for row in lots]
+        events = children.get(AdverseEvent)
+        if not change:
+            patient = data.pop("patient")
+            return services.series_give(patient=patient, data=data, by=request.user,
+                                        lot_numbers=lot_numbers or (),
+                                        adverse_events=events or ())
+        return services.series_update(series=obj, version=version, data=data, by=request.user,
+                                      lot_numbers=lot_numbers, adverse_events=events)
 
     def has_delete_permission(self, request, obj=None):
         return False  # a given series is never deleted (traceability)

@@ -1,7 +1,7 @@
 """Cohort reports from live data (clinical-rules.md §8): the paper's Table 1 and Table 2.
 
 The selectors here choose the cohort (the user's centres, ``?center=``, ``?diagnosis=``,
-consent not withdrawn) and read the keys of the stored outcomes they need;
+consent given) and read the keys of the stored outcomes they need;
 ``treatments.rules.reports`` shapes the rows and counts. A fixed number of queries
 whatever the cohort size, and rows read as plain values, never as model instances.
 """
@@ -35,7 +35,7 @@ def report_cohort(
     *, user, table: str, center: str | int | None = None, diagnosis: str | None = None,
     every_diagnosis: bool = False,
 ) -> QuerySet[Patient]:
-    """Patients of a report: the user's centres, consent not withdrawn, filtered.
+    """Patients of a report: the user's centres, consent given, filtered.
     ``every_diagnosis`` drops the table's diagnosis (bench/ times a report over everyone)."""
     patients = scope_reportable_patients(Patient.objects.all(), user)
     if center:

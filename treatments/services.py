@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from patients.models import Patient
 from registry.services import apply_changes, replace_children, save_validated
+from treatments.dates import series_change_check
 from treatments.models import AdverseEvent, LotNumber, Outcome, Series
 
 logger = logging.getLogger(__name__)
@@ -223,6 +224,7 @@ def series_give(
     series = Series(patient=patient, number=number, **fields)
     if series.started_on:
         _check_series_order(patient=patient, number=number, started_on=series.started_on)
+        series_change_check(patient_id=patient.pk, number=number, started_on=series.started_on)
     save_validated(series, by=by)
     _series_children(series, lot_numbers, adverse_events)
     outcome_mark_stale(patient_id=patient.pk)
@@ -244,6 +246,9 @@ def series_update(
             patient=series.patient, number=series.number, started_on=changes["started_on"],
             pk=series.pk,
         )
+        # Always checked: a form may already have put the new date on ``series``.
+        series_change_check(patient_id=series.patient_id, number=series.number,
+                            started_on=changes["started_on"])
     series = apply_changes(series, changes=changes, version=version, by=by)
     _series_children(series, lot_numbers, adverse_events)
     outcome_mark_stale(patient_id=series.patient_id)

@@ -82,7 +82,7 @@ class ExportView(ServiceErrorsMixin, APIView):
     """One dataset (``{dataset}``) or every one (``all``), streamed; every export is recorded.
 
     Data managers export their centres' patients; researchers too, pseudonymised; others
-    get 403. Patients whose consent is withdrawn are never exported.
+    get 403. Only patients whose consent is given (recorded, not withdrawn) are exported.
     """
 
     renderer_classes = [renderers.JSONRenderer, CsvFormat, XlsxFormat, ZipFormat]

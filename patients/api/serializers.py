@@ -10,6 +10,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from patients.consent import CONSENT_STATES, consent_state_of
 from patients.models import (
     AffectedNerve,
     Consent,
@@ -100,14 +101,17 @@ class PatientSerializer(VersionedSerializer):
     affected_nerves = AffectedNerveSerializer(many=True, required=False)
     target_muscles = TargetMuscleSerializer(many=True, required=False)
     consent = ConsentSerializer(required=False, allow_null=True)
+    consent_state = serializers.SerializerMethodField(
+        help_text="given, withdrawn or not_recorded: the latest of given_on and withdrawn_on "
+                  "that is not in the future (clinical-rules.md §8).")
     identity = IdentitySerializer(required=False, allow_null=True)
 
     class Meta:
         model = Patient
         fields = [
             "id", "code", "center", "sex", "birth_year", "diagnosis", "onset_year",
-            "neuropathy_pattern", "affected_nerves", "target_muscles", "consent", "identity",
-            "notes", "version", "created_at", "updated_at",
+            "neuropathy_pattern", "affected_nerves", "target_muscles", "consent",
+            "consent_state", "identity", "notes", "version", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
 
@@ -130,6 +134,7 @@ class PatientSerializer(VersionedSerializer):
             "affected_nerves": _nested(instance, "affected_nerves", ("side", "nerve")),
             "target_muscles": _nested(instance, "target_muscles", ("muscle", "side")),
             "consent": _one_to_one(instance, "consent", ("given_on", "version", "withdrawn_on")),
+            "consent_state": self.get_consent_state(instance),
         }
         # as get_fields(): the view says whether identity may be shown at all
         if self.context.get("with_identity", True) and self._shows_identity(instance):
@@ -140,6 +145,14 @@ class PatientSerializer(VersionedSerializer):
         data["created_at"] = _datetime(instance.created_at, self._timezone)
         data["updated_at"] = _datetime(instance.updated_at, self._timezone)
         return data
+
+    @extend_schema_field(serializers.ChoiceField(choices=CONSENT_STATES))
+    def get_consent_state(self, instance) -> str:
+        return consent_state_of(instance, today=self._today).value
+
+    @cached_property
+    def _today(self) -> date:
+        return timezone.localdate()
 
     @cached_property
     def _timezone(self):

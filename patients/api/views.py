@@ -52,6 +52,7 @@ from registry.scoping import (
     scope_by_patient,
     scope_centers,
     scope_patients,
+    scope_research_consent,
 )
 from treatments.api.outcome import HistoryEntrySerializer, OutcomeSerializer, outcome_payload
 from treatments.selectors import segment_block_reader, titre_significance_reader
@@ -95,6 +96,12 @@ class CenterViewSet(ServiceErrorsMixin, mixins.CreateModelMixin, mixins.UpdateMo
             center=serializer.instance, version=version, data=data, by=self.request.user)
 
 
+def _research(queryset, request):
+    """A patient record's rows as the user may read them: as a researcher, consented
+    patients only (api.md, clinical-rules.md §8)."""
+    return scope_research_consent(queryset, request.user, path="patient")
+
+
 class PatientViewSet(RegistryViewSet):
     """Patients of your centres; never deleted through the API. ``identity`` appears only
     in single-patient answers to clinicians and data managers of the patient's centre."""
@@ -120,7 +127,8 @@ class PatientViewSet(RegistryViewSet):
         return known
 
     def get_queryset(self):
-        queryset = scope_patients(Patient.objects.all(), self.request.user)
+        user = self.request.user
+        queryset = scope_research_consent(scope_patients(Patient.objects.all(), user), user)
         if self.action == "outcome":
             return queryset.select_related("outcome")
         if self.action == "history":
@@ -214,7 +222,8 @@ class TitreViewSet(RegistryViewSet):
     ordering_fields = ["sampled_on", "id", "antigen", "value"]
 
     def get_queryset(self):
-        return scope_by_patient(Titre.objects.select_related("patient"), self.request.user)
+        return _research(scope_by_patient(Titre.objects.select_related("patient"),
+                                          self.request.user), self.request)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -241,7 +250,8 @@ class ParaproteinViewSet(RegistryViewSet):
     ordering_fields = ["measured_on", "id", "serum_level_g_l"]
 
     def get_queryset(self):
-        return scope_by_patient(Paraprotein.objects.select_related("patient"), self.request.user)
+        return _research(scope_by_patient(Paraprotein.objects.select_related("patient"),
+                                          self.request.user), self.request)
 
     def create_record(self, *, patient, data, children, by):
         return services.paraprotein_record(patient=patient, data=data, by=by)
@@ -261,9 +271,9 @@ class PriorTreatmentViewSet(RegistryViewSet):
     ordering_fields = ["started_on", "ended_on", "id", "kind"]
 
     def get_queryset(self):
-        return scope_by_patient(
+        return _research(scope_by_patient(
             PriorTreatment.objects.select_related("patient"), self.request.user
-        )
+        ), self.request)
 
     def create_record(self, *, patient, data, children, by):
         return services.prior_treatment_record(patient=patient, data=data, by=by)
@@ -284,12 +294,12 @@ class VisitViewSet(RegistryViewSet):
     nested = ("mrc",)
 
     def get_queryset(self):
-        return scope_by_patient(
+        return _research(scope_by_patient(
             Visit.objects.select_related("patient__outcome").prefetch_related(
                 Prefetch("mrc", queryset=MrcGrade.objects.order_by("id"))
             ),
             self.request.user,
-        )
+        ), self.request)
 
     def create_record(self, *, patient, data, children, by):
         return services.visit_record(patient=patient, data=data, by=by,
@@ -312,12 +322,12 @@ class NerveStudyViewSet(RegistryViewSet):
     nested = ("segments",)
 
     def get_queryset(self):
-        return scope_by_patient(
+        return _research(scope_by_patient(
             NerveStudy.objects.select_related("patient").prefetch_related(
                 Prefetch("segments", queryset=NerveSegment.objects.order_by("id"))
             ),
             self.request.user,
-        )
+        ), self.request)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

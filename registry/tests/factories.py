@@ -9,7 +9,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth.models import User
 
-from patients.models import MrcGrade, Patient, Titre, Visit
+from patients.models import Consent, MrcGrade, Patient, Titre, Visit
 from registry.models import Center, Role
 from treatments.models import Outcome, Series
 
@@ -60,6 +60,19 @@ class PatientFactory(factory.django.DjangoModelFactory):
     outcome = factory.RelatedFactory(
         "registry.tests.factories.OutcomeFactory", factory_related_name="patient"
     )
+    # A recorded consent, as most patients have: without one a patient is in no report or
+    # export (clinical-rules.md §8). ``PatientFactory(consent=None)`` makes one without.
+    consent = factory.RelatedFactory(
+        "registry.tests.factories.ConsentFactory", factory_related_name="patient"
+    )
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Consent
+
+    given_on = date(1990, 1, 1)
+    version = "1.0"
 
 
 class OutcomeFactory(factory.django.DjangoModelFactory):

@@ -60,7 +60,8 @@ def test_an_admin_edit_marks_the_outcome_stale(admin_client_with_demo):
     url = reverse("admin:patients_titre_change", args=[titre.pk])
     response = admin_client_with_demo.post(url, {
         "patient": titre.patient_id, "sampled_on": "1994-01-01", "antigen": "gm1",
-        "isotype": "IgM", "method": "elisa", "value": "6400", "unit": "dilution"})
+        "isotype": "IgM", "method": "elisa", "value": "6400", "unit": "dilution",
+        "read_version": titre.version})
     assert response.status_code == 302
     titre.patient.outcome.refresh_from_db()
     assert titre.patient.outcome.data_version == before + 1

@@ -55,7 +55,8 @@ def test_an_admin_edit_is_audited_as_admin(client, data_manager, patient):
     titre = TitreFactory(patient=patient)
     client.force_login(data_manager)
     url = reverse("admin:patients_titre_change", args=[titre.pk])
-    response = client.post(url, {**TITRE, "patient": patient.pk, "value": "6400"})
+    response = client.post(url, {**TITRE, "patient": patient.pk, "value": "6400",
+                                 "read_version": titre.version})
     assert response.status_code == 302, response.content
     entry = next(e for e in entries(data_manager, patient) if e["action"] == "updated")
     assert (entry["user"], entry["source"]) == ("data_manager", "admin")

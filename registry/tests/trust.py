@@ -29,7 +29,8 @@ def populate(patient: Patient) -> None:
     clinical_history(patient, 2)
     Identity.objects.create(patient=patient, name=NAME, date_of_birth=DATE_OF_BIRTH,
                             hospital_number=HOSPITAL_NUMBER)
-    Consent.objects.create(patient=patient, given_on=date(1993, 12, 1), version="v1")
+    Consent.objects.update_or_create(patient=patient, defaults={
+        "given_on": date(1993, 12, 1), "version": "v1", "withdrawn_on": None})
 
 
 @dataclass

@@ -23,7 +23,7 @@ from registry.api.base import (
     sort_rows,
 )
 from registry.api.media import JSONRenderer
-from registry.scoping import scope_by_patient, scope_patients
+from registry.scoping import scope_by_patient, scope_patients, scope_research_consent
 from treatments import services
 from treatments.api.filters import SeriesFilter
 from treatments.api.outcome import LotRecipientSerializer, Table1Serializer, Table2Serializer
@@ -46,12 +46,14 @@ class SeriesViewSet(RegistryViewSet):
         previous = Series.objects.filter(
             patient=OuterRef("patient"), number__lt=OuterRef("number")
         ).order_by("-number").values("started_on")[:1]
-        return scope_by_patient(
+        series = scope_by_patient(
             Series.objects.select_related("patient")
             .prefetch_related("lots", "adverse_events")
             .annotate(previous_started_on=Subquery(previous)),
             self.request.user,
         )
+        # as a researcher, consented patients only (api.md, clinical-rules.md §8)
+        return scope_research_consent(series, self.request.user, path="patient")
 
     def create_record(self, *, patient, data, children, by):
         return services.series_give(

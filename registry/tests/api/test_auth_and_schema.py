@@ -146,7 +146,7 @@ API_MD_FIELDS = {
     "Center": ("id", "name", "code"),
     "Patient": ("id", "code", "center", "sex", "birth_year", "diagnosis", "onset_year",
                 "neuropathy_pattern", "affected_nerves", "target_muscles", "consent",
-                "identity", "notes", "version", "created_at", "updated_at"),
+                "consent_state", "identity", "notes", "version", "created_at", "updated_at"),
     "AffectedNerve": ("side", "nerve"),
     "TargetMuscle": ("muscle", "side"),
     "Consent": ("given_on", "version", "withdrawn_on"),
@@ -181,12 +181,21 @@ API_MD_FIELDS = {
     "OutcomeSeries": ("number", "pre_score", "post_score", "grade", "beneficial"),
 }
 API_MD_READ_ONLY = {
-    "Patient": {"id", "created_at", "updated_at"},
+    "Patient": {"id", "consent_state", "created_at", "updated_at"},
     "Titre": {"id", "significant"},
     "Series": {"id", "total_grams", "interval_days"},
     "Visit": {"id", "score"},
     "NerveSegment": {"block"},
 }
+
+
+def test_consent_state_is_an_enum_in_the_schema():
+    schemas = served_schema()["components"]["schemas"]
+    field = schemas["Patient"]["properties"]["consent_state"]
+    if "$ref" in field or "allOf" in field:  # drf-spectacular names enums as components
+        ref = field.get("$ref") or field["allOf"][0]["$ref"]
+        field = schemas[ref.rsplit("/", 1)[1]]
+    assert field["enum"] == ["given", "withdrawn", "not_recorded"]
 
 
 def test_schema_names_every_api_md_field():

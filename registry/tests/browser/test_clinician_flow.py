@@ -68,8 +68,12 @@ def test_clinician_flow(live_server, page):
     page.select_option("#id_diagnosis", "mmn")
     page.fill("#id_onset_year", "1990")
     page.check("input[name=affected_nerves][value='R:median']")
+    page.fill("#id_consent_given_on", "1993-12-01")  # else in no report (§8)
+    page.fill("#id_consent_version", "1.0")
+    page.fill("#id_identity_hospital_number", "H-E2E")
     page.get_by_role("button", name="Create patient").click()
     page.wait_for_url("**/patients/*/")
+    assert "given on 1993-12-01 (version 1.0)" in page.locator("#consent").inner_text()
     assert "Recomputing" not in page.content()  # eager tasks: computed on commit
 
     _visit(page, day="1994-01-03", kind="baseline", grade="2")
