@@ -53,6 +53,11 @@ NO_ACCESS = {
     "scope_reportable_patients": (
         lambda user, centre: list(scoping.scope_reportable_patients(Patient.objects.all(),
                                                                     user)), []),
+    "research_center_ids": (lambda user, centre: scoping.research_center_ids(user), []),
+    # A narrowing of the scoped rows (consented patients where the user researches).
+    "scope_research_consent": (
+        lambda user, centre: list(scoping.scope_research_consent(
+            scoping.scope_patients(Patient.objects.all(), user), user)), []),
 }
 # Helpers that answer no question of access.
 NOT_QUESTIONS = {"is_active", "is_superuser", "load_memberships", "centre_path",
