@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from exchange.parsing import Line, Problem, Problems, parse_file
 from patients import services as patient_services
 from patients.models import NerveStudy, Paraprotein, Patient, PriorTreatment, Titre, Visit
 from registry.models import Center
-from registry.services import VersionConflict
+from registry.services import ITEM, REPEAT, VersionConflict
 from treatments import services as treatment_services
 from treatments.models import Series
 
@@ -59,8 +58,6 @@ CHILD_FIELDS = {
 }
 SIMPLE_RECORDS = {"titres": Titre, "paraproteins": Paraprotein,
                   "prior_treatments": PriorTreatment}
-ITEM = re.compile(r"^Item (\d+): (?:([a-z_]+): )?(.*)$", re.DOTALL)
-REPEATS = re.compile(r"repeats item (\d+)")
 
 
 @dataclass
@@ -280,23 +277,27 @@ class Importer:
         return result
 
     def _service_problems(self, nested: Nested, error: ValidationError) -> None:
-        messages = error.message_dict if hasattr(error, "error_dict") else {
-            NON_FIELD_ERRORS: error.messages}
+        errors = error.error_dict if hasattr(error, "error_dict") else {
+            NON_FIELD_ERRORS: error.error_list}
         relations = {RELATION[name]: rows for name, rows in nested.children.items()}
         failed: list[Problem] = []
-        for name, texts in messages.items():
-            for text in texts:
-                rows = relations.get(name)
-                match = ITEM.match(text) if rows else None
-                if match and int(match.group(1)) < len(rows):
-                    line = rows[int(match.group(1))]
-                    message = REPEATS.sub(
-                        lambda m, rows=rows: f"repeats line {rows[int(m.group(1))].number}",
-                        match.group(3))
-                    failed.append(line.problem(message, self._column(line, match.group(2) or "")))
+        for name, items in errors.items():
+            for item in items:
+                rows = relations.get(name) or []
+                params = item.params or {}
+                if item.code in (ITEM, REPEAT) and params["index"] < len(rows):
+                    line = rows[params["index"]]
+                    if item.code == REPEAT:
+                        message = (f"repeats line {rows[params['repeats']].number} "
+                                   f"({params['values']}).")
+                        column = ""
+                    else:
+                        message, column = params["message"], params["field"]
+                    failed.append(line.problem(message, self._column(line, column)))
                     continue
                 line = nested.line or nested.first_line()
-                failed.append(line.problem(text, self._column(line, name)))
+                failed.extend(line.problem(text, self._column(line, name))
+                              for text in item.messages)
         self.problems += failed
         bad = {(p.file, p.line) for p in failed}
         for line in nested.lines():
