@@ -35,33 +35,23 @@ def test_mrc_grade_outside_0_to_5_is_refused_and_nothing_written(patient, grade)
     assert not MrcGrade.objects.exists()
 
 
-def test_a_refused_grid_names_element_and_field_in_the_errors_params(patient):
-    # The importer reads these params (not the message) to name a CSV row and column.
+@pytest.mark.parametrize(("second", "code", "params", "message"), [
+    ({"muscle": "biceps", "side": "L", "grade": 7}, "item",
+     {"index": 1, "field": "grade", "message": "Ensure this value is less than or equal to 5."},
+     "Item 1: grade: Ensure this value is less than or equal to 5."),
+    ({"muscle": "deltoid", "side": "R", "grade": 3}, "repeat",
+     {"index": 1, "repeats": 0, "values": "deltoid, R"}, "Item 1: repeats item 0 (deltoid, R)."),
+])
+def test_a_refused_grid_names_the_element_in_the_errors_params(patient, second, code, params,
+                                                                message):
+    # The importer reads code and params (not the message) to name a CSV row and column.
     with pytest.raises(ValidationError) as error:
         services.visit_record(
             patient=patient, data={"visited_on": date(1994, 1, 1), "kind": "baseline"},
-            mrc=[{"muscle": "deltoid", "side": "R", "grade": 4},
-                 {"muscle": "biceps", "side": "L", "grade": 7}],
+            mrc=[{"muscle": "deltoid", "side": "R", "grade": 4}, second],
         )
     [item] = error.value.error_dict["mrc"]
-    assert item.code == "item"
-    assert item.params == {"index": 1, "field": "grade",
-                           "message": "Ensure this value is less than or equal to 5."}
-    assert item.messages == ["Item 1: grade: Ensure this value is less than or equal to 5."]
-
-
-def test_a_repeated_muscle_names_both_elements_in_the_errors_params(patient):
-    with pytest.raises(ValidationError) as error:
-        services.visit_record(
-            patient=patient, data={"visited_on": date(1994, 1, 1), "kind": "baseline"},
-            mrc=[{"muscle": "deltoid", "side": "R", "grade": 4},
-                 {"muscle": "biceps", "side": "R", "grade": 4},
-                 {"muscle": "deltoid", "side": "R", "grade": 3}],
-        )
-    [item] = error.value.error_dict["mrc"]
-    assert (item.code, item.params) == ("repeat", {"index": 2, "repeats": 0,
-                                                   "values": "deltoid, R"})
-    assert item.messages == ["Item 2: repeats item 0 (deltoid, R)."]
+    assert (item.code, item.params, item.messages) == (code, params, [message])
 
 
 def test_mrc_grade_range_is_a_database_constraint(patient):
