@@ -29,11 +29,14 @@ def test_a_report_leaves_the_collector_running(report, clinician, center):
             collections.append(gc.isenabled())
 
     assert gc.isenabled()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1)  # a collection at (nearly) every allocation, while the collector runs
     gc.callbacks.append(seen)
     try:
         rows = report(user=clinician)
     finally:
         gc.callbacks.remove(seen)
+        gc.set_threshold(*thresholds)
     assert rows  # built over the 30 patients …
     assert collections and all(collections)  # … while the collector ran as usual
     assert gc.isenabled()
