@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from patients import services as patient_services
 from patients.models import NerveStudy, Paraprotein, Patient, PriorTreatment, Titre, Visit
 from registry.models import Center
 from registry.scoping import can_import_into
-from registry.services import VersionConflict
+from registry.services import ITEM, REPEAT, VersionConflict
 from treatments import services as treatment_services
 from treatments.models import Series
 
@@ -59,8 +58,6 @@ CHILD_FIELDS = {
 }
 SIMPLE_RECORDS = {"titres": Titre, "paraproteins": Paraprotein,
                   "prior_treatments": PriorTreatment}
-ITEM = re.compile(r"^Item (\d+): (?:([a-z_]+): )?(.*)$", re.DOTALL)
-REPEATS = re.compile(r"repeats item (\d+)")
 
 
 @dataclass
@@ -281,23 +278,27 @@ class Importer:
         return result
 
     def _service_problems(self, nested: Nested, error: ValidationError) -> None:
-        messages = error.message_dict if hasattr(error, "error_dict") else {
-            NON_FIELD_ERRORS: error.messages}
+        errors = error.error_dict if hasattr(error, "error_dict") else {
+            NON_FIELD_ERRORS: error.error_list}
         relations = {RELATION[name]: rows for name, rows in nested.children.items()}
         failed: list[Problem] = []
-        for name, texts in messages.items():
-            for text in texts:
-                rows = relations.get(name)
-                match = ITEM.match(text) if rows else None
-                if match and int(match.group(1)) < len(rows):
-                    line = rows[int(match.group(1))]
-                    message = REPEATS.sub(
-                        lambda m, rows=rows: f"repeats line {rows[int(m.group(1))].number}",
-                        match.group(3))
-                    failed.append(line.problem(message, self._column(line, match.group(2) or "")))
+        for name, items in errors.items():
+            for item in items:
+                rows = relations.get(name) or []
+                params = item.params or {}
+                if item.code in (ITEM, REPEAT) and params["index"] < len(rows):
+                    line = rows[params["index"]]
+                    if item.code == REPEAT:
+                        message = (f"repeats line {rows[params['repeats']].number} "
+                                   f"({params['values']}).")
+                        column = ""
+                    else:
+                        message, column = params["message"], params["field"]
+                    failed.append(line.problem(message, self._column(line, column)))
                     continue
                 line = nested.line or nested.first_line()
-                failed.append(line.problem(text, self._column(line, name)))
+                failed.extend(line.problem(text, self._column(line, name))
+                              for text in item.messages)
         self.problems += failed
         bad = {(p.file, p.line) for p in failed}
         for line in nested.lines():
@@ -459,160 +460,140 @@ class Importer:
             else:
                 self._count([line], "unchanged")
 
-    # Series with their lots and adverse events ---------------------------------------------
+    # Records with their nested lists: series, visits, nerve-conduction studies ------------
 
-    def _series(self, patient: Patient, plan: PatientPlan) -> dict[int, Series | None]:
-        """Write the series in number order; give back every series by number (``None``:
-        named in the import but not written)."""
-        stored = {s.number: s for s in patient.series.all()}
-        result: dict[int, Series | None] = dict(stored)
-        for number in sorted(plan.series):
-            nested = plan.series[number]
-            series = stored.get(number)
+    def _nested_records(
+        self, *, patient: Patient, dataset: str, noun: str, planned: Mapping[Any, Nested],
+        stored: Iterable, key_of: Callable[[Any], Any], fields: tuple[str, ...],
+        lists: Mapping[str, str], create: Callable[..., Any], update: Callable[..., Any],
+        duplicates: Callable[[int, Any], str] | None = None,
+        duplicates_column: str = "",
+        references: Callable[[Nested], dict[str, Any] | None] | None = None,
+    ) -> dict[Any, Any]:
+        """Write one kind of record with its nested lists, in key order, and give back every
+        record by key (``None``: named in the import but not written).
+
+        ``lists`` maps each nested list's dataset to the record's relation holding it;
+        ``create(key=, data=, lists=)`` and ``update(record=, changes=, lists=)`` call the
+        service (a list is ``None`` when it stays as it is); ``references(nested)`` gives the
+        records a row refers to, or ``None`` when it refused the row.
+        """
+        found: dict[Any, list] = defaultdict(list)
+        for record in stored:
+            found[key_of(record)].append(record)
+        result: dict[Any, Any] = {k: matches[0] for k, matches in found.items()
+                                  if len(matches) == 1}
+        for k in sorted(planned):
+            nested = planned[k]
             line = nested.line
+            matches = found.get(k, [])
+            if len(matches) > 1 and duplicates is not None:
+                self._reject(nested.lines(), duplicates(len(matches), k), duplicates_column)
+                continue
+            record = matches[0] if matches else None
             if line is None and nested.rejected is not None:
-                self._skip(nested.lines(), f"its series (series.csv line "
+                self._skip(nested.lines(), f"its {noun} ({nested.rejected.file} line "
                                            f"{nested.rejected.number}) is invalid.")
-                result[number] = series
+                result[k] = record
                 continue
-            if series is None and line is None:
-                self._skip(nested.lines(), f"no series {number} of {patient.code} in "
-                                           "series.csv or the registry.")
-                result[number] = None
+            if record is None and line is None:
+                self._skip(nested.lines(), f"no {_describe(dataset, k)} of {patient.code} in "
+                                           f"{dataset}.csv or the registry.")
+                result[k] = None
                 continue
-            data = {k: line.values[k] for k in SERIES_FIELDS if line and k in line.values}
-            lots = nested.children.get("lots")
-            lot_rows = None if lots is None else [row.get("lot") for row in lots]
-            events = self._rows(nested.children.get("adverse_events"), "adverse_events")
-            if series is None:
-                written = self._write(nested, lambda d=data, lots=lot_rows, ev=events, n=number: (
-                    treatment_services.series_give(
-                        patient=patient, data={"number": n, **d},
-                        lot_numbers=lots or (), adverse_events=ev or (), by=self.by)))
+            data = {name: line.values[name] for name in fields if line and name in line.values}
+            refs = references(nested) if references is not None else {}
+            if refs is None:
+                continue
+            rows = {name: self._rows(nested.children.get(name), name) for name in lists}
+            if record is None:
+                written = self._write(nested, lambda k=k, d={**data, **refs}, r=rows: create(
+                    key=k, data=d, lists=r))
                 self._after(nested, written, "created")
-                result[number] = written
+                result[k] = written
                 continue
-            changes = _changes(series, data)
-            if lot_rows is not None and _same(series.lots.all(), [{"lot": lot} for lot in
-                                                                  lot_rows], ("lot",)):
-                lot_rows = None
-            if events is not None and _same(series.adverse_events.all(), events,
-                                            CHILD_FIELDS["adverse_events"]):
-                events = None
-            if not (changes or lot_rows is not None or events is not None):
+            changes = _changes(record, data)
+            changes |= {name: value for name, value in refs.items()  # compared by key: no query
+                        if getattr(record, f"{name}_id") != getattr(value, "pk", None)}
+            changed = {name: None if r is None or _same(
+                getattr(record, lists[name]).all(), r, CHILD_FIELDS[name]) else r
+                for name, r in rows.items()}
+            if not (changes or any(r is not None for r in changed.values())):
                 self._count(nested.lines(), "unchanged")
                 continue
-            written = self._write(nested, lambda s=series, c=changes, lots=lot_rows, ev=events: (
-                treatment_services.series_update(
-                    series=s, version=s.version, data=c, lot_numbers=lots, adverse_events=ev,
-                    by=self.by)))
+            written = self._write(nested, lambda rec=record, c=changes, r=changed: update(
+                record=rec, changes=c, lists=r))
             self._after(nested, written, "updated")
-            result[number] = written or series
+            result[k] = written or record
         return result
 
-    # Visits with their MRC grids -----------------------------------------------------------
+    def _series(self, patient: Patient, plan: PatientPlan) -> dict[int, Series | None]:
+        """Series in number order, with their lots and adverse events."""
+        def lot_numbers(rows: list[dict] | None) -> list[str] | None:
+            return None if rows is None else [row.get("lot") for row in rows]
+
+        return self._nested_records(
+            patient=patient, dataset="series", noun="series", planned=plan.series,
+            stored=patient.series.all(), key_of=lambda s: s.number, fields=SERIES_FIELDS,
+            lists={"lots": "lots", "adverse_events": "adverse_events"},
+            create=lambda *, key, data, lists: treatment_services.series_give(
+                patient=patient, data={"number": key, **data},
+                lot_numbers=lot_numbers(lists["lots"]) or (),
+                adverse_events=lists["adverse_events"] or (), by=self.by),
+            update=lambda *, record, changes, lists: treatment_services.series_update(
+                series=record, version=record.version, data=changes,
+                lot_numbers=lot_numbers(lists["lots"]), adverse_events=lists["adverse_events"],
+                by=self.by),
+        )
 
     def _visits(self, patient: Patient, plan: PatientPlan,
                 series: dict[int, Series | None]) -> None:
-        stored: dict[tuple, list[Visit]] = defaultdict(list)
-        for visit in patient.visits.all():
-            stored[(visit.visited_on, visit.kind)].append(visit)
-        for key in sorted(plan.visits):
-            nested = plan.visits[key]
+        """Visits with their MRC grids; a visit's series is one of the import or the registry."""
+        def series_of(nested: Nested) -> dict[str, Any] | None:
             line = nested.line
-            matches = stored.get(key, [])
-            if len(matches) > 1:
-                self._reject(nested.lines(), f"The registry holds {len(matches)} {key[1]} "
-                                             f"visits of {patient.code} on "
-                                             f"{key[0].isoformat()}; correct them in the "
-                                             "admin first (manage.py visit_duplicates).",
-                             "visited_on")
-                continue
-            visit = matches[0] if matches else None
-            if line is None and nested.rejected is not None:
-                self._skip(nested.lines(), f"its visit (visits.csv line "
-                                           f"{nested.rejected.number}) is invalid.")
-                continue
-            if visit is None and line is None:
-                self._skip(nested.lines(), f"no {_describe('visits', key)} of {patient.code} "
-                                           "in visits.csv or the registry.")
-                continue
-            data = {k: line.values[k] for k in VISIT_FIELDS if line and k in line.values}
-            if line is not None and "series" in line.values:
-                number = line.get("series")
-                if number is not None and series.get(number) is None:
-                    reason = ("was not imported" if number in series
-                              else "is in neither series.csv nor the registry")
-                    self._reject([line], f"Series {number} of {patient.code} {reason}.",
-                                 "series")
-                    self._skip([x for x in nested.lines() if x is not line],
-                               f"its visit (visits.csv line {line.number}) is invalid.")
-                    continue
-                data["series"] = series.get(number) if number is not None else None
-            mrc = self._rows(nested.children.get("mrc"), "mrc")
-            if visit is None:
-                written = self._write(nested, lambda d=data, m=mrc: patient_services.visit_record(
-                    patient=patient, data=d, mrc=m or (), by=self.by))
-                self._after(nested, written, "created")
-                continue
-            changes = _changes(visit, {k: v for k, v in data.items() if k != "series"})
-            if "series" in data and visit.series_id != getattr(data["series"], "pk", None):
-                changes["series"] = data["series"]
-            if mrc is not None and _same(visit.mrc.all(), mrc, CHILD_FIELDS["mrc"]):
-                mrc = None
-            if not (changes or mrc is not None):
-                self._count(nested.lines(), "unchanged")
-                continue
-            written = self._write(nested, lambda v=visit, c=changes, m=mrc: (
-                patient_services.visit_update(visit=v, version=v.version, data=c, mrc=m,
-                                              by=self.by)))
-            self._after(nested, written, "updated")
+            if line is None or "series" not in line.values:
+                return {}
+            number = line.get("series")
+            if number is not None and series.get(number) is None:
+                reason = ("was not imported" if number in series
+                          else "is in neither series.csv nor the registry")
+                self._reject([line], f"Series {number} of {patient.code} {reason}.", "series")
+                self._skip([x for x in nested.lines() if x is not line],
+                           f"its visit (visits.csv line {line.number}) is invalid.")
+                return None
+            return {"series": series.get(number) if number is not None else None}
 
-    # Nerve-conduction studies with their segments ------------------------------------------
+        self._nested_records(
+            patient=patient, dataset="visits", noun="visit", planned=plan.visits,
+            stored=patient.visits.all(), key_of=lambda v: (v.visited_on, v.kind),
+            fields=VISIT_FIELDS, lists={"mrc": "mrc"}, references=series_of,
+            duplicates=lambda count, key: (
+                f"The registry holds {count} {key[1]} visits of {patient.code} on "
+                f"{key[0].isoformat()}; correct them in the admin first "
+                "(manage.py visit_duplicates)."),
+            duplicates_column="visited_on",
+            create=lambda *, key, data, lists: patient_services.visit_record(
+                patient=patient, data=data, mrc=lists["mrc"] or (), by=self.by),
+            update=lambda *, record, changes, lists: patient_services.visit_update(
+                visit=record, version=record.version, data=changes, mrc=lists["mrc"],
+                by=self.by),
+        )
 
     def _studies(self, patient: Patient, plan: PatientPlan) -> None:
-        stored: dict[date, list[NerveStudy]] = defaultdict(list)
-        for study in patient.nerve_studies.all():
-            stored[study.studied_on].append(study)
-        for key in sorted(plan.studies):
-            nested = plan.studies[key]
-            line = nested.line
-            matches = stored.get(key, [])
-            if len(matches) > 1:
-                self._reject(nested.lines(), f"The registry holds {len(matches)} nerve studies "
-                                             f"of {patient.code} on {key.isoformat()}; "
-                                             "correct them in the admin first.")
-                continue
-            study = matches[0] if matches else None
-            if line is None and nested.rejected is not None:
-                self._skip(nested.lines(), f"its study (nerve_studies.csv line "
-                                           f"{nested.rejected.number}) is invalid.")
-                continue
-            if study is None and line is None:
-                self._skip(nested.lines(), f"no {_describe('nerve_studies', key)} of "
-                                           f"{patient.code} in nerve_studies.csv or the "
-                                           "registry.")
-                continue
-            data = {k: line.values[k] for k in ("studied_on", "notes") if line and k in
-                    line.values}
-            segments = self._rows(nested.children.get("nerve_segments"), "nerve_segments")
-            if study is None:
-                written = self._write(nested, lambda d=data, s=segments: (
-                    patient_services.nerve_study_record(patient=patient, data=d,
-                                                        segments=s or (), by=self.by)))
-                self._after(nested, written, "created")
-                continue
-            changes = _changes(study, data)
-            if segments is not None and _same(study.segments.all(), segments,
-                                              CHILD_FIELDS["nerve_segments"]):
-                segments = None
-            if not (changes or segments is not None):
-                self._count(nested.lines(), "unchanged")
-                continue
-            written = self._write(nested, lambda st=study, c=changes, s=segments: (
-                patient_services.nerve_study_update(study=st, version=st.version, data=c,
-                                                    segments=s, by=self.by)))
-            self._after(nested, written, "updated")
+        """Nerve-conduction studies with their segments."""
+        self._nested_records(
+            patient=patient, dataset="nerve_studies", noun="study", planned=plan.studies,
+            stored=patient.nerve_studies.all(), key_of=lambda s: s.studied_on,
+            fields=("studied_on", "notes"), lists={"nerve_segments": "segments"},
+            duplicates=lambda count, key: (
+                f"The registry holds {count} nerve studies of {patient.code} on "
+                f"{key.isoformat()}; correct them in the admin first."),
+            create=lambda *, key, data, lists: patient_services.nerve_study_record(
+                patient=patient, data=data, segments=lists["nerve_segments"] or (), by=self.by),
+            update=lambda *, record, changes, lists: patient_services.nerve_study_update(
+                study=record, version=record.version, data=changes,
+                segments=lists["nerve_segments"], by=self.by),
+        )
 
 
 def _repeated_column(key: tuple[str, ...]) -> str:

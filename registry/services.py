@@ -80,13 +80,32 @@ def apply_changes(
     return save_validated(current, by=by)
 
 
+# A nested list's refusal names the element: each message is a ValidationError with code
+# ``item`` (params: ``index``, ``field`` — "" for the element as a whole — and ``message``)
+# or ``repeat`` (params: ``index``, ``repeats`` — the earlier element's index — and
+# ``values``). Its text, "Item 1: grade: …" (api.md: errors name the element's index), is
+# what the API answers; the importer reads the params to name the CSV row and column.
+ITEM, REPEAT = "item", "repeat"
+
+
+def item_error(*, index: int, field: str, message: str) -> ValidationError:
+    text = "Item %(index)s: %(field)s: %(message)s" if field else "Item %(index)s: %(message)s"
+    return ValidationError(text, code=ITEM,
+                           params={"index": index, "field": field, "message": message})
+
+
+def repeat_error(*, index: int, repeats: int, values: str) -> ValidationError:
+    return ValidationError("Item %(index)s: repeats item %(repeats)s (%(values)s).", code=REPEAT,
+                           params={"index": index, "repeats": repeats, "values": values})
+
+
 def build_children(
     *, parent: models.Model, model: type[M], parent_field: str, rows: Sequence[Mapping[str, Any]],
     relation: str,
 ) -> list[M]:
     """Validate every nested row as a unit; one bad element rejects them all, naming its index."""
     children: list[M] = []
-    errors: list[str] = []
+    errors: list[ValidationError] = []
     for index, row in enumerate(rows):
         child = model(**{parent_field: parent}, **row)
         try:
@@ -98,8 +117,9 @@ def build_children(
                              validate_constraints=False)
         except ValidationError as error:
             for field, messages in error.message_dict.items():
-                where = "" if field == NON_FIELD_ERRORS else f"{field}: "
-                errors.extend(f"Item {index}: {where}{message}" for message in messages)
+                where = "" if field == NON_FIELD_ERRORS else field
+                errors.extend(item_error(index=index, field=where, message=message)
+                              for message in messages)
         children.append(child)
     if errors:
         raise ValidationError({relation: errors})
@@ -119,10 +139,8 @@ def replace_children(
         for index, child in enumerate(children):
             key = tuple(getattr(child, name) for name in unique_by)
             if key in seen:
-                repeated = ", ".join(map(str, key))
-                raise ValidationError(
-                    {relation: [f"Item {index}: repeats item {seen[key]} ({repeated})."]}
-                )
+                raise ValidationError({relation: [repeat_error(
+                    index=index, repeats=seen[key], values=", ".join(map(str, key)))]})
             seen[key] = index
     for old in model._default_manager.filter(**{parent_field: parent}):
         old.delete()  # one by one, so the audit trail records each removal

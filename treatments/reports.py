@@ -8,8 +8,6 @@ whatever the cohort size, and rows read as plain values, never as model instance
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from typing import Any
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
@@ -101,23 +99,6 @@ TABLE1_OUTCOME = ("initial_response", "n_star", "final", "titres_before_ivig")
 TABLE2_OUTCOME = ("disability", "titres_significant")
 
 
-@contextmanager
-def _collector_paused():
-    """Python's cyclic garbage collector paused while a report builds its rows: a report
-    allocates several containers per patient, none of them in a cycle, and the collections
-    those allocations triggered, each walking the whole process's heap, were a third of
-    Table 1 over 10,000 patients (bench/README.md). Re-enabled afterwards unless it was
-    already off; the reference counts free everything as usual meanwhile."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-@_collector_paused()
 def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False
                   ) -> dict[str, Any]:
     """Table 1 in three queries: affected nerves, series, the cohort with its outcome keys."""
@@ -142,7 +123,6 @@ def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False
     return table1(rows)
 
 
-@_collector_paused()
 def table2_report(*, user, center=None, diagnosis=None) -> dict[str, Any]:
     """Table 2 in four queries: prior treatments, IgM paraproteins, series, and the cohort
     with its outcome keys and whether an adverse event stopped IVIg."""

@@ -153,6 +153,35 @@ def test_every_bad_row_is_reported_and_nothing_is_written(data_manager):
     assert not Patient.objects.exists() and not Visit.objects.exists()
 
 
+def test_a_bad_grade_in_a_grid_names_its_file_line_and_column(data_manager):
+    # The visit service refuses the grid naming the element (index 1) and its field
+    # (grade); the importer maps them to mrc.csv's third data row and its grade column.
+    mrc = MRC.replace("baseline,biceps,R,2", "baseline,biceps,R,7")
+    report = import_files(user=data_manager, files={**FILES, "mrc": mrc}, mode=VALID_ONLY)
+    messages = {(p.file, p.line, p.column): p.message for p in report.problems}
+    assert messages == {
+        ("mrc.csv", 3, "grade"): "Ensure this value is less than or equal to 5.",
+        ("mrc.csv", 2, ""): "Not imported: it goes with mrc.csv line 3, which is invalid.",
+        ("visits.csv", 2, ""): "Not imported: it goes with mrc.csv line 3, which is invalid.",
+    }
+
+
+def test_a_muscle_graded_twice_in_a_grid_names_the_line_it_repeats(data_manager):
+    mrc = MRC + "MMN-100,1993-01-25,baseline,deltoid,R,4\n"
+    report = import_files(user=data_manager, files={**FILES, "mrc": mrc}, mode=VALID_ONLY)
+    messages = {(p.file, p.line, p.column): p.message for p in report.problems}
+    assert messages[("mrc.csv", 6, "")] == "repeats line 2 (deltoid, R)."
+    assert set(messages) == {("mrc.csv", 6, ""), ("mrc.csv", 2, ""), ("mrc.csv", 3, ""),
+                             ("visits.csv", 2, "")}
+
+
+def test_a_repeated_lot_names_the_line_it_repeats(data_manager):
+    lots = LOTS + "MMN-100,2,B1\n"
+    report = import_files(user=data_manager, files={**FILES, "lots": lots}, mode=VALID_ONLY)
+    messages = {(p.file, p.line, p.column): p.message for p in report.problems}
+    assert messages[("lots.csv", 5, "")] == "repeats line 4 (B1)."
+
+
 def test_valid_only_writes_the_valid_rows_and_reports_the_others(data_manager):
     mrc = MRC.replace("deltoid,R,5", "deltoid,R,6")  # the post-series visit's grid is bad
     visits = VISITS.replace("MMN-101,1994-05-02", "MMN-101,1994-05-32")

@@ -35,6 +35,25 @@ def test_mrc_grade_outside_0_to_5_is_refused_and_nothing_written(patient, grade)
     assert not MrcGrade.objects.exists()
 
 
+@pytest.mark.parametrize(("second", "code", "params", "message"), [
+    ({"muscle": "biceps", "side": "L", "grade": 7}, "item",
+     {"index": 1, "field": "grade", "message": "Ensure this value is less than or equal to 5."},
+     "Item 1: grade: Ensure this value is less than or equal to 5."),
+    ({"muscle": "deltoid", "side": "R", "grade": 3}, "repeat",
+     {"index": 1, "repeats": 0, "values": "deltoid, R"}, "Item 1: repeats item 0 (deltoid, R)."),
+])
+def test_a_refused_grid_names_the_element_in_the_errors_params(patient, second, code, params,
+                                                                message):
+    # The importer reads code and params (not the message) to name a CSV row and column.
+    with pytest.raises(ValidationError) as error:
+        services.visit_record(
+            patient=patient, data={"visited_on": date(1994, 1, 1), "kind": "baseline"},
+            mrc=[{"muscle": "deltoid", "side": "R", "grade": 4}, second],
+        )
+    [item] = error.value.error_dict["mrc"]
+    assert (item.code, item.params, item.messages) == (code, params, [message])
+
+
 def test_mrc_grade_range_is_a_database_constraint(patient):
     grade = MrcGradeFactory(visit=VisitFactory(patient=patient))
     with pytest.raises(IntegrityError), transaction.atomic():

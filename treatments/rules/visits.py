@@ -25,29 +25,30 @@ def visit_order(visit: VisitIn) -> tuple[date, int]:
     return (visit.visited_on, visit.id)
 
 
-class _OrderedSeries(tuple):
-    """A tuple of series that ``ordered_series`` made: ordered and one per number."""
+class OrderedSeries(tuple[SeriesIn, ...]):
+    """A patient's series in number order, one per number: the value ``ordered_series``
+    gives. Every rule that needs the order takes any sequence and calls
+    ``ordered_series``, which hands an ``OrderedSeries`` back as it is, so a caller that
+    ordered the series once (``compute_outcome``) is not made to pay for it again in each
+    of the ~80 calls a 24-series patient's rules make (an order check each was ~15 % of
+    ``compute_outcome``; docs/rules-decisions.md)."""
 
     __slots__ = ()
 
 
-def ordered_series(series: Sequence[SeriesIn]) -> tuple[SeriesIn, ...]:
-    """Series in number order, one per number (the earliest start wins a duplicate).
-
-    What it returns is marked as such and given back as it is: ``compute_outcome`` orders
-    a patient's series once and the rules call this again for every series, which had
-    been a tenth of a 24-series recompute (bench/README.md)."""
-    if isinstance(series, _OrderedSeries):
+def ordered_series(series: Sequence[SeriesIn]) -> OrderedSeries:
+    """Series in number order, one per number (the earliest start wins a duplicate)."""
+    if isinstance(series, OrderedSeries):
         return series
     if isinstance(series, tuple) and all(a.number < b.number for a, b in pairwise(series)):
-        return _OrderedSeries(series)  # already ordered and unique
+        return OrderedSeries(series)  # already ordered and unique
     seen: set[int] = set()
     ordered: list[SeriesIn] = []
     for item in sorted(series, key=lambda s: (s.number, s.started_on)):
         if item.number not in seen:
             seen.add(item.number)
             ordered.append(item)
-    return _OrderedSeries(ordered)
+    return OrderedSeries(ordered)
 
 
 def _is_linked(visit: VisitIn) -> bool:

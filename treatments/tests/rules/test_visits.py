@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from treatments.rules import baseline_visit, final_visit, post_visit, pre_visit
 from treatments.rules.defaults import SEED_1
+from treatments.rules.types import SeriesIn
+from treatments.rules.visits import OrderedSeries, ordered_series
 from treatments.tests.rules.builders import Visits, day, make_series, series_start
 
 SERIES = make_series(3)
@@ -129,3 +131,12 @@ def test_final_visit_is_the_last_final_visit():
     v = Visits()
     a, b = v.make("final", day(200), 20), v.make("final", day(300), 21)
     assert final_visit([b, a, v.make("follow_up", day(400), 22)]) == b
+
+
+def test_ordered_series_orders_once_and_gives_its_own_result_back_as_it_is():
+    first, second, again = make_series(2) + (SeriesIn(number=1, started_on=day(9), days=5),)
+    ordered = ordered_series([second, again, first])
+    assert ordered == (first, second)  # number order; the earliest start wins a duplicate
+    assert isinstance(ordered, OrderedSeries)
+    assert ordered_series(ordered) is ordered
+    assert ordered_series(list(ordered)) == ordered
