@@ -11,7 +11,7 @@ import sys
 import pytest
 from django.conf import settings
 from django.db import connection
-from registry.factories import PatientFactory, SeriesFactory
+from registry.tests.factories import PatientFactory, SeriesFactory
 
 from treatments.reports import table1_report, table2_report
 
