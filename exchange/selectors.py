@@ -34,7 +34,13 @@ from registry.scoping import scope_reportable_patients
 from treatments.models import AdverseEvent, LotNumber, Outcome, Series
 from treatments.rules import TitreIn, segment_block
 from treatments.rules.titres import titre_significance
-from treatments.selectors import block_criteria, lower_limits, segment_input, thresholds
+from treatments.rules import SEED_1_BLOCKS
+from treatments.selectors import (
+    current_thresholds,
+    lower_limits,
+    segment_criteria_by_diagnosis,
+    segment_input,
+)
 
 Row = dict[str, Any]
 
@@ -72,11 +78,11 @@ class ExportContext:
 
     @cached_property
     def thresholds(self):
-        return thresholds()
+        return current_thresholds()  # each patient's centre picks its own (for_centre)
 
     @cached_property
     def block_inputs(self):
-        return block_criteria(), lower_limits()
+        return segment_criteria_by_diagnosis(), lower_limits()
 
 
 def batches(cohort: QuerySet[Patient], size: int | None = None) -> Iterator[list[int]]:
@@ -140,9 +146,11 @@ def target_muscle_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
 def titre_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
     names = ("patient", "sampled_on", "antigen", "isotype", "method", "value", "unit")
     rows = Titre.objects.filter(patient_id__in=ids).order_by("patient__code", "sampled_on", "id")
-    for row in _values(rows, names, ("patient__code", *names[1:])):
+    for row in _values(rows, (*names, "center"), ("patient__code", *names[1:],
+                                                   "patient__center_id")):
         titre = TitreIn(**{name: row[name] for name in names[1:]})
-        row["significant"] = titre_significance(titre, context.thresholds)
+        row["significant"] = titre_significance(
+            titre, context.thresholds.for_centre(row.pop("center")))
         yield row
 
 
@@ -238,7 +246,7 @@ def nerve_study_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
 
 
 def nerve_segment_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
-    criteria, limits = context.block_inputs
+    criteria_by_diagnosis, limits = context.block_inputs
     rows = NerveSegment.objects.filter(study__patient_id__in=ids).select_related(
         "study__patient").order_by("study__patient__code", "study__studied_on", "study_id", "id")
     for g in rows:
@@ -251,7 +259,8 @@ def nerve_segment_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
             "distal_area_mvms": g.distal_area_mvms, "proximal_area_mvms": g.proximal_area_mvms,
             "distal_duration_ms": g.distal_duration_ms,
             "proximal_duration_ms": g.proximal_duration_ms, "velocity_m_s": g.velocity_m_s,
-            "block": str(segment_block(segment_input(g, limits), criteria)),
+            "block": str(segment_block(segment_input(g, limits), criteria_by_diagnosis.get(
+                g.study.patient.diagnosis, SEED_1_BLOCKS))),
         }
 
 

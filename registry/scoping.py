@@ -149,6 +149,22 @@ def can_manage_reference_data(user) -> bool:
     return user.is_superuser or Role.DATA_MANAGER in user_roles(user)
 
 
+def can_write_threshold(user, center_id: int | None) -> bool:
+    """A titre threshold (clinical-rules.md §5): data managers write their centres' rows,
+    superusers the general ones (``center_id`` None) and any centre's."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return center_id is not None and center_id in _center_ids_with(user, (Role.DATA_MANAGER,))
+
+
+def can_manage_rule_sets(user) -> bool:
+    """Rule sets, their per-diagnosis defaults and the block criteria sets: superusers
+    (every centre's outcomes follow them)."""
+    return user.is_authenticated and user.is_superuser
+
+
 def admin_center_ids(user) -> list[int] | None:
     """Centres whose records the user manages in the admin (``None``: every centre)."""
     if not user.is_authenticated:

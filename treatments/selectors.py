@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 
 from patients.models import (
@@ -21,10 +23,10 @@ from patients.models import (
 from treatments.models import (
     AdverseEvent,
     BlockCriteriaSet,
+    DiagnosisRuleSet,
     LotNumber,
     NerveReference,
     Outcome,
-    RuleSet,
     Series,
     TitreThreshold,
 )
@@ -39,10 +41,30 @@ from treatments.rules import (
     ThresholdIn,
     TitreIn,
     VisitIn,
+    block_evolution,
+    thresholds_for_centre,
 )
 from treatments.rules import (
     RuleSet as Rules,
 )
+from treatments.rules.outcome import block_evolution_dict
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every current titre threshold, general and per centre, and the global revision
+    they stand at (clinical-rules.md §5); ``for_centre`` gives a patient's."""
+
+    rows: tuple[ThresholdIn, ...]
+    revision: int | None
+
+    def for_centre(self, center: int | None) -> tuple[ThresholdIn, ...]:
+        return _for_centre(self.rows, center)
+
+
+@lru_cache(maxsize=256)  # a few centres × the current revision
+def _for_centre(rows: tuple[ThresholdIn, ...], center: int | None) -> tuple[ThresholdIn, ...]:
+    return thresholds_for_centre(rows, center=center)
 
 
 @dataclass(frozen=True)
@@ -50,25 +72,50 @@ class OutcomeInputs:
     patient: PatientIn
     rules: Rules
     thresholds: tuple[ThresholdIn, ...]
+    thresholds_revision: int | None
     block_criteria: BlockCriteria
 
 
-def default_rules() -> Rules:
-    rule_set = RuleSet.objects.filter(is_default=True).first()
-    return rule_set.as_rules() if rule_set else SEED_1
+def rules_by_diagnosis() -> dict[str, Rules]:
+    """Each diagnosis' default rule set (``DiagnosisRuleSet``), in one query."""
+    return {row.diagnosis: row.rule_set.as_rules()
+            for row in DiagnosisRuleSet.objects.select_related("rule_set")}
+
+
+def criteria_sets() -> dict[str, BlockCriteria]:
+    """Every block criteria set by code (a handful of rows), in one query."""
+    return {row.code: row.as_criteria() for row in BlockCriteriaSet.objects.all()}
 
 
 def block_criteria(code: str | None = None) -> BlockCriteria:
-    queryset = BlockCriteriaSet.objects.all()
-    row = queryset.filter(code=code).first() if code else queryset.filter(is_default=True).first()
-    return row.as_criteria() if row else SEED_1_BLOCKS
+    """The named criteria set; without a code, the one the ``mmn`` rule set names."""
+    if code is None:
+        row = DiagnosisRuleSet.objects.select_related("rule_set").filter(diagnosis="mmn").first()
+        code = row.rule_set.as_rules().block_criteria if row else SEED_1.block_criteria
+    found = BlockCriteriaSet.objects.filter(code=code).first()
+    return found.as_criteria() if found else SEED_1_BLOCKS
 
 
-def thresholds() -> tuple[ThresholdIn, ...]:
-    return tuple(
-        ThresholdIn(antigen=t.antigen, isotype=t.isotype, method=t.method, unit=t.unit,
-                    value=t.value)
-        for t in TitreThreshold.objects.all()
+def block_criteria_named(code: str) -> BlockCriteria:
+    """``?criteria=<code>``: the criteria set, or a ValidationError naming ``criteria``."""
+    found = BlockCriteriaSet.objects.filter(code=code).first()
+    if found is None:
+        known = ", ".join(BlockCriteriaSet.objects.values_list("code", flat=True))
+        raise ValidationError({"criteria": f"Unknown criteria set {code!r}; choose from {known}."})
+    return found.as_criteria()
+
+
+def current_thresholds() -> Thresholds:
+    """The current row of each (centre, antigen, isotype, method, unit), in one query."""
+    rows = list(TitreThreshold.objects.filter(current=True).order_by("revision")
+                .values_list("antigen", "isotype", "method", "unit", "value", "center_id",
+                             "revision"))
+    # The newest row is always current (a change adds a row), so the global revision is
+    # the highest current one.
+    return Thresholds(
+        rows=tuple(ThresholdIn(antigen=a, isotype=i, method=m, unit=u, value=v, center=c)
+                   for a, i, m, u, v, c, _ in rows),
+        revision=rows[-1][-1] if rows else None,
     )
 
 
@@ -107,7 +154,8 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     24-series history has some 700 MRC grades, and building a model object for each one
     cost more than the rules themselves (bench/README.md)."""
     ids = list(patient_ids)
-    diagnoses = dict(Patient.objects.filter(pk__in=ids).values_list("pk", "diagnosis"))
+    diagnoses = {pk: (diagnosis, center) for pk, diagnosis, center in
+                 Patient.objects.filter(pk__in=ids).values_list("pk", "diagnosis", "center_id")}
     if not diagnoses:
         return {}
     limits = lower_limits()
@@ -151,7 +199,7 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     )
     return {
         patient_id: PatientIn(
-            diagnosis=diagnosis,
+            diagnosis=diagnosis, center=center,
             pinned_targets=tuple((m, s) for _, m, s in pinned.get(patient_id, ())),
             series=tuple(
                 SeriesIn(number=number, started_on=started_on, days=days, status=status,
@@ -176,7 +224,7 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
                 for _, study_id, on in studies.get(patient_id, ())
             ),
         )
-        for patient_id, diagnosis in diagnoses.items()
+        for patient_id, (diagnosis, center) in diagnoses.items()
     }
 
 
@@ -194,18 +242,26 @@ def _segment_from_row(row: tuple, limits: dict[str, float]) -> SegmentIn:
 @dataclass(frozen=True)
 class OutcomeBatchInputs:
     patients: dict[int, PatientIn]
-    rules: Rules
-    thresholds: tuple[ThresholdIn, ...]
-    block_criteria: BlockCriteria
+    rules: dict[str, Rules]  # by diagnosis
+    thresholds: Thresholds
+    criteria: dict[str, BlockCriteria]  # by code
+
+    def rules_for(self, patient: PatientIn) -> Rules:
+        # Every diagnosis of the catalogue gets a default row (reference_data); one added
+        # to the catalogue since is judged by the paper's rules until it gets its own.
+        return self.rules.get(patient.diagnosis, SEED_1)
+
+    def criteria_for(self, rules: Rules) -> BlockCriteria:
+        return self.criteria.get(rules.block_criteria, SEED_1_BLOCKS)
 
 
 def outcome_batch_inputs(*, patient_ids: Sequence[int]) -> OutcomeBatchInputs:
     """Everything a batch of recomputes reads, in twelve queries whatever the batch."""
     return OutcomeBatchInputs(
         patients=patients_rules_input(patient_ids),
-        rules=default_rules(),
-        thresholds=thresholds(),
-        block_criteria=block_criteria(),
+        rules=rules_by_diagnosis(),
+        thresholds=current_thresholds(),
+        criteria=criteria_sets(),
     )
 
 
@@ -215,8 +271,28 @@ def outcome_inputs(*, patient_id: int) -> OutcomeInputs | None:
     patient = batch.patients.get(patient_id)
     if patient is None:
         return None
-    return OutcomeInputs(patient=patient, rules=batch.rules, thresholds=batch.thresholds,
-                         block_criteria=batch.block_criteria)
+    rules = batch.rules_for(patient)
+    return OutcomeInputs(patient=patient, rules=rules,
+                         thresholds=batch.thresholds.for_centre(patient.center),
+                         thresholds_revision=batch.thresholds.revision,
+                         block_criteria=batch.criteria_for(rules))
+
+
+def patient_studies_input(*, patient_id: int) -> tuple[StudyIn, ...]:
+    """The patient's nerve studies as the rules read them, in three queries (``?criteria=``
+    recomputes their block summary for one answer, never stored)."""
+    limits = lower_limits()
+    segments = _grouped(
+        NerveSegment.objects.filter(study__patient_id=patient_id).order_by("id")
+        .values_list("study_id", "nerve", "side", "distal_site", "proximal_site",
+                     *SEGMENT_VALUE_FIELDS)
+    )
+    return tuple(
+        StudyIn(studied_on=on, segments=tuple(
+            _segment_from_row(row, limits) for row in segments.get(study_id, ())))
+        for study_id, on in NerveStudy.objects.filter(patient_id=patient_id)
+        .order_by("studied_on", "id").values_list("id", "studied_on")
+    )
 
 
 def stale_patient_ids(*, limit: int = 1000) -> list[int]:
@@ -251,3 +327,18 @@ def age_on(birth_year: int | None, day: date | None) -> int | None:
     if birth_year is None or day is None:
         return None
     return day.year - birth_year
+
+
+def blocks_under(*, patient_id: int, criteria: BlockCriteria) -> dict:
+    """The outcome's ``conduction_blocks`` recomputed under another criteria set, for one
+    answer (``?criteria=``; clinical-rules.md §4); nothing is stored."""
+    return block_evolution_dict(
+        block_evolution(patient_studies_input(patient_id=patient_id), criteria))
+
+
+def segment_criteria_by_diagnosis() -> dict[str, BlockCriteria]:
+    """Each diagnosis' default criteria set (its rule set's), in two queries: a nerve
+    study's segments are judged by it unless ``?criteria=`` names another."""
+    sets = criteria_sets()
+    return {diagnosis: sets.get(rules.block_criteria, SEED_1_BLOCKS)
+            for diagnosis, rules in rules_by_diagnosis().items()}

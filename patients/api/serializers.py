@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from functools import cached_property
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -28,7 +27,7 @@ from registry.api.base import RegistrySerializer, ScopedPatientField, VersionedS
 from registry.models import Center
 from registry.scoping import can_see_identifiers, scope_by_patient, scope_centers
 from treatments.models import Series
-from treatments.rules import SegmentIn, segment_block
+from treatments.rules import SegmentIn, TitreIn, segment_block, titre_significance
 
 
 class CenterSerializer(VersionedSerializer):
@@ -200,12 +199,14 @@ class TitreSerializer(VersionedSerializer):
         validators = []
 
     def get_significant(self, titre: Titre) -> bool | None:
-        threshold = self.context["thresholds"]().get(
-            (titre.antigen, titre.isotype, titre.method, titre.unit)
-        )
-        if threshold is None or titre.value is None:
+        if titre.value is None:
             return None
-        return Decimal(titre.value) >= threshold
+        thresholds = self.context["thresholds"]().for_centre(titre.patient.center_id)
+        return titre_significance(
+            TitreIn(sampled_on=titre.sampled_on, antigen=titre.antigen, isotype=titre.isotype,
+                    method=titre.method, value=titre.value, unit=titre.unit),
+            thresholds,
+        )
 
 
 class ParaproteinSerializer(VersionedSerializer):
@@ -281,8 +282,10 @@ class NerveSegmentSerializer(RegistrySerializer):
         validators = []
 
     def get_block(self, segment: NerveSegment) -> str:
-        """Block state under the default criteria (clinical-rules.md §4)."""
-        criteria, limits = self.context["block_inputs"]()
+        """Block state under ``?criteria=`` or, without it, the criteria set of the
+        patient's rule set (clinical-rules.md §4)."""
+        criteria_for, limits = self.context["block_inputs"]()
+        criteria = criteria_for(segment.study.patient.diagnosis)
 
         def number(value):
             return None if value is None else float(value)

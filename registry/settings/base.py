@@ -198,6 +198,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for the diagnosis codes, whichever field carries them (patients' diagnosis,
+    # rule sets' defaults).
+    "ENUM_NAME_OVERRIDES": {"DiagnosisEnum": "patients.catalogues.DIAGNOSES"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registry.api.schema.document_errors",

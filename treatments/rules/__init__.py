@@ -49,6 +49,7 @@ from treatments.rules.series import SeriesInterval, numbering_problems, series_i
 from treatments.rules.titres import (
     AssessedTitre,
     significant_titres,
+    thresholds_for_centre,
     titre_before_ivig,
     titre_significance,
     titres_before_ivig,
@@ -132,6 +133,7 @@ __all__ = [
     "significant_titres",
     "status",
     "target_muscles",
+    "thresholds_for_centre",
     "titre_before_ivig",
     "titre_significance",
     "titres_before_ivig",
