@@ -32,9 +32,8 @@ from patients.models import (
 )
 from registry.scoping import scope_reportable_patients
 from treatments.models import AdverseEvent, LotNumber, Outcome, Series
-from treatments.rules import TitreIn, segment_block
+from treatments.rules import SEED_1_BLOCKS, TitreIn, segment_block
 from treatments.rules.titres import titre_significance
-from treatments.rules import SEED_1_BLOCKS
 from treatments.selectors import (
     current_thresholds,
     lower_limits,

@@ -23,7 +23,7 @@ class RuleSetSerializer(serializers.ModelSerializer):
     creation take the rules' defaults); ``defaults``, the diagnoses it is the default of."""
 
     defaults = serializers.ListField(
-        child=serializers.ChoiceField(choices=cat.DIAGNOSES), required=False,
+        child=serializers.ChoiceField(choices=cat.DIAGNOSES), required=False, write_only=True,
         help_text="Diagnoses this version is the default rule set of; on creation, makes it so.",
     )
     parameters = serializers.JSONField(required=False)
