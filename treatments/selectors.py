@@ -87,15 +87,6 @@ def criteria_sets() -> dict[str, BlockCriteria]:
     return {row.code: row.as_criteria() for row in BlockCriteriaSet.objects.all()}
 
 
-def block_criteria(code: str | None = None) -> BlockCriteria:
-    """The named criteria set; without a code, the one the ``mmn`` rule set names."""
-    if code is None:
-        row = DiagnosisRuleSet.objects.select_related("rule_set").filter(diagnosis="mmn").first()
-        code = row.rule_set.as_rules().block_criteria if row else SEED_1.block_criteria
-    found = BlockCriteriaSet.objects.filter(code=code).first()
-    return found.as_criteria() if found else SEED_1_BLOCKS
-
-
 def block_criteria_named(code: str) -> BlockCriteria:
     """``?criteria=<code>``: the criteria set, or a ValidationError naming ``criteria``."""
     found = BlockCriteriaSet.objects.filter(code=code).first()

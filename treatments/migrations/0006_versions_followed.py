@@ -30,6 +30,13 @@ def defaults_per_diagnosis(apps, schema_editor):
     seed_reference_data(apps)
 
 
+def role_groups(apps, schema_editor):
+    """The role groups' permissions on the new model (registry.roles.REFERENCE_DATA)."""
+    from registry.roles import ensure_role_groups
+
+    ensure_role_groups(apps)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -195,4 +202,5 @@ class Migration(migrations.Migration):
             model_name='ruleset',
             name='is_default',
         ),
+        migrations.RunPython(role_groups, migrations.RunPython.noop),
     ]
