@@ -142,9 +142,10 @@ def target_muscle_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
 def titre_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
     names = ("patient", "sampled_on", "antigen", "isotype", "method", "value", "unit")
     rows = Titre.objects.filter(patient_id__in=ids).order_by("patient__code", "sampled_on", "id")
-    for row in _values(rows, names, ("patient__code", *names[1:])):
+    for row in _values(rows, (*names, "center"), ("patient__code", *names[1:],
+                                                   "patient__center_id")):
         titre = TitreIn(**{name: row[name] for name in names[1:]})
-        row["significant"] = context.titre_significance(titre)
+        row["significant"] = context.titre_significance(titre, row.pop("center"))
         yield row
 
 
@@ -253,7 +254,7 @@ def nerve_segment_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
             "distal_area_mvms": g.distal_area_mvms, "proximal_area_mvms": g.proximal_area_mvms,
             "distal_duration_ms": g.distal_duration_ms,
             "proximal_duration_ms": g.proximal_duration_ms, "velocity_m_s": g.velocity_m_s,
-            "block": str(context.segment_block(g)),
+            "block": str(context.segment_block(g, g.study.patient.diagnosis)),
         }
 
 

@@ -140,7 +140,7 @@ class TitreAdmin(PatientRecordAdmin):
     @admin.display(description="Significantly high", boolean=True)
     def significant(self, obj):
         """The rules' answer (clinical-rules.md §5), as on the API and the patient page."""
-        return titre_significance_reader()(obj) if obj.pk else None
+        return titre_significance_reader()(obj, obj.patient.center_id) if obj.pk else None
 
 
 @admin.register(Paraprotein)

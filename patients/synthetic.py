@@ -151,8 +151,8 @@ class _PatientBuilder:
         add(Consent, id=self.ids.take(Consent), patient_id=patient_id, given_on=consent_on,
             version="v1", withdrawn_on=withdrawn)
         add(Outcome, id=self.ids.take(Outcome), patient_id=patient_id, data_version=1,
-            computed_data_version=0, rules_version="", computed_at=None, status="",
-            result="{}", summary="{}")
+            computed_data_version=0, rules_version="", thresholds_revision=None, criteria="",
+            computed_at=None, status="", result="{}", summary="{}")
         for side, nerve in sorted(rng.sample([(s, n) for s in "RL" for n in SEGMENT_SITES],
                                              rng.randint(1, 4))):
             add(AffectedNerve, id=self.ids.take(AffectedNerve), patient_id=patient_id,

@@ -46,7 +46,10 @@ from registry.scoping import (
     writable_center_ids,
 )
 from registry.services import VersionConflict
+from treatments.models import BlockCriteriaSet
 from treatments.selectors import (
+    block_criteria_named,
+    blocks_under,
     outcome_series_results,
     outcome_visit_scores,
     titre_significance_reader,
@@ -174,7 +177,7 @@ def _titres(patient: Patient) -> list[Titre]:
     significance = titre_significance_reader()
     titres = list(patient.titres.all())
     for titre in titres:
-        titre.significant = significance(titre)
+        titre.significant = significance(titre, patient.center_id)
     return titres
 
 
@@ -197,6 +200,7 @@ def patient_detail(request, pk: int):
         visit.score = scores.get(visit.pk)
     studies = list(patient.nerve_studies.prefetch_related(
         Prefetch("segments")).order_by("studied_on"))
+    blocks, criteria_error = _blocks_section(request, patient, result)
     return render(request, "patients/detail.html", {
         "patient": patient, "identity": identity, "researcher": not identifiers,
         "consent": getattr(patient, "consent", None),
@@ -208,9 +212,25 @@ def patient_detail(request, pk: int):
         "prior_treatments": list(patient.prior_treatments.all()),
         "affected_nerves": list(patient.affected_nerves.all()),
         "series_list": series, "visits": visits, "studies": studies,
-        "blocks": (result.get("conduction_blocks") or {}).get("segments", []),
+        "blocks": blocks, "criteria_sets": list(BlockCriteriaSet.objects.values_list(
+            "code", flat=True)), "criteria_error": criteria_error,
         "history": patient_history(patient.pk, with_identity=identifiers)[:100],
-    })
+    }, status=400 if criteria_error else 200)
+
+
+def _blocks_section(request, patient: Patient, result: dict) -> tuple[dict, str]:
+    """The conduction-block summary the page shows: the stored outcome's, or under the
+    criteria set chosen with ``?criteria=`` (clinical-rules.md §4; for this view only).
+    An unknown set is said and the stored summary shown."""
+    stored = result.get("conduction_blocks") or {}
+    code = request.GET.get("criteria")
+    if not code or code == stored.get("criteria"):
+        return stored, ""
+    try:
+        criteria = block_criteria_named(code)
+    except ValidationError as error:
+        return stored, "; ".join(error.message_dict["criteria"])
+    return blocks_under(patient_id=patient.pk, criteria=criteria), ""
 
 
 def _record_page(request, pk, *, form_class, record=None, create=None, update=None,

@@ -20,8 +20,9 @@ CLINICAL_RECORDS = [
 ]
 NEVER_DELETED = ["patients.patient", "patients.identity", "patients.consent",
                  "treatments.series"]
-REFERENCE_DATA = ["treatments.ruleset", "treatments.titrethreshold",
-                  "treatments.blockcriteriaset", "treatments.nervereference"]
+REFERENCE_DATA = ["treatments.ruleset", "treatments.diagnosisruleset",
+                  "treatments.titrethreshold", "treatments.blockcriteriaset",
+                  "treatments.nervereference"]
 # Who exported and imported what: data managers read it in the admin, nobody edits it.
 EXCHANGE_RECORDS = ["exchange.exportrecord", "exchange.importrecord"]
 PSEUDONYMOUS = [*CLINICAL_RECORDS, "patients.patient", "patients.consent",

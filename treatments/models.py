@@ -13,7 +13,7 @@ from django.db.models.functions import Upper
 
 import catalogues as cat
 from patients.models import Patient
-from registry.models import VersionedModel, audited, choice_constraint
+from registry.models import Center, VersionedModel, audited, choice_constraint
 from registry.validators import not_read_as_missing
 from treatments.rules.series import total_grams
 from treatments.rules.types import BlockCriteria
@@ -149,37 +149,65 @@ def _validate_parameters(parameters, dataclass_type) -> None:
         raise ValidationError({"parameters": str(error)}) from error
 
 
+class RuleSetImmutable(Exception):
+    """A rule set that exists is never edited: a change is a new version (clinical-rules.md,
+    preamble)."""
+
+
 class RuleSet(models.Model):
     """A named, versioned set of rule thresholds (clinical-rules.md, preamble).
 
-    Outcomes record the version they were computed with, so a changed rule is a new
-    row, never an edit that silently rewrites history.
+    Immutable: outcomes record the version they were computed with, so a changed rule is
+    a new row (``treatments.services.rule_set_create``), never an edit that silently
+    rewrites history. Which version applies is chosen per diagnosis (``DiagnosisRuleSet``).
     """
 
     version = models.SlugField(max_length=40, unique=True)
     description = models.TextField(blank=True)
     parameters = models.JSONField(default=dict, blank=True)
-    is_default = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     history = audited()
 
     class Meta:
         ordering = ["version"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["is_default"], condition=Q(is_default=True),
-                name="one_default_rule_set",
-            )
-        ]
 
     def __str__(self) -> str:
         return self.version
 
+    def save(self, *args, **kwargs):
+        # The last guard of immutability, whichever path (admin, shell) tries an edit.
+        if self.pk is not None and type(self).objects.filter(pk=self.pk).exists():
+            raise RuleSetImmutable(
+                f"Rule set {self.version} exists and is immutable: create a new version."
+            )
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         _validate_parameters(self.parameters, RuleSetParameters)
+        code = self.as_rules().block_criteria if isinstance(self.parameters, dict) else None
+        if code and not BlockCriteriaSet.objects.filter(code=code).exists():
+            raise ValidationError({"parameters": f"Unknown block criteria set {code!r}."})
 
     def as_rules(self) -> RuleSetParameters:
         return RuleSetParameters(**{**self.parameters, "version": self.version})
+
+
+class DiagnosisRuleSet(models.Model):
+    """The default rule set of one diagnosis (clinical-rules.md, preamble): changed only
+    through ``treatments.services.rule_set_make_default``, which marks that diagnosis'
+    outcomes stale in the same transaction."""
+
+    diagnosis = models.CharField(max_length=20, choices=cat.DIAGNOSES, unique=True)
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.PROTECT, related_name="defaults")
+    changed_at = models.DateTimeField(auto_now=True)
+    history = audited()
+
+    class Meta:
+        ordering = ["diagnosis"]
+        constraints = [choice_constraint("diagnosis", cat.DIAGNOSES, "default_diagnosis_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.diagnosis} → {self.rule_set_id}"
 
 
 def _tuples(value):
@@ -192,21 +220,22 @@ def _tuples(value):
 
 
 class BlockCriteriaSet(models.Model):
-    """A conduction-block criteria set (clinical-rules.md §4): thresholds as data."""
+    """A conduction-block criteria set (clinical-rules.md §4): thresholds as data.
+
+    ``revision`` grows with every change of its parameters (``block_criteria_update``);
+    which set applies by default is named by the rule set (``RuleSet.block_criteria``).
+    """
 
     code = models.SlugField(max_length=40, unique=True)
     description = models.TextField(blank=True)
     parameters = models.JSONField(default=dict)
-    is_default = models.BooleanField(default=False)
+    revision = models.PositiveIntegerField(default=1, editable=False)
     history = audited()
 
     class Meta:
         ordering = ["code"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["is_default"], condition=Q(is_default=True),
-                name="one_default_block_criteria",
-            )
+            models.CheckConstraint(condition=Q(revision__gte=1), name="criteria_revision_positive")
         ]
 
     def __str__(self) -> str:
@@ -239,31 +268,48 @@ class NerveReference(models.Model):
 class TitreThreshold(models.Model):
     """The cut-off above which a titre is significantly high (clinical-rules.md §5).
 
-    Assay-specific, so data a data manager edits; every change is kept in history and
-    bumps ``revision``.
+    Assay-specific, so data; a row names a centre (that centre's laboratory) or none (all
+    centres). Rows are never edited: a change is a new row with the next ``revision``,
+    one global increasing number over all rows, and the row it replaces stops being
+    ``current`` (``treatments.services.titre_threshold_write``). The current thresholds
+    are thus the latest revision of each (centre, antigen, isotype, method, unit).
     """
 
+    center = models.ForeignKey(
+        Center, on_delete=models.PROTECT, null=True, blank=True, related_name="thresholds",
+        help_text="The centre whose laboratory this cut-off is for; empty: all centres.",
+    )
     antigen = models.CharField(max_length=20, choices=cat.ANTIGENS)
     isotype = models.CharField(max_length=3, choices=cat.ISOTYPES)
     method = models.CharField(max_length=20, choices=cat.TITRE_METHODS)
     unit = models.CharField(max_length=10, choices=cat.TITRE_UNITS)
     value = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
-    revision = models.PositiveIntegerField(default=1, editable=False)
+    revision = models.PositiveIntegerField(unique=True, editable=False)
+    current = models.BooleanField(default=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
     source = models.CharField(max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = audited()
 
+    KEY = ("center", "antigen", "isotype", "method", "unit")
+
     class Meta:
-        ordering = ["antigen", "isotype", "method", "unit"]
+        ordering = ["antigen", "isotype", "method", "unit", "center_id", "revision"]
         constraints = [
             models.UniqueConstraint(
-                fields=["antigen", "isotype", "method", "unit"], name="threshold_unique_assay"
+                fields=["center", "antigen", "isotype", "method", "unit"],
+                condition=Q(current=True), nulls_distinct=False,
+                name="threshold_one_current_per_assay_and_centre",
+                violation_error_message="This assay already has a current threshold here.",
             ),
             models.CheckConstraint(condition=Q(value__gte=0), name="threshold_non_negative"),
+            models.CheckConstraint(condition=Q(revision__gte=1),
+                                   name="threshold_revision_positive"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.isotype} anti-{self.antigen} {self.method} ≥ {self.value} {self.unit}"
+        where = self.center_id and f" (centre {self.center_id})" or ""
+        return f"{self.isotype} anti-{self.antigen} {self.method} ≥ {self.value} {self.unit}{where}"
 
 
 class OutcomeQuerySet(models.QuerySet):
@@ -283,6 +329,10 @@ class Outcome(models.Model):
     data_version = models.PositiveBigIntegerField(default=1)
     computed_data_version = models.PositiveBigIntegerField(default=0)
     rules_version = models.CharField(max_length=40, blank=True)
+    # What else the stored result was computed with (clinical-rules.md, preamble): the
+    # global titre-threshold revision and the block criteria set's code.
+    thresholds_revision = models.PositiveIntegerField(null=True, blank=True)
+    criteria = models.CharField(max_length=40, blank=True, db_index=True)
     computed_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(
         max_length=20, choices=cat.OUTCOME_STATUSES, blank=True, db_index=True

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from decimal import Decimal
 
 from django.apps import apps as django_apps
+from django.db.models import Max
 
 # Lower limits of normal of the distal CMAP amplitude (mV), common adult reference
 # values; each laboratory replaces them with its own.
@@ -25,26 +26,41 @@ def seed_reference_data(apps=django_apps) -> None:
     TitreThreshold = apps.get_model("treatments", "TitreThreshold")
     NerveReference = apps.get_model("treatments", "NerveReference")
 
+    from catalogues import DIAGNOSES
+
+    # Run by migration 0002 with the models of that time too (no per-diagnosis defaults,
+    # no threshold centres yet); migration 0006 runs it again.
+    try:
+        DiagnosisRuleSet = apps.get_model("treatments", "DiagnosisRuleSet")
+    except LookupError:
+        DiagnosisRuleSet = None
+    general = ({"center__isnull": True}
+               if any(f.name == "center" for f in TitreThreshold._meta.get_fields()) else {})
+
     parameters = asdict(SEED_1)
     version = parameters.pop("version")
-    RuleSet.objects.get_or_create(
+    seed, _ = RuleSet.objects.get_or_create(
         version=version,
-        defaults={"parameters": parameters, "is_default": True,
+        defaults={"parameters": parameters,
                   "description": "Defaults of clinical-rules.md, from the source paper."},
     )
+    for diagnosis, _label in DIAGNOSES if DiagnosisRuleSet else ():
+        DiagnosisRuleSet.objects.get_or_create(diagnosis=diagnosis,
+                                               defaults={"rule_set": seed})
     for code, criteria in BLOCK_CRITERIA.items():
         values = asdict(criteria)
         values.pop("code")
-        BlockCriteriaSet.objects.get_or_create(
-            code=code, defaults={"parameters": values, "is_default": code == "seed-1"},
-        )
+        BlockCriteriaSet.objects.get_or_create(code=code, defaults={"parameters": values})
+    revision = TitreThreshold.objects.aggregate(n=Max("revision"))["n"] or 0
     for threshold in DEFAULT_THRESHOLDS:
-        TitreThreshold.objects.get_or_create(
-            antigen=threshold.antigen, isotype=threshold.isotype, method=threshold.method,
-            unit=threshold.unit,
-            defaults={"value": threshold.value,
-                      "source": "seed-1 (clinical-rules.md §5 and docs/rules-decisions.md)"},
-        )
+        key = {"antigen": threshold.antigen, "isotype": threshold.isotype,
+               "method": threshold.method, "unit": threshold.unit}
+        if not TitreThreshold.objects.filter(**general, **key).exists():
+            revision += 1
+            TitreThreshold.objects.create(
+                **key, value=threshold.value, revision=revision,
+                source="seed-1 (clinical-rules.md §5 and docs/rules-decisions.md)",
+            )
     for nerve, value in LOWER_LIMITS_MV.items():
         NerveReference.objects.get_or_create(
             nerve=nerve, defaults={"lower_limit_amplitude_mv": Decimal(value),

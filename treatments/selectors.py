@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import JSONObject
 
@@ -25,10 +26,10 @@ from patients.models import (
 from treatments.models import (
     AdverseEvent,
     BlockCriteriaSet,
+    DiagnosisRuleSet,
     LotNumber,
     NerveReference,
     Outcome,
-    RuleSet,
     Series,
     TitreThreshold,
 )
@@ -45,12 +46,32 @@ from treatments.rules import (
     ThresholdIn,
     TitreIn,
     VisitIn,
+    block_evolution,
     segment_block,
+    thresholds_for_centre,
     titre_significance,
 )
 from treatments.rules import (
     RuleSet as Rules,
 )
+from treatments.rules.outcome import block_evolution_dict
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every current titre threshold, general and per centre, and the global revision
+    they stand at (clinical-rules.md §5); ``for_centre`` gives a patient's."""
+
+    rows: tuple[ThresholdIn, ...]
+    revision: int | None
+
+    def for_centre(self, center: int | None) -> tuple[ThresholdIn, ...]:
+        return _for_centre(self.rows, center)
+
+
+@lru_cache(maxsize=256)  # a few centres × the current revision
+def _for_centre(rows: tuple[ThresholdIn, ...], center: int | None) -> tuple[ThresholdIn, ...]:
+    return thresholds_for_centre(rows, center=center)
 
 
 @dataclass(frozen=True)
@@ -58,25 +79,41 @@ class OutcomeInputs:
     patient: PatientIn
     rules: Rules
     thresholds: tuple[ThresholdIn, ...]
+    thresholds_revision: int | None
     block_criteria: BlockCriteria
 
 
-def default_rules() -> Rules:
-    rule_set = RuleSet.objects.filter(is_default=True).first()
-    return rule_set.as_rules() if rule_set else SEED_1
+def rules_by_diagnosis() -> dict[str, Rules]:
+    """Each diagnosis' default rule set (``DiagnosisRuleSet``), in one query."""
+    return {row.diagnosis: row.rule_set.as_rules()
+            for row in DiagnosisRuleSet.objects.select_related("rule_set")}
 
 
-def block_criteria(code: str | None = None) -> BlockCriteria:
-    queryset = BlockCriteriaSet.objects.all()
-    row = queryset.filter(code=code).first() if code else queryset.filter(is_default=True).first()
-    return row.as_criteria() if row else SEED_1_BLOCKS
+def criteria_sets() -> dict[str, BlockCriteria]:
+    """Every block criteria set by code (a handful of rows), in one query."""
+    return {row.code: row.as_criteria() for row in BlockCriteriaSet.objects.all()}
 
 
-def thresholds() -> tuple[ThresholdIn, ...]:
-    return tuple(
-        ThresholdIn(antigen=t.antigen, isotype=t.isotype, method=t.method, unit=t.unit,
-                    value=t.value)
-        for t in TitreThreshold.objects.all()
+def block_criteria_named(code: str) -> BlockCriteria:
+    """``?criteria=<code>``: the criteria set, or a ValidationError naming ``criteria``."""
+    found = BlockCriteriaSet.objects.filter(code=code).first()
+    if found is None:
+        known = ", ".join(BlockCriteriaSet.objects.values_list("code", flat=True))
+        raise ValidationError({"criteria": f"Unknown criteria set {code!r}; choose from {known}."})
+    return found.as_criteria()
+
+
+def current_thresholds() -> Thresholds:
+    """The current row of each (centre, antigen, isotype, method, unit), in one query."""
+    rows = list(TitreThreshold.objects.filter(current=True).order_by("revision")
+                .values_list("antigen", "isotype", "method", "unit", "value", "center_id",
+                             "revision"))
+    # The newest row is always current (a change adds a row), so the global revision is
+    # the highest current one.
+    return Thresholds(
+        rows=tuple(ThresholdIn(antigen=a, isotype=i, method=m, unit=u, value=v, center=c)
+                   for a, i, m, u, v, c, _ in rows),
+        revision=rows[-1][-1] if rows else None,
     )
 
 
@@ -121,9 +158,10 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
         PriorTreatment.objects.filter(patient=OuterRef("pk")).order_by("started_on", "id")
         .values(json=JSONObject(kind="kind", started_on="started_on", ended_on="ended_on"))
     )
-    rows = list(Patient.objects.filter(pk__in=ids).values_list("pk", "diagnosis", treatments))
-    diagnoses = {pk: diagnosis for pk, diagnosis, _ in rows}
-    prior = {pk: _prior_treatments(items) for pk, _, items in rows}
+    rows = list(Patient.objects.filter(pk__in=ids)
+                .values_list("pk", "diagnosis", "center_id", treatments))
+    diagnoses = {pk: (diagnosis, center) for pk, diagnosis, center, _ in rows}
+    prior = {pk: _prior_treatments(items) for pk, _, _, items in rows}
     if not diagnoses:
         return {}
     limits = lower_limits()
@@ -167,7 +205,7 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     )
     return {
         patient_id: PatientIn(
-            diagnosis=diagnosis,
+            diagnosis=diagnosis, center=center,
             pinned_targets=tuple((m, s) for _, m, s in pinned.get(patient_id, ())),
             prior_treatments=prior.get(patient_id, ()),
             series=tuple(
@@ -193,7 +231,7 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
                 for _, study_id, on in studies.get(patient_id, ())
             ),
         )
-        for patient_id, diagnosis in diagnoses.items()
+        for patient_id, (diagnosis, center) in diagnoses.items()
     }
 
 
@@ -223,18 +261,26 @@ def _segment_from_row(row: tuple, limits: dict[str, float]) -> SegmentIn:
 @dataclass(frozen=True)
 class OutcomeBatchInputs:
     patients: dict[int, PatientIn]
-    rules: Rules
-    thresholds: tuple[ThresholdIn, ...]
-    block_criteria: BlockCriteria
+    rules: dict[str, Rules]  # by diagnosis
+    thresholds: Thresholds
+    criteria: dict[str, BlockCriteria]  # by code
+
+    def rules_for(self, patient: PatientIn) -> Rules:
+        # Every diagnosis of the catalogue gets a default row (reference_data); one added
+        # to the catalogue since is judged by the paper's rules until it gets its own.
+        return self.rules.get(patient.diagnosis, SEED_1)
+
+    def criteria_for(self, rules: Rules) -> BlockCriteria:
+        return self.criteria.get(rules.block_criteria, SEED_1_BLOCKS)
 
 
 def outcome_batch_inputs(*, patient_ids: Sequence[int]) -> OutcomeBatchInputs:
     """Everything a batch of recomputes reads, in twelve queries whatever the batch."""
     return OutcomeBatchInputs(
         patients=patients_rules_input(patient_ids),
-        rules=default_rules(),
-        thresholds=thresholds(),
-        block_criteria=block_criteria(),
+        rules=rules_by_diagnosis(),
+        thresholds=current_thresholds(),
+        criteria=criteria_sets(),
     )
 
 
@@ -244,8 +290,28 @@ def outcome_inputs(*, patient_id: int) -> OutcomeInputs | None:
     patient = batch.patients.get(patient_id)
     if patient is None:
         return None
-    return OutcomeInputs(patient=patient, rules=batch.rules, thresholds=batch.thresholds,
-                         block_criteria=batch.block_criteria)
+    rules = batch.rules_for(patient)
+    return OutcomeInputs(patient=patient, rules=rules,
+                         thresholds=batch.thresholds.for_centre(patient.center),
+                         thresholds_revision=batch.thresholds.revision,
+                         block_criteria=batch.criteria_for(rules))
+
+
+def patient_studies_input(*, patient_id: int) -> tuple[StudyIn, ...]:
+    """The patient's nerve studies as the rules read them, in three queries (``?criteria=``
+    recomputes their block summary for one answer, never stored)."""
+    limits = lower_limits()
+    segments = _grouped(
+        NerveSegment.objects.filter(study__patient_id=patient_id).order_by("id")
+        .values_list("study_id", "nerve", "side", "distal_site", "proximal_site",
+                     *SEGMENT_VALUE_FIELDS)
+    )
+    return tuple(
+        StudyIn(studied_on=on, segments=tuple(
+            _segment_from_row(row, limits) for row in segments.get(study_id, ())))
+        for study_id, on in NerveStudy.objects.filter(patient_id=patient_id)
+        .order_by("studied_on", "id").values_list("id", "studied_on")
+    )
 
 
 def stale_patient_ids(*, limit: int = 1000) -> list[int]:
@@ -282,6 +348,21 @@ def age_on(birth_year: int | None, day: date | None) -> int | None:
     return day.year - birth_year
 
 
+def blocks_under(*, patient_id: int, criteria: BlockCriteria) -> dict:
+    """The outcome's ``conduction_blocks`` recomputed under another criteria set, for one
+    answer (``?criteria=``; clinical-rules.md §4); nothing is stored."""
+    return block_evolution_dict(
+        block_evolution(patient_studies_input(patient_id=patient_id), criteria=criteria))
+
+
+def segment_criteria_by_diagnosis() -> dict[str, BlockCriteria]:
+    """Each diagnosis' default criteria set (its rule set's), in two queries: a nerve
+    study's segments are judged by it unless ``?criteria=`` names another."""
+    sets = criteria_sets()
+    return {diagnosis: sets.get(rules.block_criteria, SEED_1_BLOCKS)
+            for diagnosis, rules in rules_by_diagnosis().items()}
+
+
 # --- One reader per judgement (clinical-rules.md preamble: "each judgement is computed in
 # one place (the rules) and read from there"). Every surface — API, pages, admin, exports —
 # reads a judgement through one of these, never by comparing values itself.
@@ -293,35 +374,39 @@ def titre_input(titre) -> TitreIn:
                    method=titre.method, value=titre.value, unit=titre.unit)
 
 
-def titre_significance_reader() -> Callable[[object], bool | None]:
+def titre_significance_reader() -> Callable[[object, int | None], bool | None]:
     """A function telling a titre's significance (clinical-rules.md §5) with
-    ``rules.titre_significance`` and the stored thresholds, read once, on first use."""
+    ``rules.titre_significance`` and the current thresholds of the patient's centre (its
+    own rows win over the general ones), read once, on first use."""
 
     @cache
-    def loaded() -> tuple[ThresholdIn, ...]:
-        return thresholds()
+    def loaded() -> Thresholds:
+        return current_thresholds()
 
-    def significance(titre) -> bool | None:
+    def significance(titre, center_id: int | None) -> bool | None:
         if titre.value is None:
             return None
-        return titre_significance(titre_input(titre), thresholds=loaded())
+        return titre_significance(titre_input(titre),
+                                  thresholds=loaded().for_centre(center_id))
 
     return significance
 
 
-def segment_block_reader(*, criteria_code: str | None = None
-                         ) -> Callable[[NerveSegment], BlockState]:
+def segment_block_reader(*, criteria: BlockCriteria | None = None
+                         ) -> Callable[[NerveSegment, str], BlockState]:
     """A function telling a segment's block state (clinical-rules.md §4) with
-    ``rules.segment_block`` under the named (else the default) criteria set and the
-    reference lower limits, both read once, on first use."""
+    ``rules.segment_block``: under ``criteria`` when given (``?criteria=``), else under the
+    criteria set of the rule set of the patient's diagnosis; the per-diagnosis sets and the
+    lower limits are read once, on first use."""
 
     @cache
-    def loaded() -> tuple[BlockCriteria, dict[str, float]]:
-        return block_criteria(criteria_code), lower_limits()
+    def loaded() -> tuple[dict[str, BlockCriteria], dict[str, float]]:
+        return ({} if criteria is not None else segment_criteria_by_diagnosis()), lower_limits()
 
-    def state(segment: NerveSegment) -> BlockState:
-        criteria, limits = loaded()
-        return segment_block(segment_input(segment, limits), criteria=criteria)
+    def state(segment: NerveSegment, diagnosis: str) -> BlockState:
+        by_diagnosis, limits = loaded()
+        chosen = criteria or by_diagnosis.get(diagnosis, SEED_1_BLOCKS)
+        return segment_block(segment_input(segment, limits), criteria=chosen)
 
     return state
 
@@ -337,4 +422,3 @@ def outcome_series_results(result: dict | None) -> dict[int, dict]:
     and its flag: clinical-rules.md §2, §6), by series number."""
     return {row["number"]: row for row in (result or {}).get("series") or []
             if row.get("number") is not None}
-

@@ -11,13 +11,29 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 
+import catalogues as cat
 from patients.models import Patient
-from registry.services import apply_changes, replace_children, save_validated
+from registry.services import (
+    VersionConflict,
+    apply_changes,
+    lock,
+    replace_children,
+    save_validated,
+)
 from treatments.dates import series_change_check
-from treatments.models import AdverseEvent, LotNumber, Outcome, Series
+from treatments.models import (
+    AdverseEvent,
+    BlockCriteriaSet,
+    DiagnosisRuleSet,
+    LotNumber,
+    Outcome,
+    RuleSet,
+    Series,
+    TitreThreshold,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +78,14 @@ def outcome_enqueue(*, patient_id: int) -> bool:
     return True
 
 
+def _with_versions(result: dict[str, Any], *, thresholds_revision: int | None
+                   ) -> dict[str, Any]:
+    """The result with what it was computed with besides the rule set (clinical-rules.md,
+    preamble): the threshold revision and the block criteria set's code."""
+    return {**result, "thresholds_revision": thresholds_revision,
+            "criteria": result["conduction_blocks"]["criteria"]}
+
+
 def _outcome_store(*, patient_id: int, read_version: int, result: dict[str, Any]) -> bool:
     """Store a computation unless a newer one is already stored (conditional UPDATE)."""
     stored = Outcome.objects.filter(
@@ -70,6 +94,8 @@ def _outcome_store(*, patient_id: int, read_version: int, result: dict[str, Any]
     ).update(
         computed_data_version=read_version,
         rules_version=result["rules_version"],
+        thresholds_revision=result["thresholds_revision"],
+        criteria=result["criteria"] or "",
         computed_at=timezone.now(),
         status=result["status"] or "",
         result=result,
@@ -94,10 +120,10 @@ def outcome_recompute(*, patient_id: int) -> Outcome | None:
     inputs = outcome_inputs(patient_id=patient_id)
     if inputs is None:
         return None
-    result = compute_outcome(
+    result = _with_versions(compute_outcome(
         inputs.patient, rules=inputs.rules, thresholds=inputs.thresholds,
         block_criteria=inputs.block_criteria,
-    ).as_dict()
+    ).as_dict(), thresholds_revision=inputs.thresholds_revision)
     _outcome_store(patient_id=patient_id, read_version=read_version, result=result)
     outcome.refresh_from_db()
     return outcome
@@ -123,11 +149,12 @@ def outcome_recompute_many(*, patient_ids: Sequence[int], batch_size: int = 200)
         batch = outcome_batch_inputs(patient_ids=list(versions))
         results = {}
         for patient_id, patient in batch.patients.items():
+            rules = batch.rules_for(patient)
             try:
-                results[patient_id] = compute_outcome(
-                    patient, rules=batch.rules, thresholds=batch.thresholds,
-                    block_criteria=batch.block_criteria,
-                ).as_dict()
+                results[patient_id] = _with_versions(compute_outcome(
+                    patient, rules=rules, thresholds=batch.thresholds.for_centre(patient.center),
+                    block_criteria=batch.criteria_for(rules),
+                ).as_dict(), thresholds_revision=batch.thresholds.revision)
             except Exception:  # one patient's failure must not hold back the batch
                 logger.exception("Recompute of patient %s failed; left stale.", patient_id,
                                  extra={"patient_id": patient_id})
@@ -149,19 +176,23 @@ def _outcome_store_many(*, versions: dict[int, int], results: dict[int, dict[str
                 for patient_id, result in results.items()
             )
     table = connection.ops.quote_name(Outcome._meta.db_table)
-    rows = ", ".join(["(%s::bigint, %s::bigint, %s, %s, %s::jsonb, %s::jsonb)"] * len(results))
+    rows = ", ".join(
+        ["(%s::bigint, %s::bigint, %s, %s::integer, %s, %s, %s::jsonb, %s::jsonb)"]
+        * len(results))
     params: list[Any] = []
     for patient_id, result in results.items():
         params += [patient_id, versions[patient_id], result["rules_version"],
+                   result["thresholds_revision"], result["criteria"] or "",
                    result["status"] or "", json.dumps(result),
                    json.dumps(Outcome.summary_of(result))]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS o SET computed_data_version = v.read_version,"
-            " rules_version = v.rules_version, computed_at = %s, status = v.status,"
+            " rules_version = v.rules_version, thresholds_revision = v.thresholds_revision,"
+            " criteria = v.criteria, computed_at = %s, status = v.status,"
             " result = v.result, summary = v.summary"
-            f" FROM (VALUES {rows}) AS v(patient_id, read_version, rules_version, status,"
-            " result, summary)"
+            f" FROM (VALUES {rows}) AS v(patient_id, read_version, rules_version,"
+            " thresholds_revision, criteria, status, result, summary)"
             " WHERE o.patient_id = v.patient_id AND o.computed_data_version <= v.read_version"
             " AND o.data_version >= v.read_version",
             [timezone.now(), *params],
@@ -253,3 +284,180 @@ def series_update(
     _series_children(series, lot_numbers, adverse_events)
     outcome_mark_stale(patient_id=series.patient_id)
     return series
+
+
+# Reference data (clinical-rules.md, preamble): every change marks the outcomes it
+# concerns stale in the same transaction; the recompute follows once it commits.
+
+RECOMPUTE_BATCH = 200
+
+
+def outcomes_mark_stale(*, patients: QuerySet[Patient]) -> list[int]:
+    """``outcome_mark_stale`` for many patients in three statements whatever their number;
+    their recompute is enqueued once the transaction commits, in batches."""
+    ids = list(patients.order_by("pk").values_list("pk", flat=True).distinct())
+    if not ids:
+        return ids
+    Outcome.objects.bulk_create([Outcome(patient_id=pk, data_version=0) for pk in ids],
+                                ignore_conflicts=True)  # never computed: a row to mark
+    Outcome.objects.filter(patient_id__in=ids).update(data_version=F("data_version") + 1)
+    transaction.on_commit(lambda: outcome_enqueue_many(patient_ids=ids))
+    return ids
+
+
+def outcome_enqueue_many(*, patient_ids: Sequence[int]) -> None:
+    from treatments.tasks import outcome_recompute_batch_task
+
+    for start in range(0, len(patient_ids), RECOMPUTE_BATCH):
+        batch = list(patient_ids[start:start + RECOMPUTE_BATCH])
+        try:
+            outcome_recompute_batch_task.apply_async((batch,), retry=False)
+        except Exception:  # the broker is unreachable: the sweep will recover them
+            logger.warning("Could not enqueue the recompute of %s patients; left stale.",
+                           len(batch), exc_info=True)
+            return
+
+
+@transaction.atomic
+def rule_set_create(
+    *, version: str, parameters: Mapping[str, Any], description: str = "",
+    defaults: Sequence[str] = (), by: User | None = None,
+) -> RuleSet:
+    """A new rule-set version (versions are immutable: a change is a new one), optionally
+    made the default of ``defaults`` (diagnosis codes)."""
+    rule_set = save_validated(
+        RuleSet(version=version, parameters=dict(parameters), description=description), by=by)
+    for diagnosis in defaults:
+        rule_set_make_default(rule_set=rule_set, diagnosis=diagnosis, by=by)
+    return rule_set
+
+
+@transaction.atomic
+def rule_set_make_default(*, rule_set: RuleSet, diagnosis: str, by: User | None = None
+                          ) -> DiagnosisRuleSet:
+    """Make ``rule_set`` the default of ``diagnosis``; that diagnosis' outcomes go stale."""
+    if diagnosis not in dict(cat.DIAGNOSES):
+        raise ValidationError({"diagnosis": f"Unknown diagnosis {diagnosis!r}."})
+    row = DiagnosisRuleSet.objects.select_for_update().filter(diagnosis=diagnosis).first()
+    if row is not None and row.rule_set_id == rule_set.pk:
+        return row
+    row = row or DiagnosisRuleSet(diagnosis=diagnosis)
+    row.rule_set = rule_set
+    save_validated(row, by=by)
+    outcomes_mark_stale(patients=Patient.objects.filter(diagnosis=diagnosis))
+    return row
+
+
+THRESHOLD_KEY = ("center", "antigen", "isotype", "method", "unit")
+
+
+def _threshold_concerned(threshold: TitreThreshold) -> QuerySet[Patient]:
+    """Patients whose outcome a threshold row concerns (clinical-rules.md §5): those with
+    a titre of its assay, of its centre if it names one; for a general row, of the
+    centres without their own current row for that assay (theirs wins)."""
+    assay = {f"titres__{name}": getattr(threshold, name)
+             for name in ("antigen", "isotype", "method", "unit")}
+    patients = Patient.objects.filter(**assay)
+    if threshold.center_id is not None:
+        return patients.filter(center_id=threshold.center_id)
+    own = TitreThreshold.objects.filter(
+        current=True, center__isnull=False, antigen=threshold.antigen,
+        isotype=threshold.isotype, method=threshold.method, unit=threshold.unit,
+    ).values("center_id")
+    return patients.exclude(center_id__in=own)
+
+
+def _next_threshold_revision() -> int:
+    # Serialises revisions: writers queue on this lock, then read the highest revision.
+    # The unique constraint on ``revision`` is the last guard.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [THRESHOLD_REVISION_LOCK])
+    return (TitreThreshold.objects.aggregate(n=Max("revision"))["n"] or 0) + 1
+
+
+THRESHOLD_REVISION_LOCK = 0x7469747265  # "titre"
+
+
+@transaction.atomic
+def titre_threshold_create(*, data: Mapping[str, Any], by: User | None = None
+                           ) -> TitreThreshold:
+    """A threshold for an assay (and a centre, or all) that has none yet: revision 1 of
+    its key, the next global revision."""
+    fields = {name: data[name] for name in data
+              if name in {*THRESHOLD_KEY, "value", "source"}}
+    threshold = TitreThreshold(**fields, revision=_next_threshold_revision())
+    save_validated(threshold, by=by)
+    outcomes_mark_stale(patients=_threshold_concerned(threshold))
+    return threshold
+
+
+@transaction.atomic
+def titre_threshold_update(
+    *, threshold: TitreThreshold, version: int | None, data: Mapping[str, Any],
+    by: User | None = None,
+) -> TitreThreshold:
+    """A changed cut-off is a new row with the next global revision; the row it replaces
+    is kept, no longer current. Its assay and centre never change (a new threshold)."""
+    revision = _next_threshold_revision()
+    current = lock(threshold)
+    if not current.current or version is None or int(version) != current.version:
+        successor = (TitreThreshold.objects.filter(
+            current=True, center_id=current.center_id, antigen=current.antigen,
+            isotype=current.isotype, method=current.method, unit=current.unit,
+        ).first() if not current.current else current)
+        raise VersionConflict(current=successor.version if successor else current.version,
+                              sent=version)
+    moved = [name for name in THRESHOLD_KEY
+             if name in data and getattr(data[name], "pk", data[name]) != getattr(
+                 current, f"{name}_id" if name == "center" else name)]
+    if moved:
+        raise ValidationError({name: "A threshold keeps its assay and centre; create a new"
+                                     " threshold instead." for name in moved})
+    current.current = False
+    current._history_user = by
+    current.save(update_fields=["current", "updated_at"])
+    successor = TitreThreshold(
+        **{name: getattr(current, name) for name in (*THRESHOLD_KEY, "value", "source")},
+        revision=revision, version=current.version + 1,
+    )
+    for name in ("value", "source"):
+        if name in data:
+            setattr(successor, name, data[name])
+    save_validated(successor, by=by)
+    if successor.value != current.value:
+        outcomes_mark_stale(patients=_threshold_concerned(successor))
+    return successor
+
+
+@transaction.atomic
+def block_criteria_create(*, code: str, parameters: Mapping[str, Any], description: str = "",
+                          by: User | None = None) -> BlockCriteriaSet:
+    """A new criteria set: no outcome used it yet, so none goes stale."""
+    return save_validated(BlockCriteriaSet(code=code, parameters=dict(parameters),
+                                           description=description), by=by)
+
+
+@transaction.atomic
+def block_criteria_update(
+    *, criteria_set: BlockCriteriaSet, revision: int | None, data: Mapping[str, Any],
+    by: User | None = None,
+) -> BlockCriteriaSet:
+    """A changed criteria set is its next revision (``revision`` is the one the writer
+    read: a stale one is refused); the outcomes of patients with nerve studies judged by
+    it go stale. Its code never changes."""
+    current = lock(criteria_set)
+    if revision is None or int(revision) != current.revision:
+        raise VersionConflict(current=current.revision, sent=revision)
+    if "code" in data and data["code"] != current.code:
+        raise ValidationError({"code": "A criteria set keeps its code; create a new one."})
+    before = current.parameters
+    for name in ("parameters", "description"):
+        if name in data:
+            setattr(current, name, data[name])
+    current.revision += 1
+    save_validated(current, by=by)
+    if current.parameters != before:
+        outcomes_mark_stale(patients=Patient.objects.filter(
+            outcome__criteria=current.code, nerve_studies__isnull=False))
+    return current

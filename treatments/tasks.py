@@ -27,3 +27,10 @@ def outcome_sweep_stale() -> int:
     patient_ids = selectors.stale_patient_ids()
     services.outcome_recompute_many(patient_ids=patient_ids)
     return len(patient_ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def outcome_recompute_batch_task(patient_ids: list[int]) -> int:
+    """Recompute a batch of outcomes a reference-data change made stale (one threshold
+    can concern thousands of patients: batches, not one message each)."""
+    return services.outcome_recompute_many(patient_ids=patient_ids)

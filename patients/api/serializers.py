@@ -227,7 +227,7 @@ class TitreSerializer(VersionedSerializer):
         validators = []
 
     def get_significant(self, titre: Titre) -> bool | None:
-        return self.context["titre_significance"](titre)
+        return self.context["titre_significance"](titre, titre.patient.center_id)
 
 
 class ParaproteinSerializer(VersionedSerializer):
@@ -301,8 +301,9 @@ class NerveSegmentSerializer(RegistrySerializer):
 
     @extend_schema_field(one_of(BLOCK_STATES))
     def get_block(self, segment: NerveSegment) -> str:
-        """Block state under the default criteria (clinical-rules.md §4)."""
-        return str(self.context["segment_block"](segment))
+        """Block state under ``?criteria=`` or, without it, the criteria set of the
+        patient's rule set (clinical-rules.md §4)."""
+        return str(self.context["segment_block"](segment, segment.study.patient.diagnosis))
 
 
 class NerveStudySerializer(VersionedSerializer):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -55,9 +55,18 @@ from registry.scoping import (
     scope_research_consent,
 )
 from treatments.api.outcome import HistoryEntrySerializer, OutcomeSerializer, outcome_payload
-from treatments.selectors import segment_block_reader, titre_significance_reader
+from treatments.rules import BlockCriteria
+from treatments.selectors import (
+    block_criteria_named,
+    blocks_under,
+    segment_block_reader,
+    titre_significance_reader,
+)
 
 HISTORY_ORDERING = ("at", "model", "action", "object_id")
+CRITERIA_PARAMETER = OpenApiParameter(
+    "criteria", str, description="A block criteria set's code (``block-criteria/``): the"
+    " conduction blocks judged under it for this answer; unknown: 400.")
 
 class SuperuserWrites(permissions.BasePermission):
     """Centres are the registry's own organisation: a superuser creates and renames them.
@@ -124,6 +133,8 @@ class PatientViewSet(RegistryViewSet):
         known = super().known_query_parameters()
         if self.action == "history":
             known |= {"ordering", "page", "page_size"}
+        if self.action == "outcome":
+            known.add("criteria")
         return known
 
     def get_queryset(self):
@@ -188,13 +199,21 @@ class PatientViewSet(RegistryViewSet):
             identity=children.get("identity"), consent=children.get("consent"),
         )
 
-    @extend_schema(responses=OutcomeSerializer)
+    @extend_schema(responses=OutcomeSerializer, parameters=[CRITERIA_PARAMETER])
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def outcome(self, request, pk=None):
-        """The latest computed outcome (api.md "Outcome"); ``stale`` while a recompute is due."""
+        """The latest computed outcome (api.md "Outcome"); ``stale`` while a recompute is due.
+        ``?criteria=<code>`` recomputes the block summary under that criteria set for this
+        answer only (``criteria`` then names it; nothing is stored)."""
+        code = request.query_params.get("criteria")
+        criteria = block_criteria_named(code) if code is not None else None
         patient = self.get_object()
         outcome = getattr(patient, "outcome", None)
-        return Response(outcome_payload(patient_id=patient.pk, outcome=outcome))
+        payload = outcome_payload(patient_id=patient.pk, outcome=outcome)
+        if criteria is not None:
+            payload["conduction_blocks"] = blocks_under(patient_id=patient.pk, criteria=criteria)
+            payload["criteria"] = criteria.code
+        return Response(payload)
 
     @extend_schema(responses=HistoryEntrySerializer(many=True), parameters=[OpenApiParameter(
         "ordering", ordering_schema(HISTORY_ORDERING),
@@ -313,6 +332,8 @@ class VisitViewSet(RegistryViewSet):
         services.visit_delete(visit=record, by=by)
 
 
+@extend_schema_view(list=extend_schema(parameters=[CRITERIA_PARAMETER]),
+                    retrieve=extend_schema(parameters=[CRITERIA_PARAMETER]))
 class NerveStudyViewSet(RegistryViewSet):
     """Nerve-conduction studies with their segments (clinical-rules.md §4)."""
 
@@ -320,6 +341,14 @@ class NerveStudyViewSet(RegistryViewSet):
     filterset_class = filters.NerveStudyFilter
     ordering_fields = ["studied_on", "id"]
     nested = ("segments",)
+    query_parameters = ("criteria",)
+    criteria: BlockCriteria | None = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        code = request.query_params.get("criteria")
+        if code is not None:  # before anything is read: an unknown set is a 400
+            self.criteria = block_criteria_named(code)
 
     def get_queryset(self):
         return _research(scope_by_patient(
@@ -332,8 +361,9 @@ class NerveStudyViewSet(RegistryViewSet):
     def get_serializer_context(self):
         context = super().get_serializer_context()
 
-        # The default criteria and reference limits, read once per request, only if needed.
-        context["segment_block"] = segment_block_reader()
+        # The criteria (``?criteria=`` or each diagnosis' rule set's) and the reference
+        # limits, read once per request, only if a segment is shown.
+        context["segment_block"] = segment_block_reader(criteria=self.criteria)
         return context
 
     def create_record(self, *, patient, data, children, by):

@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from patients.api import views as patients
 from registry.api.auth import ObtainToken
+from treatments.api import reference
 from treatments.api import views as treatments
 
 router = DefaultRouter()
@@ -19,6 +20,9 @@ router.register("prior-treatments", patients.PriorTreatmentViewSet, basename="pr
 router.register("series", treatments.SeriesViewSet, basename="series")
 router.register("visits", patients.VisitViewSet, basename="visit")
 router.register("nerve-studies", patients.NerveStudyViewSet, basename="nerve-study")
+router.register("rule-sets", reference.RuleSetViewSet, basename="rule-set")
+router.register("titre-thresholds", reference.TitreThresholdViewSet, basename="titre-threshold")
+router.register("block-criteria", reference.BlockCriteriaViewSet, basename="block-criteria")
 
 app_name = "api"
 

@@ -211,6 +211,7 @@ SPECTACULAR_SETTINGS = {
         "VisitKindEnum": "catalogues.VISIT_KINDS",
         "PriorTreatmentKindEnum": "catalogues.PRIOR_TREATMENTS",
         "AntigenEnum": "catalogues.ANTIGENS",
+        "DiagnosisEnum": "catalogues.DIAGNOSES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -12,6 +12,7 @@ from patients.models import Patient, Titre
 from registry.scoping import CENTRE_PATHS
 from registry.tests.trust import NAME
 from treatments.models import TitreThreshold
+from treatments.services import titre_threshold_create
 
 pytestmark = pytest.mark.django_db
 
@@ -109,12 +110,18 @@ def test_a_researcher_made_staff_by_mistake_still_cannot_write_or_see(client, re
                                                                "value": "1"}).status_code != 302
 
 
-def test_thresholds_and_rule_sets_are_for_data_managers(client, data_manager, world):
-    threshold = TitreThreshold.objects.first()
+def test_thresholds_are_for_data_managers_of_their_centre(client, data_manager, world):
+    """Data managers write their centres' thresholds; the general ones are read-only for
+    them (superusers write those: treatments/tests/test_reference_admin.py)."""
+    general = TitreThreshold.objects.filter(center__isnull=True).first()
+    own = titre_threshold_create(data={
+        "center": world.mine.center, "antigen": "gm1", "isotype": "IgM", "method": "elisa",
+        "unit": "dilution", "value": "1600"})
     client.force_login(data_manager)
-    url = admin_url(TitreThreshold, "change", threshold.pk)
-    page = client.get(url)
+    page = client.get(admin_url(TitreThreshold, "change", own.pk))
     assert page.status_code == 200 and 'name="_save"' in page.content.decode()
+    page = client.get(admin_url(TitreThreshold, "change", general.pk))
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
 
 
 def test_a_history_page_is_judged_by_the_records_id_not_the_history_rows(

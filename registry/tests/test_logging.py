@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 
 from registry.jsonlog import JsonFormatter
-from treatments.models import RuleSet
+from treatments.models import DiagnosisRuleSet, RuleSet
 from treatments.tasks import outcome_recompute_task
 
 ROOT = Path(settings.BASE_DIR)
@@ -39,9 +39,8 @@ def test_a_record_becomes_one_json_line_with_its_extra_fields():
 def test_a_failing_recompute_task_is_logged_with_the_patient_id(patient):
     # A default rule set with an unknown parameter (written past validation) breaks every
     # recompute: a real failure, not a simulated one.
-    RuleSet.objects.update(is_default=False)
-    RuleSet.objects.create(version="broken", parameters={"no_such_threshold": 1},
-                           is_default=True)
+    broken = RuleSet.objects.create(version="broken", parameters={"no_such_threshold": 1})
+    DiagnosisRuleSet.objects.filter(diagnosis=patient.diagnosis).update(rule_set=broken)
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())  # what production's console handler writes

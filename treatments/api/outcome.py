@@ -20,6 +20,8 @@ from treatments.rules.types import (
 # api.md "Outcome": fields that do not apply are null or empty, never missing.
 EMPTY_RESULT: dict[str, Any] = {
     "rules_version": None,
+    "thresholds_revision": None,
+    "criteria": None,
     "status": None,
     "baseline_score": None,
     "target_muscles": [],
@@ -178,6 +180,11 @@ class OutcomeSerializer(serializers.Serializer):
 
     patient = serializers.IntegerField()
     rules_version = serializers.CharField(allow_null=True)
+    thresholds_revision = serializers.IntegerField(
+        allow_null=True, help_text="The titre-threshold revision the outcome was computed with.")
+    criteria = serializers.CharField(
+        allow_null=True, help_text="The block criteria set of ``conduction_blocks`` (the stored"
+        " one's, or the one ``?criteria=`` named).")
     computed_at = serializers.DateTimeField(allow_null=True)
     stale = serializers.BooleanField()
     status = one_of(Status, null=True)

@@ -56,6 +56,7 @@ from treatments.rules.series import (
 from treatments.rules.titres import (
     AssessedTitre,
     significant_titres,
+    thresholds_for_centre,
     titre_before_ivig,
     titre_significance,
     titres_before_ivig,
@@ -143,6 +144,7 @@ __all__ = [
     "significant_titres",
     "status",
     "target_muscles",
+    "thresholds_for_centre",
     "titre_before_ivig",
     "titre_significance",
     "titres_before_ivig",

@@ -138,19 +138,7 @@ class Outcome:
                 "after": self.disability.after, "change": self.disability.change,
                 "result": _code(self.disability.result),
             },
-            "conduction_blocks": {
-                "criteria": blocks.criteria,
-                "first_study": blocks.first_study,
-                "latest_study": blocks.latest_study,
-                "first_studied_on": _iso(blocks.first_studied_on),
-                "latest_studied_on": _iso(blocks.latest_studied_on),
-                "segments": [
-                    {"nerve": s.nerve, "side": s.side, "distal_site": s.distal_site,
-                     "proximal_site": s.proximal_site, "first": _code(s.first),
-                     "latest": _code(s.latest), "state": _code(s.state)}
-                    for s in blocks.segments
-                ],
-            },
+            "conduction_blocks": block_evolution_dict(blocks),
             "titres_significant": [
                 {"antigen": t.antigen, "isotype": t.isotype, "method": t.method,
                  "value": json_number(t.value), "unit": t.unit,
@@ -177,6 +165,23 @@ class Outcome:
             ],
             "flags": list(self.flags),
         }
+
+
+def block_evolution_dict(blocks: BlockEvolution) -> JSON:
+    """The outcome's ``conduction_blocks`` (also answered alone for ``?criteria=``)."""
+    return {
+        "criteria": blocks.criteria,
+        "first_study": blocks.first_study,
+        "latest_study": blocks.latest_study,
+        "first_studied_on": _iso(blocks.first_studied_on),
+        "latest_studied_on": _iso(blocks.latest_studied_on),
+        "segments": [
+            {"nerve": s.nerve, "side": s.side, "distal_site": s.distal_site,
+             "proximal_site": s.proximal_site, "first": _code(s.first),
+             "latest": _code(s.latest), "state": _code(s.state)}
+            for s in blocks.segments
+        ],
+    }
 
 
 def json_number(value: Decimal | float | None) -> int | float | None:

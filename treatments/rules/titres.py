@@ -41,6 +41,21 @@ def titre_significance(titre: TitreIn, *, thresholds: Sequence[ThresholdIn]) -> 
     return Decimal(titre.value) >= Decimal(threshold.value)
 
 
+def thresholds_for_centre(candidates: Sequence[ThresholdIn], *, center: int | None
+                          ) -> tuple[ThresholdIn, ...]:
+    """The thresholds that apply to a patient of ``center`` (clinical-rules.md §5): per
+    antigen, isotype, method and unit, the centre's own row wins over the general one
+    (``center`` None); other centres' rows never apply."""
+    chosen: dict[TitreKey, ThresholdIn] = {}
+    for threshold in candidates:
+        if threshold.center is not None and threshold.center != center:
+            continue
+        key = titre_key(threshold)
+        if key not in chosen or (threshold.center is not None and chosen[key].center is None):
+            chosen[key] = threshold
+    return tuple(chosen.values())
+
+
 def titre_order(titre: TitreIn) -> tuple[date, TitreKey, Decimal]:
     value = Decimal(titre.value)
     return (titre.sampled_on, titre_key(titre), value if value.is_finite() else Decimal(-1))

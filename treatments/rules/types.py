@@ -37,6 +37,9 @@ class RuleSet:
     disability_deteriorated_change: int = 1
     interval_min_days: int = 21
     interval_max_days: int = 42
+    # The block criteria set this rule set judges conduction blocks by (§4: "default:
+    # the rule set's"); ``?criteria=`` chooses another for one view.
+    block_criteria: str = "seed-1"
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ class ThresholdIn:
     method: str
     unit: str
     value: Decimal
+    center: int | None = None  # the centre whose laboratory it is for; None: all centres
 
 
 @dataclass(frozen=True)
@@ -147,4 +151,5 @@ class PatientIn:
     titres: tuple[TitreIn, ...] = ()
     studies: tuple[StudyIn, ...] = ()
     pinned_targets: tuple[MuscleSide, ...] = ()
+    center: int | None = None  # picks the centre's own titre thresholds (§5)
     prior_treatments: tuple[PriorTreatmentIn, ...] = ()

@@ -90,7 +90,7 @@ def test_table2_reads_the_stored_disability_result_in_json_csv_and_the_page(clin
     """A stored outcome computed by a rule set asking for two grades says "stable" for a
     one-grade gain; Table 2 used to recompute it with seed-1 and say "improved"."""
     patient = PatientFactory(center=center, code="IGM-900", diagnosis="igm_mgus_pn")
-    Consent.objects.create(patient=patient, given_on=date(1993, 1, 1))
+    Consent.objects.update_or_create(patient=patient, defaults={"given_on": date(1993, 1, 1)})
     _give(patient, 1)
     result = {"rules_version": "strict-1", "status": "on_treatment", "titres_significant": [],
               "disability": {"measure": "prineas", "before": 3, "after": 2, "change": -1,

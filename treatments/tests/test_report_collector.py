@@ -11,8 +11,8 @@ import sys
 import pytest
 from django.conf import settings
 from django.db import connection
-from registry.tests.factories import PatientFactory, SeriesFactory
 
+from registry.tests.factories import PatientFactory, SeriesFactory
 from treatments.reports import table1_report, table2_report
 
 pytestmark = pytest.mark.django_db

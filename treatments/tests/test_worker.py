@@ -244,8 +244,11 @@ def test_a_worker_killed_mid_recompute_leaves_no_partial_outcome(start_worker, p
     start_worker(beat=True)  # a new worker: the periodic sweep recomputes what is stale
     assert wait_for(lambda: fresh(patient), timeout=120), "the sweep never redid the outcome"
     inputs = outcome_inputs(patient_id=patient.pk)
-    expected = compute_outcome(inputs.patient, rules=inputs.rules, thresholds=inputs.thresholds,
-                               block_criteria=inputs.block_criteria).as_dict()
+    expected = {**compute_outcome(inputs.patient, rules=inputs.rules,
+                                  thresholds=inputs.thresholds,
+                                  block_criteria=inputs.block_criteria).as_dict(),
+                "thresholds_revision": inputs.thresholds_revision,  # what it was computed with
+                "criteria": inputs.block_criteria.code}
     recovered = Outcome.objects.get(patient=patient)
     assert recovered.result == expected
     assert recovered.computed_data_version == recovered.data_version

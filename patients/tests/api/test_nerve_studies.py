@@ -73,8 +73,9 @@ def test_list_query_count(clinician, patient, rows, django_assert_num_queries):
     for _ in range(rows):
         make(patient)
     client = api(clinician)
-    # auth, count, studies with patients, segments, block criteria, reference limits
-    with django_assert_num_queries(AUTH_QUERIES + 5):
+    # auth, count, studies with patients, segments, block criteria sets, the diagnoses'
+    # rule sets (which set each judges by), reference limits
+    with django_assert_num_queries(AUTH_QUERIES + 6):
         assert len(client.get(URL).json()["results"]) == rows
 
 
@@ -87,6 +88,7 @@ def test_detail_query_count(clinician, patient, rows, django_assert_num_queries)
                                         k: Decimal(str(v)) for k, v in BLOCKED.items()
                                         if k.endswith(("_mv", "_mvms", "_ms", "_m_s"))})
     client = api(clinician)
-    # auth, study with patient, segments, block criteria, reference limits
-    with django_assert_num_queries(AUTH_QUERIES + 4):
+    # auth, study with patient, segments, block criteria sets, the diagnoses' rule sets,
+    # reference limits
+    with django_assert_num_queries(AUTH_QUERIES + 5):
         assert len(client.get(f"{URL}{study.pk}/").json()["segments"]) == rows

@@ -120,6 +120,13 @@ def _config(*, token: str, values: dict[str, list]) -> schemathesis.Config:
             "checks": {"positive_data_acceptance": {
                 "expected-statuses": ["2xx", "400", "403", "404"]}},
         },
+        {   # rule sets are created by superusers, titre thresholds written by data
+            # managers: the clinician's are refused, once the body is valid (a decimal
+            # with too many digits is a 400 first)
+            "include-name-regex": r"^(POST|PUT|PATCH) /api/v1/(rule-sets|titre-thresholds)/",
+            "checks": {"positive_data_acceptance": {
+                "expected-statuses": ["400", "403", "404", "409"]}},
+        },
         {   # the patient the run treats: updated, never deleted (405)
             "include-name-regex": r"^(PUT|PATCH) /api/v1/patients/\{id\}/$",
             "parameters": {"path.id": values["patients"][0]},
@@ -243,8 +250,12 @@ def _assert_every_operation_really_ran(schema, answers: dict[str, Counter]) -> N
     missing = []
     for result in schema.get_all_operations():
         label = result.ok().label
-        if label.split()[0] in ("POST", "PUT", "PATCH") and "/api/v1/centers/" in label:
-            continue  # a superuser's operations; the run's clinician is refused (403)
+        if label.split()[0] in ("POST", "PUT", "PATCH") and any(
+                path in label for path in ("/api/v1/centers/", "/api/v1/rule-sets/",
+                                           "/api/v1/titre-thresholds/")):
+            # a superuser's or data manager's operations; the run's clinician is refused
+            # (403: registry/tests/api/test_reference_data.py runs them)
+            continue
         if not any(200 <= status < 300 for status in answers.get(label, {})):
             missing.append(f"{label}: {dict(answers.get(label, {}))}")
     assert not missing, "operations never answered 2xx:\n" + "\n".join(missing)
