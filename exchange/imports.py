@@ -68,7 +68,7 @@ class Nested:
     """A record given by its own row and/or its nested list (``None``: list not in the import)."""
 
     line: Line | None = None
-    children: dict[str, list[Line] | None] = field(default_factory=dict)
+    children: dict[str, list[Line]] = field(default_factory=dict)
     rejected: Line | None = None  # its own row, had a bad cell
 
     def lines(self) -> Iterator[Line]:
@@ -289,7 +289,7 @@ class Importer:
             for text in texts:
                 rows = relations.get(name)
                 match = ITEM.match(text) if rows else None
-                if match and int(match.group(1)) < len(rows):
+                if match and rows and int(match.group(1)) < len(rows):
                     line = rows[int(match.group(1))]
                     message = REPEATS.sub(
                         lambda m, rows=rows: f"repeats line {rows[int(m.group(1))].number}",
