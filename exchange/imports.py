@@ -266,7 +266,9 @@ class Importer:
         for line in lines:
             self.counts[line.dataset.name][outcome] += 1
 
-    def _write(self, nested: Nested, write: Callable[[], Any]) -> Any:
+    # ``write`` is called with no arguments; typed ``...`` because mypy cannot infer the
+    # callers' lambdas that bind the loop's values as their parameters' defaults.
+    def _write(self, nested: Nested, write: Callable[..., Any]) -> Any:
         """Call a service in a savepoint; its refusal becomes problems on the rows it names."""
         try:
             with transaction.atomic():
@@ -515,8 +517,8 @@ class Importer:
     def _visits(self, patient: Patient, plan: PatientPlan,
                 series: dict[int, Series | None]) -> None:
         stored: dict[tuple, list[Visit]] = defaultdict(list)
-        for visit in patient.visits.all():
-            stored[(visit.visited_on, visit.kind)].append(visit)
+        for stored_visit in patient.visits.all():
+            stored[(stored_visit.visited_on, stored_visit.kind)].append(stored_visit)
         for key in sorted(plan.visits):
             nested = plan.visits[key]
             line = nested.line
@@ -572,8 +574,8 @@ class Importer:
 
     def _studies(self, patient: Patient, plan: PatientPlan) -> None:
         stored: dict[date, list[NerveStudy]] = defaultdict(list)
-        for study in patient.nerve_studies.all():
-            stored[study.studied_on].append(study)
+        for stored_study in patient.nerve_studies.all():
+            stored[stored_study.studied_on].append(stored_study)
         for key in sorted(plan.studies):
             nested = plan.studies[key]
             line = nested.line
@@ -593,8 +595,8 @@ class Importer:
                                            f"{patient.code} in nerve_studies.csv or the "
                                            "registry.")
                 continue
-            data = {k: line.values[k] for k in ("studied_on", "notes") if line and k in
-                    line.values}
+            data: dict[str, Any] = {k: line.values[k] for k in ("studied_on", "notes")
+                                    if line and k in line.values}
             segments = self._rows(nested.children.get("nerve_segments"), "nerve_segments")
             if study is None:
                 written = self._write(nested, lambda d=data, s=segments: (
