@@ -47,7 +47,8 @@ class MultipleFileField(forms.FileField):
 
 
 class ImportForm(forms.Form):
-    files = MultipleFileField(
+    # A declared field named like BaseForm.files: Django's metaclass moves it into the fields.
+    files = MultipleFileField(  # type: ignore[assignment]
         help_text="CSV files named after their dataset (patients.csv, visits.csv, mrc.csv, "
                   "…) or a ZIP of them, such as an export.",
     )

@@ -65,7 +65,7 @@ class Nested:
     """A record given by its own row and/or its nested list (``None``: list not in the import)."""
 
     line: Line | None = None
-    children: dict[str, list[Line] | None] = field(default_factory=dict)
+    children: dict[str, list[Line]] = field(default_factory=dict)
     rejected: Line | None = None  # its own row, had a bad cell
 
     def lines(self) -> Iterator[Line]:
@@ -263,7 +263,9 @@ class Importer:
         for line in lines:
             self.counts[line.dataset.name][outcome] += 1
 
-    def _write(self, nested: Nested, write: Callable[[], Any]) -> Any:
+    # ``write`` is called with no arguments; typed ``...`` because mypy cannot infer the
+    # callers' lambdas that bind the loop's values as their parameters' defaults.
+    def _write(self, nested: Nested, write: Callable[..., Any]) -> Any:
         """Call a service in a savepoint; its refusal becomes problems on the rows it names."""
         try:
             with transaction.atomic():

@@ -150,6 +150,7 @@ def parse_cell(column: Column, raw: str) -> Any:
     if column.type == TEXT:
         return text
     if column.type == CODE:
+        assert column.codes is not None, f"{column.name}: a code column names its list"
         codes = cat.codes(CODE_LISTS[column.codes])
         if text not in codes:
             raise CellError(f"{text!r} is not a code of {column.codes}: use one of "

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -276,7 +276,7 @@ def import_execute(
 
 
 def _import_run(record: ImportRecord,
-                progress: Callable[[int, int], None] | None) -> ImportRecord:
+                progress: Callable[[int, int], None] | None) -> ImportRecord | None:
     if record.user is None and record.source != Source.COMMAND:
         # Only the command line runs as the operator; an account deleted meanwhile
         # must not turn a page import into one with every centre's rights.
@@ -297,7 +297,9 @@ def _import_run(record: ImportRecord,
         return import_interrupted(import_id=record.pk, started=True)
     reporter = ProgressReporter(record.pk, also=progress)
     try:
-        report = imports.import_files(user=user, files=unpack(bytes(record.upload)),
+        # import_execute runs only a record with its upload.
+        upload = cast(bytes | memoryview, record.upload)
+        report = imports.import_files(user=user, files=unpack(bytes(upload)),
                                       mode=record.mode, progress=reporter)
     except Exception as error:
         logger.exception("Import %s failed", record.pk, extra={"import_id": record.pk})

@@ -41,8 +41,8 @@ def file_response(job: services.ExportJob, format: str, *, spreadsheet_safe: boo
         target = tempfile.TemporaryFile()
         services.export_xlsx(job, target)
         target.seek(0)
-        response = FileResponse(target, as_attachment=True, filename=filename,
-                                content_type=CONTENT_TYPES["xlsx"])
+        response: StreamingHttpResponse = FileResponse(
+            target, as_attachment=True, filename=filename, content_type=CONTENT_TYPES["xlsx"])
     else:
         write = services.export_csv if format == "csv" else services.export_zip
         stream = write(job, spreadsheet_safe=spreadsheet_safe)
@@ -92,7 +92,7 @@ def export_file(request, name: str, format: str):
     form = ExportForm(request.GET, user=request.user)
     if not form.is_valid():
         return _refused(request, ValidationError(
-            [f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()]))
+            [f"{field}: {' '.join(map(str, errors))}" for field, errors in form.errors.items()]))
     try:
         job = services.export_start(
             user=request.user, source=Source.PAGE, datasets=datasets, format=format,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models
 
 import catalogues as cat
 from patients.models import (
@@ -73,12 +76,15 @@ class PatientForm(VersionMixin, forms.ModelForm):
 
     def __init__(self, *args, centers=None, with_identity: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["center"].queryset = centers if centers is not None else Center.objects.none()
+        center = cast(forms.ModelChoiceField, self.fields["center"])  # declared above
+        center.queryset = centers if centers is not None else Center.objects.none()
         for name in CONSENT_FIELDS:
             self.fields[f"consent_{name}"] = _related_field(Consent, name, CONSENT_LABELS[name])
         if with_identity:
             for name in IDENTITY_FIELDS:
-                label = Identity._meta.get_field(name).verbose_name.capitalize()
+                # The identity fields are Identity's own columns, never a reverse relation.
+                field = cast(models.Field, Identity._meta.get_field(name))
+                label = field.verbose_name.capitalize()
                 self.fields[f"identity_{name}"] = _related_field(Identity, name, label)
 
     def _related(self, prefix: str, names: tuple[str, ...]) -> dict | None:
@@ -127,7 +133,7 @@ class PatientForm(VersionMixin, forms.ModelForm):
 
     def data_fields(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items()
-                if k in self._meta.fields and k != "center"}
+                if k in (self._meta.fields or ()) and k != "center"}
 
 
 class RecordForm(VersionMixin, forms.ModelForm):
@@ -138,7 +144,7 @@ class RecordForm(VersionMixin, forms.ModelForm):
     """
 
     def data_fields(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k in self._meta.fields}
+        return {k: v for k, v in self.cleaned_data.items() if k in (self._meta.fields or ())}
 
 
 class TitreForm(RecordForm):
@@ -178,9 +184,11 @@ class VisitForm(RecordForm):
 
     def __init__(self, *args, patient: Patient, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["series"].queryset = patient.series.order_by("number")
-        self.fields["series"].label_from_instance = (
-            lambda s: f"Series {s.number} ({s.started_on:%Y-%m-%d})"
+        series = cast(forms.ModelChoiceField, self.fields["series"])  # Visit.series, a key
+        series.queryset = patient.series.order_by("number")
+        # Django's label hook, replaced on this field only (the stubs type it as a method).
+        series.label_from_instance = lambda s: (  # type: ignore[method-assign,assignment]
+            f"Series {s.number} ({s.started_on:%Y-%m-%d})"
         )
         for muscle, _ in cat.MUSCLES:
             for side, side_label in cat.SIDES:

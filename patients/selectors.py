@@ -22,6 +22,7 @@ def _nested_rows_query(ids: list[int]) -> tuple[str, list]:
     parsing this one anew for every page of 50 patients cost 2 ms (bench/README.md).
     SQLite (``make run``) has no arrays and takes a placeholder per id."""
     quote = connection.ops.quote_name
+    id_params: list[list[int]] | list[int]
     if connection.vendor == "postgresql":
         condition, id_params = "= ANY(%s)", [ids]
     else:

@@ -170,7 +170,8 @@ def visit_update(
 @transaction.atomic
 def visit_delete(*, visit: Visit, by: User | None = None) -> None:
     for grade in visit.mrc.all():
-        grade._history_user = by
+        # django-simple-history reads who deleted it from this untyped attribute.
+        grade._history_user = by  # type: ignore[attr-defined]
         grade.delete()
     record_delete(record=visit, by=by)
 
@@ -209,6 +210,7 @@ def nerve_study_update(
 @transaction.atomic
 def nerve_study_delete(*, study: NerveStudy, by: User | None = None) -> None:
     for segment in study.segments.all():
-        segment._history_user = by
+        # django-simple-history reads who deleted it from this untyped attribute.
+        segment._history_user = by  # type: ignore[attr-defined]
         segment.delete()
     record_delete(record=study, by=by)

@@ -99,13 +99,18 @@ class _Ids:
         return self.free[model].pop()
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    # The rows name concrete fields only, each with its column (never a reverse relation).
+    assert isinstance(field, models.Field) and field.column is not None
+    return field.column
+
+
 def _copy(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     names = list(rows[0])
-    columns = ", ".join(
-        connection.ops.quote_name(model._meta.get_field(name).column) for name in names
-    )
+    columns = ", ".join(connection.ops.quote_name(_column(model, name)) for name in names)
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:

@@ -177,7 +177,8 @@ def _titres(patient: Patient) -> list[Titre]:
     significance = titre_significance_reader()
     titres = list(patient.titres.all())
     for titre in titres:
-        titre.significant = significance(titre, patient.center_id)
+        # Read by the template only (not a model field).
+        titre.significant = significance(titre, patient.center_id)  # type: ignore[attr-defined]
     return titres
 
 
@@ -193,11 +194,12 @@ def patient_detail(request, pk: int):
     )
     computed_series = outcome_series_results(result)
     for item in series:
-        item.computed = computed_series.get(item.number, {})
+        # Read by the template only (not a model field).
+        item.computed = computed_series.get(item.number, {})  # type: ignore[attr-defined]
     visits = list(patient.visits.select_related("series").order_by("visited_on", "id"))
     scores = outcome_visit_scores(result)
     for visit in visits:
-        visit.score = scores.get(visit.pk)
+        visit.score = scores.get(visit.pk)  # type: ignore[attr-defined]  # for the template
     studies = list(patient.nerve_studies.prefetch_related(
         Prefetch("segments")).order_by("studied_on"))
     blocks, criteria_error = _blocks_section(request, patient, result)
@@ -343,7 +345,7 @@ def nerve_study_form(request, pk: int, study_pk: int | None = None):
     form = NerveStudyForm(request.POST or None, instance=study,
                           initial={"version": study.version} if study else {})
     initial_segments = [
-        {f: getattr(s, f) for f in SegmentFormSet.form._meta.fields}
+        {f: getattr(s, f) for f in SegmentFormSet.form._meta.fields or ()}
         for s in study.segments.all()
     ] if study else []
     formset = SegmentFormSet(request.POST or None, initial=initial_segments, prefix="segments")

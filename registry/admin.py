@@ -10,14 +10,15 @@ message, never written over another data manager's change.
 """
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
-from django.http import Http404
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
 from registry.models import Center, Membership
@@ -127,6 +128,9 @@ class ServiceAdmin:
     whole save back and shows the form again with the service's message; deletions go
     through ``service_delete``.
     """
+
+    if TYPE_CHECKING:  # provided by the ModelAdmin this is mixed into
+        def get_queryset(self, request: HttpRequest) -> QuerySet[Any]: ...
 
     form = VersionedAdminForm
 

@@ -270,7 +270,7 @@ def center_id_of(obj: Model) -> int | None:
     if path == "pk":
         return obj.pk
     *hops, last = path.split("__")
-    target = obj
+    target: Model | None = obj
     for hop in hops:
         target = getattr(target, hop, None)
         if target is None:
@@ -288,7 +288,8 @@ def research_center_ids(user) -> list[int]:
     """Centres where the user reads as a researcher (one role per centre)."""
     if not user.is_authenticated or user.is_superuser:
         return []
-    return _center_ids_with(user, (Role.RESEARCHER,))
+    # None (every centre) is only a superuser's, answered above.
+    return _center_ids_with(user, (Role.RESEARCHER,)) or []
 
 
 def scope_research_consent(queryset: QuerySet, user, *, path: str = "") -> QuerySet:

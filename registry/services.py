@@ -15,9 +15,11 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 from simple_history.utils import bulk_create_with_history
 
-from registry.models import Center, Membership, Role
+from registry.models import Center, Membership, Role, VersionedModel
 
 M = TypeVar("M", bound=models.Model)
+# A record with an optimistic-concurrency ``version``.
+V = TypeVar("V", bound=VersionedModel | Center)
 
 
 class VersionConflict(Exception):
@@ -45,7 +47,8 @@ def save_validated(instance: M, *, exclude: Iterable[str] = (), by=None) -> M:
     """``full_clean()`` then save; a constraint the database still refuses becomes a
     ValidationError, so callers answer 400 / a form error, never a 500."""
     if by is not None:
-        instance._history_user = by  # django-simple-history: who made the change
+        # django-simple-history reads who made the change from this untyped attribute.
+        instance._history_user = by  # type: ignore[attr-defined]
     instance.full_clean(exclude=list(exclude))
     try:
         with transaction.atomic():
@@ -64,8 +67,8 @@ def lock(instance: M) -> M:
 
 
 def apply_changes(
-    instance: M, *, changes: Mapping[str, Any], version: int | None, by=None
-) -> M:
+    instance: V, *, changes: Mapping[str, Any], version: int | None, by=None
+) -> V:
     """Check the client's version against a locked row, apply the changes, bump the version."""
     if "patient" in changes and getattr(changes["patient"], "pk", changes["patient"]) != getattr(
         instance, "patient_id", None

@@ -8,7 +8,8 @@ whatever the cohort size, and rows read as plain values, never as model instance
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
@@ -64,8 +65,10 @@ def _cohort_rows(patients: QuerySet[Patient], outcome_keys: tuple[str, ...], **e
         Series.objects.filter(patient__in=patients.values("pk")).order_by()
         .values("patient").annotate(first_series_on=Min("started_on"), series_count=Count("pk"))
     }
-    for row in patients.values("pk", "code", "sex", "birth_year", "onset_year",
-                               outcome_keys=outcome, **extra):
+    rows = patients.values("pk", "code", "sex", "birth_year", "onset_year",
+                           outcome_keys=outcome, **extra)
+    # Plain dicts, completed below with the series' columns (the stubs see a closed TypedDict).
+    for row in cast("Iterable[dict[str, Any]]", rows):
         counted = series.get(row["pk"])
         row["first_series_on"] = counted["first_series_on"] if counted else None
         row["series_count"] = counted["series_count"] if counted else 0

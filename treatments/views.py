@@ -37,7 +37,7 @@ def series_form(request, pk: int, series_pk: int | None = None):
                    "weight_kg": last.weight_kg if last else None,
                    "product": last.product if last else ""}
     form = SeriesForm(request.POST or None, instance=series, initial=initial)
-    events = [{f: getattr(e, f) for f in AdverseEventFormSet.form._meta.fields}
+    events = [{f: getattr(e, f) for f in AdverseEventFormSet.form._meta.fields or ()}
               for e in series.adverse_events.all()] if series else []
     formset = AdverseEventFormSet(request.POST or None, initial=events, prefix="events")
     if series:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
@@ -31,6 +32,9 @@ from registry.scoping import can_see_identifiers, scope_by_patient, scope_center
 from treatments.api.outcome import BLOCK_STATES, one_of
 from treatments.models import Series
 from treatments.selectors import outcome_visit_scores
+
+if TYPE_CHECKING:  # the validator type exists only in the stubs
+    from rest_framework.validators import Validator
 
 
 class CenterSerializer(VersionedSerializer):
@@ -69,7 +73,7 @@ class AffectedNerveSerializer(RegistrySerializer):
     class Meta:
         model = AffectedNerve
         fields = ["side", "nerve"]
-        validators = []
+        validators: list[Validator[Any]] = []
         list_serializer_class = NestedRows
 
 
@@ -77,7 +81,7 @@ class TargetMuscleSerializer(RegistrySerializer):
     class Meta:
         model = PinnedTargetMuscle
         fields = ["muscle", "side"]
-        validators = []
+        validators: list[Validator[Any]] = []
         list_serializer_class = NestedRows
 
 
@@ -224,7 +228,7 @@ class TitreSerializer(VersionedSerializer):
             "id", "patient", "sampled_on", "antigen", "isotype", "method", "value", "unit",
             "significant", "version",
         ]
-        validators = []
+        validators: list[Validator[Any]] = []
 
     def get_significant(self, titre: Titre) -> bool | None:
         return self.context["titre_significance"](titre, titre.patient.center_id)
@@ -237,7 +241,7 @@ class ParaproteinSerializer(VersionedSerializer):
         model = Paraprotein
         fields = ["id", "patient", "measured_on", "isotype", "light_chain", "serum_level_g_l",
                   "version"]
-        validators = []
+        validators: list[Validator[Any]] = []
 
 
 class PriorTreatmentSerializer(VersionedSerializer):
@@ -246,14 +250,14 @@ class PriorTreatmentSerializer(VersionedSerializer):
     class Meta:
         model = PriorTreatment
         fields = ["id", "patient", "kind", "started_on", "ended_on", "notes", "version"]
-        validators = []
+        validators: list[Validator[Any]] = []
 
 
 class MrcGradeSerializer(RegistrySerializer):
     class Meta:
         model = MrcGrade
         fields = ["muscle", "side", "grade"]
-        validators = []
+        validators: list[Validator[Any]] = []
 
 
 class ScopedSeriesField(serializers.PrimaryKeyRelatedField):
@@ -278,7 +282,7 @@ class VisitSerializer(VersionedSerializer):
             "id", "patient", "visited_on", "kind", "series", "examiner", "mrc",
             "functional_score", "prineas_score", "notes", "score", "version",
         ]
-        validators = []
+        validators: list[Validator[Any]] = []
 
     def get_score(self, visit: Visit) -> int | None:
         outcome = getattr(visit.patient, "outcome", None)
@@ -297,7 +301,7 @@ class NerveSegmentSerializer(RegistrySerializer):
             "proximal_amplitude_mv", "distal_area_mvms", "proximal_area_mvms",
             "distal_duration_ms", "proximal_duration_ms", "velocity_m_s", "block",
         ]
-        validators = []
+        validators: list[Validator[Any]] = []
 
     @extend_schema_field(one_of(BLOCK_STATES))
     def get_block(self, segment: NerveSegment) -> str:
@@ -313,4 +317,4 @@ class NerveStudySerializer(VersionedSerializer):
     class Meta:
         model = NerveStudy
         fields = ["id", "patient", "studied_on", "segments", "notes", "version"]
-        validators = []
+        validators: list[Validator[Any]] = []

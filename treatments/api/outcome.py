@@ -110,7 +110,8 @@ class OutcomeWearOff(serializers.Serializer):
 class OutcomeFinal(serializers.Serializer):
     grade = one_of(Grade, null=True)
     persistent = serializers.BooleanField(allow_null=True)
-    label = serializers.CharField(allow_null=True)
+    # A declared field named like Field.label: DRF's metaclass moves it into the fields.
+    label = serializers.CharField(allow_null=True)  # type: ignore[assignment]
 
 
 class OutcomeDisability(serializers.Serializer):
@@ -217,7 +218,8 @@ class HistoryEntrySerializer(serializers.Serializer):
     changes = serializers.DictField(
         child=serializers.ListField(), help_text="field → [before, after]"
     )
-    source = serializers.ChoiceField(
+    # A declared field named like Field.source: DRF's metaclass moves it into the fields.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
         choices=["page", "api", "admin", "command", "import"],
         help_text="Where the change was made: a page, the API, the admin, a command or an import.",
     )

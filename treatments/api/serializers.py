@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from rest_framework import serializers
 
 from registry.api.base import RegistrySerializer, ScopedPatientField, VersionedSerializer
 from treatments.models import AdverseEvent, Series
 from treatments.rules import interval_days
+
+if TYPE_CHECKING:  # the validator type exists only in the stubs
+    from rest_framework.validators import Validator
 
 
 class AdverseEventSerializer(RegistrySerializer):
@@ -36,7 +41,7 @@ class SeriesSerializer(VersionedSerializer):
             "total_grams", "product", "lot_numbers", "status", "stop_reason",
             "adverse_events", "interval_days", "version",
         ]
-        validators = []
+        validators: list[Validator[Any]] = []
 
     def get_interval_days(self, series: Series) -> int | None:
         return interval_days(started_on=series.started_on,
