@@ -531,7 +531,7 @@ class Importer:
 
     def _series(self, patient: Patient, plan: PatientPlan) -> dict[int, Series | None]:
         """Series in number order, with their lots and adverse events."""
-        def lot_numbers(rows: list[dict] | None) -> list[str] | None:
+        def lot_numbers(rows: list[dict] | None) -> list[str | None] | None:
             return None if rows is None else [row.get("lot") for row in rows]
 
         return self._nested_records(

@@ -403,7 +403,7 @@ def titre_threshold_update(
     current = lock(threshold)
     if not current.current or version is None or int(version) != current.version:
         successor = (TitreThreshold.objects.filter(
-            current=True, center_id=current.center_id, antigen=current.antigen,
+            current=True, center=current.center_id, antigen=current.antigen,
             isotype=current.isotype, method=current.method, unit=current.unit,
         ).first() if not current.current else current)
         raise VersionConflict(current=successor.version if successor else current.version,
@@ -415,7 +415,7 @@ def titre_threshold_update(
         raise ValidationError({name: "A threshold keeps its assay and centre; create a new"
                                      " threshold instead." for name in moved})
     current.current = False
-    current._history_user = by
+    current._history_user = by  # type: ignore[attr-defined]  # django-simple-history
     current.save(update_fields=["current", "updated_at"])
     successor = TitreThreshold(
         **{name: getattr(current, name) for name in (*THRESHOLD_KEY, "value", "source")},

@@ -32,7 +32,7 @@ class RuleSetSerializer(serializers.ModelSerializer):
         model = RuleSet
         fields = ["id", "version", "description", "defaults", "parameters", "created_at"]
         read_only_fields = ["id", "created_at"]
-        extra_kwargs = {"version": {"validators": []}}  # the service names a taken version
+        extra_kwargs: dict[str, dict] = {"version": {"validators": []}}  # the service names a taken version
 
     def to_representation(self, instance: RuleSet):
         data = super().to_representation(instance)
@@ -92,7 +92,7 @@ class TitreThresholdSerializer(VersionedSerializer):
         fields = ["id", "center", "antigen", "isotype", "method", "unit", "threshold",
                   "revision", "current", "source", "version"]
         read_only_fields = ["id", "revision", "current"]
-        validators = []
+        validators: list = []
 
 
 class ThresholdWriters(permissions.BasePermission):
