@@ -531,8 +531,9 @@ class Importer:
 
     def _series(self, patient: Patient, plan: PatientPlan) -> dict[int, Series | None]:
         """Series in number order, with their lots and adverse events."""
-        def lot_numbers(rows: list[dict] | None) -> list[str | None] | None:
-            return None if rows is None else [row.get("lot") for row in rows]
+        def lot_numbers(rows: list[dict] | None) -> list[str] | None:
+            # A row without a lot is refused by the service ("lot" is a required column).
+            return None if rows is None else [row.get("lot") or "" for row in rows]
 
         return self._nested_records(
             patient=patient, dataset="series", noun="series", planned=plan.series,
