@@ -32,7 +32,8 @@ class RuleSetSerializer(serializers.ModelSerializer):
         model = RuleSet
         fields = ["id", "version", "description", "defaults", "parameters", "created_at"]
         read_only_fields = ["id", "created_at"]
-        extra_kwargs: dict[str, dict] = {"version": {"validators": []}}  # the service names a taken version
+        # The service names a taken version.
+        extra_kwargs: dict[str, dict] = {"version": {"validators": []}}
 
     def to_representation(self, instance: RuleSet):
         data = super().to_representation(instance)
