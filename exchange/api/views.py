@@ -14,7 +14,7 @@ from exchange import services
 from exchange.datasets import CODE_LISTS, DATASETS
 from exchange.models import Source
 from exchange.views import CONTENT_TYPES, export_request, file_response
-from registry.api.base import ServiceErrorsMixin
+from registry.api.viewsets import RegistryViewMixin
 from registry.scoping import identifiable_center_ids
 
 TRUE = {"1", "true", "yes", "on"}
@@ -41,7 +41,7 @@ class ZipFormat(FileFormat):
     media_type, format = CONTENT_TYPES["zip"], "zip"
 
 
-class ExportDictionaryView(ServiceErrorsMixin, APIView):
+class ExportDictionaryView(RegistryViewMixin, APIView):
     """The exchange formats: every dataset, its columns and the code lists (no patient data)."""
 
     @extend_schema(operation_id="exports_dictionary", responses={200: OpenApiTypes.OBJECT})
@@ -78,7 +78,7 @@ EXPORT_PARAMETERS = [
 ]
 
 
-class ExportView(ServiceErrorsMixin, APIView):
+class ExportView(RegistryViewMixin, APIView):
     """One dataset (``{dataset}``) or every one (``all``), streamed; every export is recorded.
 
     Data managers export their centres' patients; researchers too, pseudonymised; others

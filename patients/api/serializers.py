@@ -11,6 +11,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from patients.api.fields import ScopedPatientField
 from patients.consent import CONSENT_STATES, consent_state_of
 from patients.models import (
     AffectedNerve,
@@ -26,7 +27,7 @@ from patients.models import (
     Titre,
     Visit,
 )
-from registry.api.base import RegistrySerializer, ScopedPatientField, VersionedSerializer
+from registry.api.serializers import RegistrySerializer, VersionedSerializer
 from registry.models import Center
 from registry.scoping import can_see_identifiers, scope_by_patient, scope_centers
 from treatments.api.outcome import BLOCK_STATES, one_of

@@ -34,15 +34,9 @@ from patients.models import (
 )
 from patients.selectors import attach_nested_rows
 from registry import services as registry_services
-from registry.api.base import (
-    RegistryViewSet,
-    ServiceErrorsMixin,
-    ordering_description,
-    ordering_schema,
-    ordering_terms,
-    sort_rows,
-    split,
-)
+from registry.api.ordering import ordering_description, ordering_schema, ordering_terms, sort_rows
+from registry.api.serializers import split
+from registry.api.viewsets import RegistryViewMixin, RegistryViewSet
 from registry.models import Center
 from registry.scoping import (
     can_see_identifiers,
@@ -81,7 +75,7 @@ class SuperuserWrites(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or is_superuser(request.user)
 
 
-class CenterViewSet(ServiceErrorsMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
+class CenterViewSet(RegistryViewMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
                     viewsets.ReadOnlyModelViewSet):
     """The centres you belong to (a superuser sees all); superusers create and rename them
     (``version`` as for every writable record); a centre is never deleted here."""

@@ -1,30 +1,31 @@
-"""REST API v1 (api.md): one router for the resources, plus auth, schema and read-only views."""
+"""REST API v1 (api.md): the root, auth and schema here; each app's resources from its own
+``api/urls.py`` (included by name: the core imports no domain app), all in namespace ``api``."""
 
 from django.http import JsonResponse
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import APIRootView
+from rest_framework.urlpatterns import format_suffix_patterns
 
-from patients.api import views as patients
 from registry.api.auth import ObtainToken
-from treatments.api import reference
-from treatments.api import views as treatments
 
-router = DefaultRouter()
-router.register("centers", patients.CenterViewSet, basename="center")
-router.register("patients", patients.PatientViewSet, basename="patient")
-router.register("titres", patients.TitreViewSet, basename="titre")
-router.register("paraproteins", patients.ParaproteinViewSet, basename="paraprotein")
-router.register("prior-treatments", patients.PriorTreatmentViewSet, basename="prior-treatment")
-router.register("series", treatments.SeriesViewSet, basename="series")
-router.register("visits", patients.VisitViewSet, basename="visit")
-router.register("nerve-studies", patients.NerveStudyViewSet, basename="nerve-study")
-router.register("rule-sets", reference.RuleSetViewSet, basename="rule-set")
-router.register("titre-thresholds", reference.TitreThresholdViewSet, basename="titre-threshold")
-router.register("block-criteria", reference.BlockCriteriaViewSet, basename="block-criteria")
+#: The apps whose ``api/urls.py`` serves resources under /api/v1/.
+RESOURCE_URLCONFS = ("patients.api.urls", "treatments.api.urls")
 
 app_name = "api"
+
+resources = [include(name) for name in RESOURCE_URLCONFS]
+
+
+def root_entries() -> dict[str, str]:
+    """What DRF's DefaultRouter lists at the root: each router's prefix → its list route."""
+    return {
+        prefix: f"{basename}-list"
+        for urlconf, _app, _namespace in resources
+        if (router := getattr(urlconf, "router", None)) is not None
+        for prefix, _viewset, basename in router.registry
+    }
 
 
 @csrf_exempt  # answers 404 to every method; nothing to protect
@@ -36,11 +37,11 @@ def not_found(request, unmatched: str) -> JsonResponse:
 
 
 urlpatterns = [
-    path("", include(router.urls)),
+    *format_suffix_patterns([
+        path("", APIRootView.as_view(api_root_dict=root_entries()), name="api-root"),
+    ]),
+    *(path("", resource) for resource in resources),
     path("auth/token/", ObtainToken.as_view(), name="token"),
-    path("lots/<str:lot>/patients/", treatments.LotPatientsView.as_view(), name="lot-patients"),
-    path("reports/table1/", treatments.Table1View.as_view(), name="report-table1"),
-    path("reports/table2/", treatments.Table2View.as_view(), name="report-table2"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
     path(
         "docs/",

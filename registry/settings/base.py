@@ -168,9 +168,11 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: a request without credentials is a 401 with WWW-Authenticate: Token
+    # (api.md), not the 403 session authentication would give.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "registry.api.authentication.MembershipTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["registry.api.media.JSONParser"],  # api.md: JSON in
@@ -180,8 +182,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "registry.api.ordering.StrictOrderingFilter",  # an unknown ?ordering= is a 400
     ],
+    "EXCEPTION_HANDLER": "registry.api.exceptions.exception_handler",  # service errors
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.RegistryPagination",
     "PAGE_SIZE": 50,

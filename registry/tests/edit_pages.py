@@ -94,7 +94,8 @@ def edit_page_names() -> set[str]:
 def record_everything(center: Center) -> Recorded:
     patient = PatientFactory(center=center, code="MMN-DATES", notes="before")
     Identity.objects.create(patient=patient, name="A. Patient", date_of_birth=BORN)
-    Consent.objects.update_or_create(patient=patient, defaults={"given_on": CONSENTED, "version": "v2"})
+    Consent.objects.update_or_create(patient=patient,
+                                     defaults={"given_on": CONSENTED, "version": "v2"})
     series = series_give(patient=patient, data={
         "started_on": GIVEN, "days": 5, "dose_g_per_kg": Decimal("2.0"),
         "weight_kg": Decimal("70"), "product": "IVIg"}, lot_numbers=["LOT-A"],

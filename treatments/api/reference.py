@@ -11,7 +11,8 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 
 import catalogues as cat
-from registry.api.base import ServiceErrorsMixin, VersionedSerializer, split
+from registry.api.serializers import VersionedSerializer, split
+from registry.api.viewsets import RegistryViewMixin
 from registry.models import Center
 from registry.scoping import can_manage_reference_data
 from treatments import services
@@ -51,7 +52,7 @@ class SuperusersCreate(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or can_manage_reference_data(request.user)
 
 
-class RuleSetViewSet(ServiceErrorsMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class RuleSetViewSet(RegistryViewMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Rule-set versions (clinical-rules.md, preamble). Versions are immutable: PUT, PATCH
     and DELETE answer 405; a change is a new version (POST, superusers), which may be made
     the default of diagnoses (their outcomes then go stale and are recomputed)."""
@@ -107,7 +108,7 @@ class ThresholdWriters(permissions.BasePermission):
             request.user, center_id=obj.center_id)
 
 
-class TitreThresholdViewSet(ServiceErrorsMixin, mixins.CreateModelMixin,
+class TitreThresholdViewSet(RegistryViewMixin, mixins.CreateModelMixin,
                             mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Titre thresholds (clinical-rules.md §5). The list gives the current row of each
     assay and centre; any row, current or replaced, is readable by id. Each write marks
@@ -154,7 +155,7 @@ class BlockCriteriaSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_view(list=extend_schema(description="The criteria sets with their parameters."))
-class BlockCriteriaViewSet(ServiceErrorsMixin, viewsets.ReadOnlyModelViewSet):
+class BlockCriteriaViewSet(RegistryViewMixin, viewsets.ReadOnlyModelViewSet):
     """Conduction-block criteria sets; ``?criteria=<code>`` on the outcome, the nerve
     studies names one of them."""
 

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from rest_framework import serializers
 
-from registry.api.base import RegistrySerializer, ScopedPatientField, VersionedSerializer
+from patients.api.fields import ScopedPatientField
+from registry.api.serializers import RegistrySerializer, VersionedSerializer
 from treatments.models import AdverseEvent, Series
 from treatments.rules import interval_days
 

@@ -16,15 +16,9 @@ from rest_framework.views import APIView
 
 import catalogues as cat
 from patients.models import Patient
-from registry.api.base import (
-    RegistryViewSet,
-    ServiceErrorsMixin,
-    ordering_description,
-    ordering_schema,
-    ordering_terms,
-    sort_rows,
-)
 from registry.api.media import JSONRenderer
+from registry.api.ordering import ordering_description, ordering_schema, ordering_terms, sort_rows
+from registry.api.viewsets import RegistryViewMixin, RegistryViewSet
 from registry.scoping import scope_by_patient, scope_patients, scope_research_consent
 from treatments import services
 from treatments.api.filters import SeriesFilter
@@ -75,7 +69,7 @@ class SeriesViewSet(RegistryViewSet):
 LOT_ORDERING = ("code", "patient", "series", "started_on")
 
 
-class LotPatientsView(ServiceErrorsMixin, GenericAPIView):
+class LotPatientsView(RegistryViewMixin, GenericAPIView):
     """Patients of your centres who received lot ``{lot}`` (clinical-rules.md §6), by patient
     code and series number unless ``?ordering=`` says otherwise."""
 
@@ -143,7 +137,7 @@ class ReportQuery(serializers.Serializer):
     diagnosis = serializers.ChoiceField(choices=cat.DIAGNOSES, required=False, allow_blank=True)
 
 
-class ReportView(ServiceErrorsMixin, APIView):
+class ReportView(RegistryViewMixin, APIView):
     """Cohort report from live data (clinical-rules.md §8), JSON or ``?format=csv``."""
 
     renderer_classes = [JSONRenderer, renderers.BrowsableAPIRenderer, CsvRenderer]

@@ -16,5 +16,5 @@ def api(user: User | None = None) -> APIClient:
 
 
 # Queries every authenticated request makes before its own work: the user's memberships
-# (roles and centre ids, read once by registry.api.base.ServiceErrorsMixin).
+# (roles and centre ids, read once by registry.api.viewsets.RegistryViewMixin).
 AUTH_QUERIES = 1
