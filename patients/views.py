@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 import catalogues as cat
 from patients import services
-from patients.api.history import patient_history
 from patients.consent import consent_state_of
 from patients.forms import (
     NerveStudyForm,
@@ -35,6 +34,7 @@ from patients.models import (
     Titre,
     Visit,
 )
+from patients.selectors import patient_history
 from registry.models import Center
 from registry.scoping import (
     can_see_identifiers,

@@ -33,12 +33,6 @@ from treatments.models import Series
 from treatments.selectors import outcome_visit_scores
 
 
-class CenterSerializer(VersionedSerializer):
-    class Meta:
-        model = Center
-        fields = ["id", "name", "code", "version"]
-
-
 class ScopedCenterField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         request = self.context.get("request")

@@ -8,10 +8,11 @@ from rest_framework.routers import DefaultRouter
 
 from patients.api import views as patients
 from registry.api.auth import ObtainToken
+from registry.api.centers import CenterViewSet
 from treatments.api import views as treatments
 
 router = DefaultRouter()
-router.register("centers", patients.CenterViewSet, basename="center")
+router.register("centers", CenterViewSet, basename="center")
 router.register("patients", patients.PatientViewSet, basename="patient")
 router.register("titres", patients.TitreViewSet, basename="titre")
 router.register("paraproteins", patients.ParaproteinViewSet, basename="paraprotein")
@@ -33,6 +34,7 @@ def not_found(request, unmatched: str) -> JsonResponse:
 
 urlpatterns = [
     path("", include(router.urls)),
+    path("", include("treatments.api.urls")),  # patients/{id}/outcome/
     path("auth/token/", ObtainToken.as_view(), name="token"),
     path("lots/<str:lot>/patients/", treatments.LotPatientsView.as_view(), name="lot-patients"),
     path("reports/table1/", treatments.Table1View.as_view(), name="report-table1"),

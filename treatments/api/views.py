@@ -1,4 +1,5 @@
-"""API views of the treatments domain: series, lot look-ups and cohort reports."""
+"""API views of the treatments domain: series, a patient's outcome, lot look-ups and cohort
+reports."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import io
 
 from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, renderers, serializers
+from rest_framework import exceptions, permissions, renderers, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +19,7 @@ from patients.models import Patient
 from registry.api.base import (
     RegistryViewSet,
     ServiceErrorsMixin,
+    WriteRole,
     ordering_description,
     ordering_schema,
     ordering_terms,
@@ -26,7 +29,13 @@ from registry.api.media import JSONRenderer
 from registry.scoping import scope_by_patient, scope_patients, scope_research_consent
 from treatments import services
 from treatments.api.filters import SeriesFilter
-from treatments.api.outcome import LotRecipientSerializer, Table1Serializer, Table2Serializer
+from treatments.api.outcome import (
+    LotRecipientSerializer,
+    OutcomeSerializer,
+    Table1Serializer,
+    Table2Serializer,
+    outcome_payload,
+)
 from treatments.api.serializers import SeriesSerializer
 from treatments.models import LotNumber, Series
 from treatments.reports import report_csv_rows, table1_report, table2_report
@@ -71,6 +80,29 @@ class SeriesViewSet(RegistryViewSet):
 
 
 LOT_ORDERING = ("code", "patient", "series", "started_on")
+
+
+class PatientOutcomeViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
+    """``patients/{id}/outcome/`` (``api:patient-outcome``): the outcome is the treatments
+    app's, its URL the patient's. Registered by ``treatments.api.urls`` on the ``patients``
+    prefix; the patient is found as ``PatientViewSet`` finds it (scoped, and as a
+    researcher consented only)."""
+
+    permission_classes = [permissions.IsAuthenticated, WriteRole]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_queryset(self):
+        user = self.request.user
+        queryset = scope_research_consent(scope_patients(Patient.objects.all(), user), user)
+        return queryset.select_related("outcome")
+
+    @extend_schema(responses=OutcomeSerializer)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def outcome(self, request, pk=None):
+        """The latest computed outcome (api.md "Outcome"); ``stale`` while a recompute is due."""
+        patient = self.get_object()
+        outcome = getattr(patient, "outcome", None)
+        return Response(outcome_payload(patient_id=patient.pk, outcome=outcome))
 
 
 class LotPatientsView(ServiceErrorsMixin, GenericAPIView):
