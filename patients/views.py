@@ -6,7 +6,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +22,6 @@ from patients.forms import (
     SegmentFormSet,
     TitreForm,
     VisitForm,
-    put_errors,
     segment_rows,
 )
 from patients.models import (
@@ -45,7 +44,7 @@ from registry.scoping import (
     scope_queryset,
     writable_center_ids,
 )
-from registry.services import VersionConflict
+from registry.views import save_or_errors, scoped_or_404
 from treatments.selectors import (
     outcome_series_results,
     outcome_visit_scores,
@@ -57,27 +56,8 @@ PAGE_SIZE = 50
 
 def scoped_patient(request, pk: int, *, write: bool = False) -> Patient:
     """The patient if the user's centres hold it (else 404); writes need a writing role."""
-    patient = get_object_or_404(
-        scope_patients(Patient.objects.select_related("center", "outcome", "consent"),
-                       request.user),
-        pk=pk,
-    )
-    if write and not can_write(request.user, patient.center_id):
-        raise PermissionDenied("Recording data needs a clinician or data-manager role here.")
-    return patient
-
-
-def save_or_errors(request, form, write) -> bool:
-    """Call a service; put its errors on the form. True when saved."""
-    try:
-        write()
-    except VersionConflict as conflict:
-        form.add_error(None, str(conflict))
-        return False
-    except ValidationError as error:
-        put_errors(form, error)
-        return False
-    return True
+    patients = Patient.objects.select_related("center", "outcome", "consent")
+    return scoped_or_404(request, patients, pk, write=write)
 
 
 @login_required

@@ -1,8 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from patients.admin import PatientRecordAdmin
-from registry.admin import CentreScopedAdmin, centre_filter
+from registry.admin import CentreScopedAdmin, PatientRecordAdmin, centre_filter
 from treatments import services
 from treatments.models import (
     AdverseEvent,
