@@ -10,7 +10,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from patients.consent import CONSENT_STATES, consent_state_of
+from catalogues import CONSENT_STATES
+from patients.consent import consent_state_of
 from patients.models import (
     AffectedNerve,
     Consent,

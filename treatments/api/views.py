@@ -88,6 +88,7 @@ class PatientOutcomeViewSet(ServiceErrorsMixin, viewsets.GenericViewSet):
     prefix; the patient is found as ``PatientViewSet`` finds it (scoped, and as a
     researcher consented only)."""
 
+    queryset = Patient.objects.all()
     permission_classes = [permissions.IsAuthenticated, WriteRole]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
