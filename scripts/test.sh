@@ -21,6 +21,7 @@ except Exception as error:
     sys.exit(f"Redis is not reachable ({error}); start it, see README.")
 PY
 .venv/bin/ruff check .
+.venv/bin/lint-imports  # the layers (pyproject.toml [tool.importlinter])
 .venv/bin/python manage.py check
 .venv/bin/python manage.py makemigrations --check --dry-run
 exec .venv/bin/python -m pytest --create-db "$@"
