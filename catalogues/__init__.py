@@ -65,6 +65,14 @@ class BlockEvolutionState(StrEnum):
     NEW = "new"
 
 
+class ConsentState(StrEnum):
+    """A patient's consent for secondary use (clinical-rules.md §8; ``patients.consent``)."""
+
+    GIVEN = "given"
+    WITHDRAWN = "withdrawn"
+    NOT_RECORDED = "not_recorded"
+
+
 class DisabilityResult(StrEnum):
     """Disability-score change (clinical-rules.md §3)."""
 
@@ -230,6 +238,13 @@ BLOCK_EVOLUTIONS: Choices = enum_choices({
     BlockEvolutionState.PERSISTING: "Persisting",
     BlockEvolutionState.RESOLVED: "Resolved",
     BlockEvolutionState.NEW: "New",
+})
+
+
+CONSENT_STATES: Choices = enum_choices({
+    ConsentState.GIVEN: "given",
+    ConsentState.WITHDRAWN: "withdrawn",
+    ConsentState.NOT_RECORDED: "not recorded",
 })
 
 

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 
 from exchange.datasets import BY_NAME
+from exchange.models import IMPORT_OUTCOMES
 from exchange.parsing import Line, Problem, Problems, parse_file
 from patients import services as patient_services
 from patients.models import NerveStudy, Paraprotein, Patient, PriorTreatment, Titre, Visit
@@ -37,7 +38,6 @@ from treatments.models import Series
 
 ALL_OR_NOTHING, VALID_ONLY, DRY_RUN = "all_or_nothing", "valid_only", "dry_run"
 MODES = (ALL_OR_NOTHING, VALID_ONLY, DRY_RUN)
-OUTCOMES = ("created", "updated", "unchanged", "skipped")
 
 # Column of a file → field of the model it writes (where the names differ).
 PATIENT_FIELDS = ("sex", "birth_year", "diagnosis", "onset_year", "neuropathy_pattern", "notes")
@@ -112,7 +112,8 @@ class ImportReport:
     def counts_dict(self) -> dict[str, dict[str, int]]:
         """Per dataset (in the datasets' order): created, updated, unchanged, skipped."""
         return {
-            name: {what: self.counts[name][what] for what in OUTCOMES if self.counts[name][what]}
+            name: {what: self.counts[name][what]
+                   for what in IMPORT_OUTCOMES if self.counts[name][what]}
             for name in BY_NAME if self.counts.get(name)
         }
 

@@ -60,6 +60,10 @@ class ExportRecord(models.Model):
         return self.finished_at is not None
 
 
+# What an import did with each row, in the order its report lists them (``ImportRecord.counts``).
+IMPORT_OUTCOMES = ("created", "updated", "unchanged", "skipped")
+
+
 class ImportRecord(models.Model):
     """One import of CSV files: the files, the mode, its progress and its report."""
 
@@ -128,10 +132,10 @@ class ImportRecord(models.Model):
     def count_rows(self) -> list[tuple[str, list[tuple[str, int]]]]:
         """(file, [(outcome, n), …]) in the datasets' order (JSON keeps no order)."""
         from exchange.datasets import DATASETS
-        from exchange.imports import OUTCOMES
 
         return [
-            (dataset.filename, [(what, self.counts[dataset.name][what]) for what in OUTCOMES
+            (dataset.filename, [(what, self.counts[dataset.name][what])
+                                for what in IMPORT_OUTCOMES
                                 if self.counts[dataset.name].get(what)])
             for dataset in DATASETS if dataset.name in self.counts
         ]

@@ -7,6 +7,7 @@ with its row counts after its last; the data itself is only read, through the se
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.models import QuerySet
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils import timezone
 
 import catalogues as cat
@@ -173,6 +175,41 @@ def export_xlsx(job: ExportJob, target: IO[bytes]) -> None:
     book.table("codes", code_rows())
     book.save(target)
     export_finish(job)
+
+
+# The export as an HTTP answer, for the page and the API alike.
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "zip": "application/zip",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+def file_response(job: ExportJob, format: str, *, spreadsheet_safe: bool = False):
+    """The job's file: CSV and ZIP streamed as written (raw unless ``spreadsheet_safe``),
+    XLSX from a temporary file."""
+    filename = f"{job.basename}.{format}"
+    if format == "xlsx":
+        target = tempfile.TemporaryFile()
+        export_xlsx(job, target)
+        target.seek(0)
+        response: StreamingHttpResponse = FileResponse(
+            target, as_attachment=True, filename=filename, content_type=CONTENT_TYPES["xlsx"])
+    else:
+        write = export_csv if format == "csv" else export_zip
+        stream = write(job, spreadsheet_safe=spreadsheet_safe)
+        response = StreamingHttpResponse(stream, content_type=CONTENT_TYPES[format])
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def export_request(name: str, format: str) -> tuple[list[str], str]:
+    """``patients.csv`` / ``all.zip`` / ``all.xlsx`` → (datasets, format); else 404."""
+    if name == "all" and format in ("zip", "xlsx"):
+        return [d.name for d in DATASETS], format
+    if name in BY_NAME and format in ("csv", "xlsx"):
+        return [name], format
+    raise Http404("No such export.")
 
 
 def export_directory(job: ExportJob, directory: Path) -> list[Path]:

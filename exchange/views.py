@@ -2,63 +2,28 @@
 
 from __future__ import annotations
 
-import tempfile
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from exchange import services
-from exchange.datasets import BY_NAME, DATASETS, code_rows, dictionary_markdown, dictionary_rows
+from exchange.datasets import DATASETS, code_rows, dictionary_markdown, dictionary_rows
 from exchange.files import collect, megabytes, upload_too_large
 from exchange.forms import RAW, ExportForm, ImportForm
 from exchange.models import ExportRecord, ImportRecord, Source
 from exchange.writers import csv_text
 from registry.scoping import can_export, can_export_identifiers, can_import, load_memberships
 
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "zip": "application/zip",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 DICTIONARY = {
-    "data_dictionary.csv": (lambda: csv_text(dictionary_rows()), CONTENT_TYPES["csv"]),
-    "codes.csv": (lambda: csv_text(code_rows()), CONTENT_TYPES["csv"]),
+    "data_dictionary.csv": (lambda: csv_text(dictionary_rows()), services.CONTENT_TYPES["csv"]),
+    "codes.csv": (lambda: csv_text(code_rows()), services.CONTENT_TYPES["csv"]),
     "data_dictionary.md": (lambda: dictionary_markdown() + "\n", "text/markdown; charset=utf-8"),
 }
-
-
-def file_response(job: services.ExportJob, format: str, *, spreadsheet_safe: bool = False):
-    """The job's file: CSV and ZIP streamed as written (raw unless ``spreadsheet_safe``),
-    XLSX from a temporary file."""
-    filename = f"{job.basename}.{format}"
-    if format == "xlsx":
-        target = tempfile.TemporaryFile()
-        services.export_xlsx(job, target)
-        target.seek(0)
-        response: StreamingHttpResponse = FileResponse(
-            target, as_attachment=True, filename=filename, content_type=CONTENT_TYPES["xlsx"])
-    else:
-        write = services.export_csv if format == "csv" else services.export_zip
-        stream = write(job, spreadsheet_safe=spreadsheet_safe)
-        response = StreamingHttpResponse(stream, content_type=CONTENT_TYPES[format])
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def export_request(name: str, format: str) -> tuple[list[str], str]:
-    """``patients.csv`` / ``all.zip`` / ``all.xlsx`` → (datasets, format); else 404."""
-    if name == "all" and format in ("zip", "xlsx"):
-        return [d.name for d in DATASETS], format
-    if name in BY_NAME and format in ("csv", "xlsx"):
-        return [name], format
-    raise Http404("No such export.")
 
 
 def _refused(request, error: ValidationError) -> HttpResponse:
@@ -88,7 +53,7 @@ def export_file(request, name: str, format: str):
         response = HttpResponse(content(), content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
-    datasets, format = export_request(name, format)
+    datasets, format = services.export_request(name, format)
     form = ExportForm(request.GET, user=request.user)
     if not form.is_valid():
         return _refused(request, ValidationError(
@@ -104,7 +69,7 @@ def export_file(request, name: str, format: str):
         return _refused(request, error)
     # A person downloads from this page, and may open a CSV file in Excel: safe unless
     # raw is asked for. The API and the command are for programs and stay raw.
-    return file_response(job, format, spreadsheet_safe=form.cleaned_data["csv"] != RAW)
+    return services.file_response(job, format, spreadsheet_safe=form.cleaned_data["csv"] != RAW)
 
 
 @login_required

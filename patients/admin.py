@@ -7,7 +7,6 @@ the same transaction. Every list, form and choice is limited to the data manager
 centres (``registry.admin.CentreScopedAdmin``)."""
 
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
 from patients import services
 from patients.models import (
@@ -24,15 +23,9 @@ from patients.models import (
     Titre,
     Visit,
 )
-from registry.admin import CentreScopedAdmin, ServiceAdmin, centre_filter
+from registry.admin import ClinicalRecordAdmin, PatientRecordAdmin, centre_filter
 from registry.scoping import can_see_identifiers
 from treatments.selectors import outcome_visit_scores, titre_significance_reader
-
-
-class ClinicalRecordAdmin(ServiceAdmin, CentreScopedAdmin, SimpleHistoryAdmin):
-    """A clinical record's admin: centre-scoped, audited, written through its service."""
-
-    history_list_display = ["history_source"]
 
 
 def _one(rows):
@@ -110,14 +103,9 @@ class PatientAdmin(ClinicalRecordAdmin):
         return False  # patients hold clinical records kept for traceability
 
 
-class PatientRecordAdmin(ClinicalRecordAdmin):
-    """A record of one patient; titres, monoclonal proteins and prior treatments are
-    written by ``patients.services.record_*``."""
-
-    list_select_related = ["patient"]
-    search_fields = ["patient__code"]
-    readonly_fields = ["version", "created_at", "updated_at"]
-    autocomplete_fields = ["patient"]
+class SimpleRecordAdmin(PatientRecordAdmin):
+    """Titres, monoclonal proteins and prior treatments: written by
+    ``patients.services.record_*``."""
 
     def service_save(self, request, *, obj, data, version, children, change):
         if not change:
@@ -131,7 +119,7 @@ class PatientRecordAdmin(ClinicalRecordAdmin):
 
 
 @admin.register(Titre)
-class TitreAdmin(PatientRecordAdmin):
+class TitreAdmin(SimpleRecordAdmin):
     list_display = ["patient", "sampled_on", "antigen", "isotype", "method", "value", "unit"]
     list_filter = ["antigen", "isotype", "method", "unit", "patient__diagnosis",
                    centre_filter("patient__center")]
@@ -144,13 +132,13 @@ class TitreAdmin(PatientRecordAdmin):
 
 
 @admin.register(Paraprotein)
-class ParaproteinAdmin(PatientRecordAdmin):
+class ParaproteinAdmin(SimpleRecordAdmin):
     list_display = ["patient", "measured_on", "isotype", "light_chain", "serum_level_g_l"]
     list_filter = ["isotype", "light_chain", "patient__diagnosis", centre_filter("patient__center")]
 
 
 @admin.register(PriorTreatment)
-class PriorTreatmentAdmin(PatientRecordAdmin):
+class PriorTreatmentAdmin(SimpleRecordAdmin):
     list_display = ["patient", "kind", "started_on", "ended_on"]
     list_filter = ["kind", "patient__diagnosis", centre_filter("patient__center")]
 

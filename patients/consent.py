@@ -6,25 +6,20 @@ after), or ``not_recorded`` (no consent, or one dated in the future). Research o
 Table 1 and 2, exports, the researcher role's API lists and details — count only
 patients whose state is ``given``; care and safety (the patient's own pages, the lot
 look-up, worklists, queries) never filter.
+
+The states are a code list (``catalogues.ConsentState``); the same rule as a query — which
+patients may be counted — is in ``registry.scoping`` (``scope_reportable_patients``,
+``scope_research_consent``), part of the access policy.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Q
 from django.utils import timezone
 
-
-class ConsentState(StrEnum):
-    GIVEN = "given"
-    WITHDRAWN = "withdrawn"
-    NOT_RECORDED = "not_recorded"
-
-
-CONSENT_STATES = [(state.value, state.value.replace("_", " ")) for state in ConsentState]
+from catalogues import ConsentState
 
 
 def consent_state(*, given_on: date | None, withdrawn_on: date | None,
@@ -44,12 +39,3 @@ def consent_state_of(patient, *, today: date | None = None) -> ConsentState:
         return ConsentState.NOT_RECORDED
     return consent_state(given_on=consent.given_on, withdrawn_on=consent.withdrawn_on,
                          today=today or timezone.localdate())
-
-
-def consent_given(*, path: str = "", today: date | None = None) -> Q:
-    """Patients (reached through ``path``) whose consent state is ``given`` today."""
-    prefix = f"{path}__consent__" if path else "consent__"
-    today = today or timezone.localdate()
-    return Q(**{f"{prefix}given_on__lte": today}) & (
-        Q(**{f"{prefix}withdrawn_on__isnull": True}) | Q(**{f"{prefix}withdrawn_on__gt": today})
-    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import cast
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 
 import catalogues as cat
@@ -20,25 +19,11 @@ from patients.models import (
     Titre,
     Visit,
 )
+from registry.forms import DATE, RecordForm, VersionMixin
 from registry.models import Center
 from registry.widgets import IsoDateInput
 
-DATE = IsoDateInput()
 MRC_CHOICES = [("", "–")] + [(str(g), str(g)) for g in range(6)]
-
-
-def put_errors(form: forms.BaseForm, error: ValidationError) -> None:
-    """Show a service's ValidationError next to the fields it names (else on top)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for field, messages in error.message_dict.items():
-        target = field if field in form.fields and field != NON_FIELD_ERRORS else None
-        form.add_error(target, messages)
-
-
-class VersionMixin(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 # The patient form's consent and identity fields: ``<prefix>_<model field>``, built from
@@ -134,17 +119,6 @@ class PatientForm(VersionMixin, forms.ModelForm):
     def data_fields(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items()
                 if k in (self._meta.fields or ()) and k != "center"}
-
-
-class RecordForm(VersionMixin, forms.ModelForm):
-    """A simple patient record; ``Meta.model`` set by subclasses.
-
-    The model's own validation runs on the form too (errors beside their fields); the
-    service validates again and is the one that writes.
-    """
-
-    def data_fields(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k in (self._meta.fields or ())}
 
 
 class TitreForm(RecordForm):

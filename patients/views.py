@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 import catalogues as cat
 from patients import services
-from patients.api.history import patient_history
 from patients.consent import consent_state_of
 from patients.forms import (
     NerveStudyForm,
@@ -23,7 +22,6 @@ from patients.forms import (
     SegmentFormSet,
     TitreForm,
     VisitForm,
-    put_errors,
     segment_rows,
 )
 from patients.models import (
@@ -35,6 +33,7 @@ from patients.models import (
     Titre,
     Visit,
 )
+from patients.selectors import patient_history
 from registry.models import Center
 from registry.scoping import (
     can_see_identifiers,
@@ -45,7 +44,7 @@ from registry.scoping import (
     scope_queryset,
     writable_center_ids,
 )
-from registry.services import VersionConflict
+from registry.views import save_or_errors, scoped_or_404
 from treatments.models import BlockCriteriaSet
 from treatments.selectors import (
     block_criteria_named,
@@ -60,27 +59,8 @@ PAGE_SIZE = 50
 
 def scoped_patient(request, pk: int, *, write: bool = False) -> Patient:
     """The patient if the user's centres hold it (else 404); writes need a writing role."""
-    patient = get_object_or_404(
-        scope_patients(Patient.objects.select_related("center", "outcome", "consent"),
-                       request.user),
-        pk=pk,
-    )
-    if write and not can_write(request.user, patient.center_id):
-        raise PermissionDenied("Recording data needs a clinician or data-manager role here.")
-    return patient
-
-
-def save_or_errors(request, form, write) -> bool:
-    """Call a service; put its errors on the form. True when saved."""
-    try:
-        write()
-    except VersionConflict as conflict:
-        form.add_error(None, str(conflict))
-        return False
-    except ValidationError as error:
-        put_errors(form, error)
-        return False
-    return True
+    patients = Patient.objects.select_related("center", "outcome", "consent")
+    return scoped_or_404(request, patients, pk, write=write)
 
 
 @login_required

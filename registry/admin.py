@@ -225,6 +225,22 @@ class ServiceAdmin:
             self.service_delete(request, obj=obj)
 
 
+class ClinicalRecordAdmin(ServiceAdmin, CentreScopedAdmin, SimpleHistoryAdmin):
+    """A clinical record's admin: centre-scoped, audited, written through its service."""
+
+    history_list_display = ["history_source"]
+
+
+class PatientRecordAdmin(ClinicalRecordAdmin):
+    """A record of one patient; the subclass writes it through its app's services
+    (``service_save`` / ``service_delete``)."""
+
+    list_select_related = ["patient"]
+    search_fields = ["patient__code"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    autocomplete_fields = ["patient"]
+
+
 def centre_filter(path: str):
     """A list filter that offers only the centres of the rows the user may see."""
     return (path, admin.RelatedOnlyFieldListFilter)

@@ -19,7 +19,7 @@ What each surface asks:
   ``can_see_identifiers(user, center_id)``, ``identifiable_center_ids(user)``;
   ``is_researcher_only(user)`` for pages that show no patient in particular;
 - reports and exports: ``scope_reportable_patients`` (scoped, consent given: recorded
-  and not withdrawn, ``patients.consent``);
+  and not withdrawn, ``_consent_given``; the state itself: ``patients.consent``);
 - the API as a researcher reads it: ``scope_research_consent`` (in the centres where the
   user is a researcher, consented patients only; care surfaces never call it);
 - exports: ``can_export`` / ``export_center_ids``; identifiers in an export (asked for
@@ -38,11 +38,12 @@ authentication does), and every question reads ``user.memberships.all()`` from t
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from django.db.models import Model, Q, QuerySet, prefetch_related_objects
+from django.utils import timezone
 
-from patients.consent import consent_given
 from registry.models import Center, Role
 
 if TYPE_CHECKING:  # the core imports no domain app at run time
@@ -278,10 +279,21 @@ def center_id_of(obj: Model) -> int | None:
     return getattr(target, f"{last}_id", None)
 
 
+def _consent_given(*, path: str = "", today: date | None = None) -> Q:
+    """Patients (reached through ``path``) whose consent state is ``given`` today: the rule
+    of ``patients.consent.consent_state`` as a query, built from the field names so that
+    the policy imports no domain app."""
+    prefix = f"{path}__consent__" if path else "consent__"
+    today = today or timezone.localdate()
+    return Q(**{f"{prefix}given_on__lte": today}) & (
+        Q(**{f"{prefix}withdrawn_on__isnull": True}) | Q(**{f"{prefix}withdrawn_on__gt": today})
+    )
+
+
 def scope_reportable_patients(queryset: QuerySet[Patient], user) -> QuerySet[Patient]:
     """Patients that may appear in a report or export: the user's centres, consent given
     (recorded and not withdrawn, clinical-rules.md §8: secondary use needs a consent)."""
-    return scope_patients(queryset, user).filter(consent_given())
+    return scope_patients(queryset, user).filter(_consent_given())
 
 
 def research_center_ids(user) -> list[int]:
@@ -300,4 +312,4 @@ def scope_research_consent(queryset: QuerySet, user, *, path: str = "") -> Query
     if not ids:
         return queryset
     prefix = f"{path}__" if path else ""
-    return queryset.filter(~Q(**{f"{prefix}center_id__in": ids}) | consent_given(path=path))
+    return queryset.filter(~Q(**{f"{prefix}center_id__in": ids}) | _consent_given(path=path))

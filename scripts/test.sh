@@ -21,6 +21,7 @@ except Exception as error:
     sys.exit(f"Redis is not reachable ({error}); start it, see README.")
 PY
 .venv/bin/ruff check .
+.venv/bin/lint-imports  # the layers (pyproject.toml [tool.importlinter])
 .venv/bin/mypy  # the packages and plugins: [tool.mypy] in pyproject.toml
 .venv/bin/python manage.py check
 .venv/bin/python manage.py makemigrations --check --dry-run

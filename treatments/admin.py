@@ -5,8 +5,7 @@ from django.http import HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 
 import catalogues as cat
-from patients.admin import PatientRecordAdmin
-from registry.admin import CentreScopedAdmin, centre_filter
+from registry.admin import CentreScopedAdmin, PatientRecordAdmin, centre_filter
 from registry.models import Center
 from registry.scoping import admin_center_ids, can_manage_reference_data
 from registry.services import VersionConflict

@@ -6,7 +6,7 @@ import re
 
 from django import forms
 
-from patients.forms import DATE, RecordForm
+from registry.forms import DATE, RecordForm
 from treatments.models import AdverseEvent, Series
 
 

@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 import catalogues as cat
 from patients.models import Patient
-from patients.views import save_or_errors, scoped_patient
 from registry.models import Center
 from registry.scoping import scope_centers, scope_patients
+from registry.views import save_or_errors, scoped_or_404
 from treatments import services
 from treatments.forms import AdverseEventFormSet, SeriesForm, adverse_event_rows
 from treatments.models import Series
@@ -25,7 +25,9 @@ REPORTS = {"table1": table1_report, "table2": table2_report}
 
 @login_required
 def series_form(request, pk: int, series_pk: int | None = None):
-    patient = scoped_patient(request, pk, write=True)
+    patient = scoped_or_404(
+        request, Patient.objects.select_related("center", "outcome", "consent"), pk, write=True
+    )
     series = get_object_or_404(Series, pk=series_pk, patient=patient) if series_pk else None
     if series:
         initial = {"version": series.version,

@@ -13,7 +13,7 @@ import catalogues as cat
 from exchange import services
 from exchange.datasets import CODE_LISTS, DATASETS
 from exchange.models import Source
-from exchange.views import CONTENT_TYPES, export_request, file_response
+from exchange.services import CONTENT_TYPES, export_request, file_response
 from registry.api.viewsets import RegistryViewMixin
 from registry.scoping import identifiable_center_ids
 

@@ -11,8 +11,9 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalogues import CONSENT_STATES
 from patients.api.fields import ScopedPatientField
-from patients.consent import CONSENT_STATES, consent_state_of
+from patients.consent import consent_state_of
 from patients.models import (
     AffectedNerve,
     Consent,
@@ -36,12 +37,6 @@ from treatments.selectors import outcome_visit_scores
 
 if TYPE_CHECKING:  # the validator type exists only in the stubs
     from rest_framework.validators import Validator
-
-
-class CenterSerializer(VersionedSerializer):
-    class Meta:
-        model = Center
-        fields = ["id", "name", "code", "version"]
 
 
 class ScopedCenterField(serializers.PrimaryKeyRelatedField):

@@ -6,7 +6,6 @@ from rest_framework.urlpatterns import format_suffix_patterns
 from patients.api import views
 
 router = SimpleRouter()
-router.register("centers", views.CenterViewSet, basename="center")
 router.register("patients", views.PatientViewSet, basename="patient")
 router.register("titres", views.TitreViewSet, basename="titre")
 router.register("paraproteins", views.ParaproteinViewSet, basename="paraprotein")

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.response import Response
 
 from patients import services
 from patients.api import filters
-from patients.api.history import patient_history
 from patients.api.serializers import (
-    CenterSerializer,
     NerveStudySerializer,
     ParaproteinSerializer,
     PatientListItemSerializer,
@@ -32,72 +28,27 @@ from patients.models import (
     Titre,
     Visit,
 )
-from patients.selectors import attach_nested_rows
-from registry import services as registry_services
+from patients.selectors import attach_nested_rows, patient_history
 from registry.api.ordering import ordering_description, ordering_schema, ordering_terms, sort_rows
 from registry.api.serializers import split
-from registry.api.viewsets import RegistryViewMixin, RegistryViewSet
-from registry.models import Center
+from registry.api.viewsets import RegistryViewSet
 from registry.scoping import (
     can_see_identifiers,
     can_write,
     is_researcher_only,
-    is_superuser,
     scope_by_patient,
-    scope_centers,
     scope_patients,
     scope_research_consent,
 )
-from treatments.api.outcome import HistoryEntrySerializer, OutcomeSerializer, outcome_payload
+from treatments.api.outcome import CRITERIA_PARAMETER, HistoryEntrySerializer
 from treatments.rules import BlockCriteria
 from treatments.selectors import (
     block_criteria_named,
-    blocks_under,
     segment_block_reader,
     titre_significance_reader,
 )
 
 HISTORY_ORDERING = ("at", "model", "action", "object_id")
-CRITERIA_PARAMETER = OpenApiParameter(
-    "criteria", str, description="A block criteria set's code (``block-criteria/``): the"
-    " conduction blocks judged under it for this answer; unknown: 400.")
-
-class SuperuserWrites(permissions.BasePermission):
-    """Centres are the registry's own organisation: a superuser creates and renames them.
-    Another centre stays a 404 for everyone else, whatever the method."""
-
-    message = "Only a superuser creates or renames a centre."
-
-    def has_permission(self, request, view) -> bool:
-        return view.action != "create" or is_superuser(request.user)
-
-    def has_object_permission(self, request, view, obj) -> bool:
-        return request.method in permissions.SAFE_METHODS or is_superuser(request.user)
-
-
-class CenterViewSet(RegistryViewMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
-                    viewsets.ReadOnlyModelViewSet):
-    """The centres you belong to (a superuser sees all); superusers create and rename them
-    (``version`` as for every writable record); a centre is never deleted here."""
-
-    serializer_class = CenterSerializer
-    permission_classes = [permissions.IsAuthenticated, SuperuserWrites]
-    http_method_names = ["get", "post", "put", "patch", "head", "options"]
-    ordering_fields = ["code", "name", "id"]
-    filterset_fields = ["code"]
-
-    def get_queryset(self):
-        return scope_centers(Center.objects.all(), self.request.user)
-
-    def perform_create(self, serializer):
-        data, _, _ = split(serializer.validated_data, ())
-        serializer.instance = registry_services.center_create(data=data, by=self.request.user)
-
-    def perform_update(self, serializer):
-        data, _, version = split(serializer.validated_data, ())
-        serializer.instance = registry_services.center_update(
-            center=serializer.instance, version=version, data=data, by=self.request.user)
-
 
 def _research(queryset, request):
     """A patient record's rows as the user may read them: as a researcher, consented
@@ -134,8 +85,6 @@ class PatientViewSet(RegistryViewSet):
     def get_queryset(self):
         user = self.request.user
         queryset = scope_research_consent(scope_patients(Patient.objects.all(), user), user)
-        if self.action == "outcome":
-            return queryset.select_related("outcome")
         if self.action == "history":
             return queryset
         queryset = queryset.select_related("consent")
@@ -192,22 +141,6 @@ class PatientViewSet(RegistryViewSet):
             target_muscles=children.get("target_muscles"),
             identity=children.get("identity"), consent=children.get("consent"),
         )
-
-    @extend_schema(responses=OutcomeSerializer, parameters=[CRITERIA_PARAMETER])
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def outcome(self, request, pk=None):
-        """The latest computed outcome (api.md "Outcome"); ``stale`` while a recompute is due.
-        ``?criteria=<code>`` recomputes the block summary under that criteria set for this
-        answer only (``criteria`` then names it; nothing is stored)."""
-        code = request.query_params.get("criteria")
-        criteria = block_criteria_named(code) if code is not None else None
-        patient = self.get_object()
-        outcome = getattr(patient, "outcome", None)
-        payload = outcome_payload(patient_id=patient.pk, outcome=outcome)
-        if criteria is not None:
-            payload["conduction_blocks"] = blocks_under(patient_id=patient.pk, criteria=criteria)
-            payload["criteria"] = criteria.code
-        return Response(payload)
 
     @extend_schema(responses=HistoryEntrySerializer(many=True), parameters=[OpenApiParameter(
         "ordering", ordering_schema(HISTORY_ORDERING),

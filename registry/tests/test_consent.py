@@ -12,8 +12,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from catalogues import ConsentState
 from exchange.tests.helpers import export_rows
-from patients.consent import ConsentState, consent_state
+from patients.consent import consent_state
 from patients.models import Consent, Identity, Patient
 from registry.scoping import scope_reportable_patients
 from registry.tests.api.helpers import api

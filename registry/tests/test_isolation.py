@@ -42,6 +42,8 @@ def api_paths() -> dict[str, set[str]]:
 
 def model_of(path: str):
     view = resolve(path.replace("{id}", "1")).func
+    if view.cls.serializer_class is None:  # an action on another resource's records
+        return view.cls.queryset.model
     return view.cls.serializer_class.Meta.model
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters as df
 
 import catalogues as cat
-from patients.api.filters import IntegerFilter, IsoDateFilter, PatientRecordFilter
+from registry.api.filters import IntegerFilter, IsoDateFilter, PatientRecordFilter
 from treatments.models import Series
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 import catalogues as cat
@@ -309,3 +310,8 @@ class Table2Serializer(serializers.Serializer):
     groups = Table2Group(many=True)
     rows = Table2Row(many=True)
     summary = serializers.ListField(child=serializers.CharField())
+
+
+CRITERIA_PARAMETER = OpenApiParameter(
+    "criteria", str, description="A block criteria set's code (``block-criteria/``): the"
+    " conduction blocks judged under it for this answer; unknown: 400.")

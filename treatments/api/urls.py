@@ -12,8 +12,15 @@ router.register("rule-sets", reference.RuleSetViewSet, basename="rule-set")
 router.register("titre-thresholds", reference.TitreThresholdViewSet, basename="titre-threshold")
 router.register("block-criteria", reference.BlockCriteriaViewSet, basename="block-criteria")
 
+# ``patients/{id}/outcome/`` keeps the name the router gave it when it was an action of
+# ``PatientViewSet`` (``api:patient-outcome``, with the format-suffix twin): a router of its
+# own, since ``patient`` is the patients router's basename.
+outcome_router = SimpleRouter()
+outcome_router.register("patients", views.PatientOutcomeViewSet, basename="patient")
+
 urlpatterns = [
     *format_suffix_patterns(router.urls),  # as DRF's DefaultRouter: ``.json`` too
+    *format_suffix_patterns(outcome_router.urls),
     path("lots/<str:lot>/patients/", views.LotPatientsView.as_view(), name="lot-patients"),
     path("reports/table1/", views.Table1View.as_view(), name="report-table1"),
     path("reports/table2/", views.Table2View.as_view(), name="report-table2"),

@@ -1,4 +1,5 @@
-"""API views of the treatments domain: series, lot look-ups and cohort reports."""
+"""API views of the treatments domain: series, a patient's outcome, lot look-ups and cohort
+reports."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 
 from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, renderers, serializers
+from rest_framework import exceptions, permissions, renderers, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,15 +20,23 @@ import catalogues as cat
 from patients.models import Patient
 from registry.api.media import JSONRenderer
 from registry.api.ordering import ordering_description, ordering_schema, ordering_terms, sort_rows
+from registry.api.permissions import WriteRole
 from registry.api.viewsets import RegistryViewMixin, RegistryViewSet
 from registry.scoping import scope_by_patient, scope_patients, scope_research_consent
 from treatments import services
 from treatments.api.filters import SeriesFilter
-from treatments.api.outcome import LotRecipientSerializer, Table1Serializer, Table2Serializer
+from treatments.api.outcome import (
+    CRITERIA_PARAMETER,
+    LotRecipientSerializer,
+    OutcomeSerializer,
+    Table1Serializer,
+    Table2Serializer,
+    outcome_payload,
+)
 from treatments.api.serializers import SeriesSerializer
 from treatments.models import LotNumber, Series
 from treatments.reports import report_csv_rows, table1_report, table2_report
-from treatments.selectors import lot_recipients
+from treatments.selectors import block_criteria_named, blocks_under, lot_recipients
 
 
 class SeriesViewSet(RegistryViewSet):
@@ -67,6 +77,39 @@ class SeriesViewSet(RegistryViewSet):
 
 
 LOT_ORDERING = ("code", "patient", "series", "started_on")
+
+
+class PatientOutcomeViewSet(RegistryViewMixin, viewsets.GenericViewSet):
+    """``patients/{id}/outcome/`` (``api:patient-outcome``): the outcome is the treatments
+    app's, its URL the patient's. Registered by ``treatments.api.urls`` on the ``patients``
+    prefix; the patient is found as ``PatientViewSet`` finds it (scoped, and as a
+    researcher consented only)."""
+
+    queryset = Patient.objects.all()
+    permission_classes = [permissions.IsAuthenticated, WriteRole]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+    query_parameters = ("criteria",)
+
+    def get_queryset(self):
+        user = self.request.user
+        queryset = scope_research_consent(scope_patients(Patient.objects.all(), user), user)
+        return queryset.select_related("outcome")
+
+    @extend_schema(responses=OutcomeSerializer, parameters=[CRITERIA_PARAMETER])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def outcome(self, request, pk=None):
+        """The latest computed outcome (api.md "Outcome"); ``stale`` while a recompute is due.
+        ``?criteria=<code>`` recomputes the block summary under that criteria set for this
+        answer only (``criteria`` then names it; nothing is stored)."""
+        code = request.query_params.get("criteria")
+        criteria = block_criteria_named(code) if code is not None else None
+        patient = self.get_object()
+        outcome = getattr(patient, "outcome", None)
+        payload = outcome_payload(patient_id=patient.pk, outcome=outcome)
+        if criteria is not None:
+            payload["conduction_blocks"] = blocks_under(patient_id=patient.pk, criteria=criteria)
+            payload["criteria"] = criteria.code
+        return Response(payload)
 
 
 class LotPatientsView(RegistryViewMixin, GenericAPIView):

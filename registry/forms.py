@@ -1,0 +1,39 @@
+"""What every clinician form of the registry shares: the version it was read at, a simple
+record's fields, the date widget, and a service's errors shown beside their fields.
+
+The core imports no domain app: a form names its model in its own app's ``forms.py``.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from registry.widgets import IsoDateInput
+
+DATE = IsoDateInput()
+
+
+def put_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's ValidationError next to the fields it names (else on top)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, messages in error.message_dict.items():
+        target = field if field in form.fields and field != NON_FIELD_ERRORS else None
+        form.add_error(target, messages)
+
+
+class VersionMixin(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class RecordForm(VersionMixin, forms.ModelForm):
+    """A simple patient record; ``Meta.model`` set by subclasses.
+
+    The model's own validation runs on the form too (errors beside their fields); the
+    service validates again and is the one that writes.
+    """
+
+    def data_fields(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k in (self._meta.fields or ())}
