@@ -18,6 +18,7 @@ from django.db.models.functions import JSONObject
 from patients.models import AffectedNerve, Paraprotein, Patient, PriorTreatment
 from registry.scoping import scope_reportable_patients
 from treatments.models import AdverseEvent, Series
+from treatments.rules import BlockCriteria, block_evolution
 from treatments.rules.reports import (
     Table1Input,
     Table2Input,
@@ -26,6 +27,7 @@ from treatments.rules.reports import (
     table1,
     table2,
 )
+from treatments.selectors import patients_rules_input
 
 TABLE_DIAGNOSIS = {"table1": "mmn", "table2": "igm_mgus_pn"}
 
@@ -98,37 +100,60 @@ def _by_patient(rows) -> dict[int, list]:
 
 # The outcome keys each table reads; ``Outcome.SUMMARY_KEYS`` holds them all (a test
 # checks it does).
-TABLE1_OUTCOME = ("initial_response", "n_star", "final", "titres_before_ivig")
+TABLE1_OUTCOME = ("initial_response", "n_star", "final", "titres_before_ivig",
+                  "conduction_blocks")
 TABLE2_OUTCOME = ("disability", "titres_significant")
 
 
-def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False
-                  ) -> dict[str, Any]:
-    """Table 1 in three queries: affected nerves, series, the cohort with its outcome keys."""
+def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False,
+                  criteria: BlockCriteria | None = None) -> dict[str, Any]:
+    """Table 1 in three queries: affected nerves, series, the cohort with its outcome keys.
+
+    The conduction-block columns come from each stored outcome (its rule set's criteria);
+    ``criteria`` (``?criteria=``) judges the cohort's nerve studies under another set for
+    this answer only, in the recompute's fixed number of queries, nothing stored."""
     patients = report_cohort(user=user, table="table1", center=center, diagnosis=diagnosis,
                              every_diagnosis=every_diagnosis)
     nerves = _by_patient(
         AffectedNerve.objects.filter(patient__in=patients.values("pk")).order_by("id")
         .values_list("patient_id", "side", "nerve")
     )
+    cohort = list(_cohort_rows(patients, TABLE1_OUTCOME))
+    judged = {}
+    if criteria is not None:
+        studies = patients_rules_input([row["pk"] for row in cohort])
+        judged = {pk: block_evolution(p.studies, criteria=criteria)
+                  for pk, p in studies.items()}
     rows = []
-    for row in _cohort_rows(patients, TABLE1_OUTCOME):
+    for row in cohort:
         age, course = _age_and_course(row)
         result = _outcome(row)
         titre, significant = gm1_titre_before_ivig(result)
+        if criteria is not None:
+            blocks = judged.get(row["pk"])
+            first, latest = (blocks.first_study, blocks.latest_study) if blocks else (None, None)
+        else:
+            stored = result.get("conduction_blocks") or {}
+            first, latest = stored.get("first_study"), stored.get("latest_study")
         rows.append(Table1Input(
             patient=row["pk"], case=row["code"], sex=row["sex"],
             age_at_first_series=age, course_years=course,
             affected_nerves=tuple(tuple(n) for n in nerves.get(row["pk"], ())),
             series_count=row["series_count"], outcome=result,
             gm1_titre_before_ivig=titre, gm1_significant=significant,
+            blocks_first=first, blocks_latest=latest,
         ))
-    return table1(rows)
+    report = table1(rows)
+    report["criteria"] = criteria.code if criteria is not None else None
+    return report
 
 
-def table2_report(*, user, center=None, diagnosis=None) -> dict[str, Any]:
+def table2_report(*, user, center=None, diagnosis=None,
+                  criteria: BlockCriteria | None = None) -> dict[str, Any]:
     """Table 2 in four queries: prior treatments, IgM paraproteins, series, and the cohort
-    with its outcome keys and whether an adverse event stopped IVIg."""
+    with its outcome keys and whether an adverse event stopped IVIg. It shows no
+    conduction block: ``criteria`` is taken (every report takes ``?criteria=``) and
+    changes nothing."""
     patients = report_cohort(user=user, table="table2", center=center, diagnosis=diagnosis)
     stopped = AdverseEvent.objects.filter(series__patient=OuterRef("pk"), led_to_stop=True)
     cohort = patients.values("pk")

@@ -6,6 +6,7 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -16,9 +17,9 @@ from registry.scoping import scope_centers, scope_patients
 from registry.views import save_or_errors, scoped_or_404
 from treatments import services
 from treatments.forms import AdverseEventFormSet, SeriesForm, adverse_event_rows
-from treatments.models import Series
+from treatments.models import BlockCriteriaSet, Series
 from treatments.reports import report_csv_rows, table1_report, table2_report
-from treatments.selectors import lot_recipients
+from treatments.selectors import block_criteria_named, lot_recipients
 
 REPORTS = {"table1": table1_report, "table2": table2_report}
 
@@ -75,31 +76,47 @@ def lots(request):
     return render(request, "treatments/lots.html", {"lot": lot, "rows": rows})
 
 
-def _report_args(request) -> dict:
+def _report_args(request, *, criteria: bool = True) -> dict:
+    """The reports' filters from the page's query; an unknown criteria set is a
+    ValidationError naming ``criteria`` (the page says so beside the selector)."""
     center = request.GET.get("center") or None
     diagnosis = request.GET.get("diagnosis") or None
     if diagnosis and diagnosis not in cat.codes(cat.DIAGNOSES):
         diagnosis = None
-    return {"user": request.user, "center": center, "diagnosis": diagnosis}
+    code = (request.GET.get("criteria") or None) if criteria else None
+    return {"user": request.user, "center": center, "diagnosis": diagnosis,
+            "criteria": block_criteria_named(code) if code else None}
 
 
 @login_required
 def reports(request):
-    args = _report_args(request)
+    criteria_error, status = "", 200
+    try:
+        args = _report_args(request)
+    except ValidationError as error:
+        criteria_error, status = "; ".join(error.message_dict["criteria"]), 400
+        args = _report_args(request, criteria=False)
     return render(request, "treatments/reports.html", {
         "table1": table1_report(**args), "table2": table2_report(**args),
         "query": request.GET.urlencode(),
         "centers": scope_centers(Center.objects.all(), request.user),
         "diagnoses": cat.DIAGNOSES, "center": args["center"] or "",
         "diagnosis": args["diagnosis"] or "",
-    })
+        "criteria_sets": BlockCriteriaSet.objects.order_by("code"),
+        "criteria": request.GET.get("criteria") or "", "criteria_error": criteria_error,
+    }, status=status)
 
 
 @login_required
 def report_csv(request, table: str):
     if table not in REPORTS:
         raise Http404("No such report.")
-    report = REPORTS[table](**_report_args(request))
+    try:
+        args = _report_args(request)
+    except ValidationError as error:
+        return HttpResponse("; ".join(error.message_dict["criteria"]), status=400,
+                            content_type="text/plain; charset=utf-8")
+    report = REPORTS[table](**args)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{table}.csv"'
     csv.writer(response).writerows(report_csv_rows(report))

@@ -28,7 +28,8 @@ PER_BATCH = {
     "outcomes": 1,  # patients with their outcome
 }
 # Read once per export, at the first batch that needs them:
-ONCE = {"titres": 1, "nerve_segments": 2}  # thresholds; block criteria and lower limits
+# thresholds; per-diagnosis rule sets, criteria sets, lower limits
+ONCE = {"titres": 1, "nerve_segments": 3}
 
 
 def patients(center, count):

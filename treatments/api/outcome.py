@@ -256,6 +256,10 @@ class Table1Row(serializers.Serializer):
     final_result = serializers.CharField(allow_null=True)
     gm1_titre_before_ivig = serializers.FloatField(allow_null=True)
     gm1_significant = serializers.BooleanField(allow_null=True)
+    conduction_blocks_first = serializers.IntegerField(
+        allow_null=True, help_text="Blocks at the first nerve study (clinical-rules.md §4).")
+    conduction_blocks_latest = serializers.IntegerField(
+        allow_null=True, help_text="Blocks at the latest nerve study.")
 
 
 class Table1Counts(serializers.Serializer):
@@ -269,6 +273,8 @@ class Table1Serializer(serializers.Serializer):
     """``reports/table1/`` (clinical-rules.md §8; schema only)."""
 
     table = serializers.ChoiceField(choices=["table1"])
+    criteria = serializers.CharField(
+        allow_null=True, help_text="``?criteria=``'s set, or null: each outcome's own.")
     rows = Table1Row(many=True)
     counts = Table1Counts()
     summary = serializers.ListField(child=serializers.CharField())

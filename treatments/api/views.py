@@ -8,6 +8,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, renderers, serializers, viewsets
@@ -36,6 +37,7 @@ from treatments.api.outcome import (
 from treatments.api.serializers import SeriesSerializer
 from treatments.models import LotNumber, Series
 from treatments.reports import report_csv_rows, table1_report, table2_report
+from treatments.rules import BlockCriteria
 from treatments.selectors import block_criteria_named, blocks_under, lot_recipients
 
 
@@ -178,13 +180,24 @@ class ReportQuery(serializers.Serializer):
         help_text="Centre code or id.",
     )
     diagnosis = serializers.ChoiceField(choices=cat.DIAGNOSES, required=False, allow_blank=True)
+    criteria = serializers.CharField(
+        required=False, max_length=40,
+        help_text="A block criteria set's code (``block-criteria/``): Table 1's conduction "
+                  "blocks judged under it for this answer (default: each outcome's); "
+                  "unknown: 400.")
+
+    def validate_criteria(self, code: str) -> BlockCriteria:
+        try:
+            return block_criteria_named(code)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict["criteria"]) from error
 
 
 class ReportView(RegistryViewMixin, APIView):
     """Cohort report from live data (clinical-rules.md §8), JSON or ``?format=csv``."""
 
     renderer_classes = [JSONRenderer, renderers.BrowsableAPIRenderer, CsvRenderer]
-    query_parameters = ("center", "diagnosis")
+    query_parameters = ("center", "diagnosis", "criteria")
     # Called with the user, the centre and the diagnosis; each table has its own.
     build: Callable[..., dict[str, Any]] = staticmethod(table1_report)
 
@@ -192,7 +205,8 @@ class ReportView(RegistryViewMixin, APIView):
         query = ReportQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         report = self.build(user=request.user, center=query.validated_data.get("center") or None,
-                            diagnosis=query.validated_data.get("diagnosis") or None)
+                            diagnosis=query.validated_data.get("diagnosis") or None,
+                            criteria=query.validated_data.get("criteria"))
         return Response(report)
 
 

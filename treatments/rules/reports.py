@@ -33,6 +33,10 @@ class Table1Input:
     gm1_titre_before_ivig: Decimal | int | float | None
     gm1_significant: bool | None
     patient: int | None = None  # the registry id, for links and API clients
+    # Conduction blocks at the first and latest nerve study (§4) under the report's
+    # criteria set: the stored outcome's, or ``?criteria=``'s for this answer.
+    blocks_first: int | None = None
+    blocks_latest: int | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,8 @@ def table1(rows: Sequence[Table1Input]) -> JSON:
             "final_result": final.get("label"),
             "gm1_titre_before_ivig": json_number(row.gm1_titre_before_ivig),
             "gm1_significant": row.gm1_significant,
+            "conduction_blocks_first": row.blocks_first,
+            "conduction_blocks_latest": row.blocks_latest,
         })
     total = len(out_rows)
     dramatic = sum(1 for r in out_rows if r["first_response"] == Grade.DRAMATIC)
@@ -214,7 +220,7 @@ def _cell(value: Any) -> str:
 
 TABLE1_CSV = ("case", "sex", "age", "course_years", "distribution", "series_count",
               "first_response", "n_star", "final_result", "gm1_titre_before_ivig",
-              "gm1_significant")
+              "gm1_significant", "conduction_blocks_first", "conduction_blocks_latest")
 TABLE2_CSV = ("group", "case", "sex", "age", "course_years", "prior_treatments",
               "antibody_activity", "igm_serum_level_g_l", "series_count", "prineas_before",
               "prineas_after", "result")

@@ -168,19 +168,21 @@ def test_every_store_keeps_the_summary_reports_read(center):
         assert outcome.summary["n_star"] is not None
 
 
-def test_the_migration_fills_the_summary_of_outcomes_stored_before_it(patient):
+def test_the_migrations_fill_the_summary_of_outcomes_stored_before_them(patient):
     import importlib
 
     from django.apps import apps
     from django.db import connection
 
     fill = importlib.import_module("treatments.migrations.0005_outcome_summary").fill_summaries
+    blocks = importlib.import_module("treatments.migrations.0009_outcome_summary_blocks").add_blocks
     history(patient, 2)
     outcome = outcome_recompute(patient_id=patient.pk)
     never_computed = PatientFactory(center=patient.center)
     Outcome.objects.update(summary={})
     with connection.schema_editor() as editor:
         fill(apps, editor)
+        blocks(apps, editor)
     outcome.refresh_from_db()
     assert outcome.summary == Outcome.summary_of(outcome.result)
     assert outcome.summary["initial_response"] == "mild"

@@ -61,8 +61,8 @@ def test_query_count_does_not_grow_with_cases(
     client.force_login(clinician)
     # session, user; Table 1: memberships (scope), affected nerves, series, cohort with
     # outcome keys; Table 2: prior treatments, IgM proteins, series, cohort with outcome
-    # keys; centres of the filter.
-    with django_assert_num_queries(11):
+    # keys; centres of the filter, the criteria sets of the block selector.
+    with django_assert_num_queries(12):
         client.get(reverse("treatments:reports"))
 
 
@@ -98,3 +98,21 @@ def test_a_nul_character_in_the_query_is_a_400(client, clinician, path):
     client.force_login(clinician)
     response = client.get(path, {"center": "a\x00b", "q": "\x00", "lot": "\x00"})
     assert response.status_code == 400
+
+
+def test_the_criteria_selector_judges_table_1s_blocks_under_the_chosen_set(client, clinician):
+    from patients.demo.load import load_demo
+
+    load_demo()
+    client.force_login(clinician)
+    page = client.get(reverse("treatments:reports"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="criteria"' in html and "efns-pns-2010" in html
+    chosen = client.get(reverse("treatments:reports"), {"criteria": "efns-pns-2010"})
+    assert chosen.status_code == 200
+    assert chosen.context["table1"]["criteria"] == "efns-pns-2010"
+    unknown = client.get(reverse("treatments:reports"), {"criteria": "nope"})
+    assert unknown.status_code == 400 and "Unknown criteria set" in unknown.content.decode()
+    assert client.get(reverse("treatments:report_csv", args=["table1"]),
+                      {"criteria": "nope"}).status_code == 400
