@@ -18,13 +18,14 @@ from django.urls import reverse
 
 from exchange.tests.helpers import export_rows
 from patients.demo.load import load_demo
-from patients.models import Patient
+from patients.models import Patient, Titre
 from registry.tests.api.helpers import api
 from treatments.models import BlockCriteriaSet, RuleSet, TitreThreshold
 from treatments.rules import BlockState
 from treatments.services import (
     block_criteria_update,
     rule_set_create,
+    titre_threshold_create,
     titre_threshold_update,
 )
 
@@ -36,7 +37,9 @@ BOOLEAN = {"TRUE": True, "FALSE": False, "": None}
 
 def _csv(response) -> list[dict[str, str]]:
     assert response.status_code == 200
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
+    content = (b"".join(response.streaming_content) if response.streaming
+               else response.content)
+    return list(csv.DictReader(io.StringIO(content.decode())))
 
 
 def _titre_key(code: str, row: dict) -> tuple:
@@ -69,6 +72,21 @@ def _page_blocks(html: str) -> list[tuple[str, str]]:
     table = section.split("<caption>Conduction blocks", 1)[1].split("</table>", 1)[0]
     return [tuple(pair) for pair in (re.findall(r'class="block-([a-z_]*)"', row)
                                      for row in table.split("<tr>")[2:])]
+
+
+def _admin_titres(client) -> dict[tuple, bool | None]:
+    """The significance the admin's change page of each titre shows (a boolean icon)."""
+    shown = {}
+    for titre in Titre.objects.select_related("patient"):
+        html = client.get(reverse("admin:patients_titre_change", args=[titre.pk])
+                          ).content.decode()
+        field = html.split("field-significant", 1)[1].split('class="readonly"', 1)[1]
+        icon = re.match(r'><img [^>]*alt="(True|False|None)"', field)
+        shown[_titre_key(titre.patient.code, {
+            "sampled_on": titre.sampled_on.isoformat(), "antigen": titre.antigen,
+            "isotype": titre.isotype, "method": titre.method, "value": titre.value,
+        })] = {"True": True, "False": False}.get(icon.group(1)) if icon else None
+    return shown
 
 
 def _evolution(studies: list[dict]) -> dict:
@@ -113,6 +131,10 @@ def surfaces(user, client) -> dict:
     seen["table2"] = rest.get("/api/v1/reports/table2/").json()
     seen["table1_csv"] = _csv(rest.get("/api/v1/reports/table1/", {"format": "csv"}))
     seen["table2_csv"] = _csv(rest.get("/api/v1/reports/table2/", {"format": "csv"}))
+    for table in ("table1", "table2"):  # the reports page's CSV download
+        seen[f"{table}_page_csv"] = _csv(client.get(reverse("treatments:report_csv",
+                                                            args=[table])))
+    seen["admin_titres"] = _admin_titres(client)
     seen["export_titres"] = {_titre_key(r["patient"], r): BOOLEAN[r["significant"]]
                              for r in export_rows(user, "titres")}
     seen["export_segments"] = {_segment_key(r["patient"], r["studied_on"], r): r["block"]
@@ -128,6 +150,7 @@ def stale_codes(seen: dict) -> set[str]:
 def assert_records_agree(seen: dict) -> None:
     """The per-record judgements (read live): API, page and export say the same."""
     assert seen["export_titres"] == seen["titres"]
+    assert seen["admin_titres"] == seen["titres"]
     assert seen["export_segments"] == seen["segments"]
     for code, page in seen["page_titres"].items():
         api_rows = Counter((key[1], key[5], significant)
@@ -138,6 +161,8 @@ def assert_records_agree(seen: dict) -> None:
 def assert_outcome_surfaces_agree(seen: dict) -> None:
     """The stored outcome's judgements: the outcome API, the page, the tables (JSON and
     CSV) and the outcomes export say the same, whether fresh or stale."""
+    assert seen["table1_page_csv"] == seen["table1_csv"]
+    assert seen["table2_page_csv"] == seen["table2_csv"]
     table1 = {row["case"]: row for row in seen["table1"]["rows"]}
     table1_csv = {row["case"]: row for row in seen["table1_csv"]}
     table2 = {row["case"]: row for row in seen["table2"]["rows"]}
@@ -355,5 +380,45 @@ def test_a_rule_set_judging_blocks_by_another_criteria_set_is_followed_everywher
             criteria_set=seed_criteria, revision=seed_criteria.revision,
             data={"parameters": {**seed_criteria.parameters, "amplitude_drop_gt": 0.9}},
             by=superuser)
+        assert stale_codes(surfaces(superuser, client)) == set()
+    assert judgements(surfaces(superuser, client)) == judgements(end)
+
+
+def test_a_centres_own_threshold_wins_on_every_surface(
+    client, superuser, django_capture_on_commit_callbacks
+):
+    """A centre's own GM1 threshold (clinical-rules.md §5) is the one every surface reads
+    for its patients; a later change of the general row concerns none of them."""
+    with django_capture_on_commit_callbacks(execute=True):
+        center, _ = load_demo()
+    client.force_login(superuser)
+    start = surfaces(superuser, client)
+    assay = {"antigen": "gm1", "isotype": "IgM", "method": "elisa", "unit": "dilution"}
+    with django_capture_on_commit_callbacks() as recompute:
+        own = titre_threshold_create(data={**assay, "center": center, "value": Decimal("6400"),
+                                           "source": "DEMO laboratory"}, by=superuser)
+        pending = surfaces(superuser, client)
+    concerned = set(Patient.objects.filter(**{f"titres__{k}": v for k, v in assay.items()})
+                    .values_list("code", flat=True))
+    assert stale_codes(pending) == concerned
+    assert_records_agree(pending)
+    assert_outcome_surfaces_agree(pending)
+    assert_fresh_outcomes_follow_the_records(pending)
+    for callback in recompute:
+        callback()
+    end = surfaces(superuser, client)
+    assert stale_codes(end) == set()
+    assert_records_agree(end)
+    assert_outcome_surfaces_agree(end)
+    assert_fresh_outcomes_follow_the_records(end)
+    assert judgements(start)["table1"]["MMN-006"] is True  # 3200 ≥ 800
+    assert judgements(end)["table1"]["MMN-006"] is False  # 3200 < 6400, the centre's own
+    assert {end["outcomes"][code]["thresholds_revision"] for code in concerned} == {
+        own.revision}
+
+    general = TitreThreshold.objects.get(center__isnull=True, current=True, **assay)
+    with django_capture_on_commit_callbacks(execute=True):
+        titre_threshold_update(threshold=general, version=general.version,
+                               data={"value": Decimal("100")}, by=superuser)
         assert stale_codes(surfaces(superuser, client)) == set()
     assert judgements(surfaces(superuser, client)) == judgements(end)
