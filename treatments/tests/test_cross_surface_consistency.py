@@ -20,7 +20,13 @@ from exchange.tests.helpers import export_rows
 from patients.demo.load import load_demo
 from patients.models import Patient, Titre
 from registry.tests.api.helpers import api
-from treatments.models import BlockCriteriaSet, RuleSet, TitreThreshold
+from treatments.models import (
+    BlockCriteriaSet,
+    NerveReference,
+    Outcome,
+    RuleSet,
+    TitreThreshold,
+)
 from treatments.rules import BlockState
 from treatments.services import (
     block_criteria_update,
@@ -382,6 +388,55 @@ def test_a_rule_set_judging_blocks_by_another_criteria_set_is_followed_everywher
             by=superuser)
         assert stale_codes(surfaces(superuser, client)) == set()
     assert judgements(surfaces(superuser, client)) == judgements(end)
+
+
+def test_a_lower_limit_changed_in_the_admin_is_followed_everywhere(
+    client, superuser, django_capture_on_commit_callbacks
+):
+    """The EFNS/PNS criteria read each nerve's lower limit of normal (clinical-rules.md
+    §4): a limit changed in the admin moved the live block states of the API and the
+    exports at once while the stored outcome, and so the page, kept the old summary and
+    said it was fresh. It now goes stale, and the recompute follows."""
+    with django_capture_on_commit_callbacks(execute=True):
+        load_demo()
+        seed = RuleSet.objects.get(version="seed-1")
+        rule_set_create(version="mmn-efns-2", description="EFNS/PNS blocks",
+                        parameters={**seed.parameters, "block_criteria": "efns-pns-2010"},
+                        defaults=["mmn"], by=superuser)
+    client.force_login(superuser)
+    start = surfaces(superuser, client)
+    assert stale_codes(start) == set()
+    radial = NerveReference.objects.get(nerve="radial")
+    with django_capture_on_commit_callbacks() as recompute:
+        response = client.post(
+            reverse("admin:treatments_nervereference_change", args=[radial.pk]),
+            {"nerve": "radial", "lower_limit_amplitude_mv": "30", "source": "a typo"})
+        assert response.status_code == 302, response.content.decode()[:2000]
+        pending = surfaces(superuser, client)
+    moved = {key[0] for key, block in pending["segments"].items()
+             if block != start["segments"][key]}
+    assert moved and {key[2] for key, block in pending["segments"].items()
+                      if block != start["segments"][key]} == {"radial"}
+    with_radial = set(Patient.objects.filter(nerve_studies__segments__nerve="radial")
+                      .values_list("code", flat=True))
+    assert moved <= stale_codes(pending) == with_radial
+    assert_records_agree(pending)
+    assert_outcome_surfaces_agree(pending)
+    assert_fresh_outcomes_follow_the_records(pending)
+    for callback in recompute:
+        callback()
+    end = surfaces(superuser, client)
+    assert stale_codes(end) == set()
+    assert_records_agree(end)
+    assert_outcome_surfaces_agree(end)
+    assert_fresh_outcomes_follow_the_records(end)
+    assert {code for code in start["outcomes"] if judgements(start)["outcomes"][code]
+            != judgements(end)["outcomes"][code]} & moved
+    # Its source alone changes no judgement: no outcome goes stale.
+    client.post(reverse("admin:treatments_nervereference_change", args=[radial.pk]),
+                {"nerve": "radial", "lower_limit_amplitude_mv": "30.00", "source": "fixed"})
+    assert NerveReference.objects.get(pk=radial.pk).source == "fixed"
+    assert not Outcome.objects.stale().exists()
 
 
 def test_a_centres_own_threshold_wins_on_every_surface(
