@@ -87,10 +87,10 @@ def test_the_titre_change_page_shows_the_rules_significance(admin_client_with_de
 
     judge = titre_significance_reader()
     for titre in Titre.objects.filter(antigen="gm1", method="elisa", unit="dilution")[:20]:
-        if judge(titre) is not None:
+        if judge(titre, titre.patient.center_id) is not None:
             break
     url = reverse("admin:patients_titre_change", args=[titre.pk])
     html = admin_client_with_demo.get(url).content.decode()
     shown = html.split("Significantly high", 1)[1][:600]
-    assert ("icon-yes" in shown) is judge(titre)
-    assert ("icon-no" in shown) is (not judge(titre))
+    assert ("icon-yes" in shown) is judge(titre, titre.patient.center_id)
+    assert ("icon-no" in shown) is (not judge(titre, titre.patient.center_id))
