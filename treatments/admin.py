@@ -321,3 +321,7 @@ class TitreThresholdAdmin(ReferenceDataAdmin):
 class NerveReferenceAdmin(SimpleHistoryAdmin):
     history_list_display = ["history_source"]
     list_display = ["nerve", "lower_limit_amplitude_mv", "source"]
+
+    def save_model(self, request, obj, form, change):
+        # Through the service: the outcomes whose blocks the limit judges go stale.
+        services.nerve_reference_save(reference=obj, by=request.user)

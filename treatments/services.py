@@ -29,6 +29,7 @@ from treatments.models import (
     BlockCriteriaSet,
     DiagnosisRuleSet,
     LotNumber,
+    NerveReference,
     Outcome,
     RuleSet,
     Series,
@@ -461,3 +462,23 @@ def block_criteria_update(
         outcomes_mark_stale(patients=Patient.objects.filter(
             outcome__criteria=current.code, nerve_studies__isnull=False))
     return current
+
+
+@transaction.atomic
+def nerve_reference_save(*, reference: NerveReference, by: User | None = None
+                         ) -> NerveReference:
+    """Record a nerve's lower limit of normal (new or changed). The criteria sets that
+    read it (``efns``, clinical-rules.md §4) judge that nerve's segments by it, so the
+    outcomes of patients with a segment of that nerve judged by such a set go stale."""
+    before = (NerveReference.objects.select_for_update().filter(pk=reference.pk)
+              .values_list("nerve", "lower_limit_amplitude_mv").first()
+              if reference.pk else None)
+    save_validated(reference, by=by)
+    if before == (reference.nerve, reference.lower_limit_amplitude_mv):
+        return reference  # only the source changed: no judgement moves
+    nerves = {reference.nerve, *([before[0]] if before else [])}
+    reading = [row.code for row in BlockCriteriaSet.objects.all()
+               if row.as_criteria().kind == "efns"]
+    outcomes_mark_stale(patients=Patient.objects.filter(
+        outcome__criteria__in=reading, nerve_studies__segments__nerve__in=nerves))
+    return reference
