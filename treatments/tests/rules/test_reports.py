@@ -174,7 +174,11 @@ def test_csv_rows_have_a_header_and_one_line_per_case():
     rows1 = as_csv_rows(table1(table1_rows()))
     assert rows1[0][:3] == ["case", "sex", "age"]
     assert len(rows1) == 7
-    assert rows1[1][-2:] == ["0", "no"]
+    header = rows1[0]
+    gm1 = header.index("gm1_titre_before_ivig")
+    assert rows1[1][gm1:gm1 + 2] == ["0", "no"]
+    assert header[-2:] == ["conduction_blocks_first", "conduction_blocks_latest"]
+    assert rows1[1][-2:] == ["", ""]  # no nerve study
     assert all(isinstance(cell, str) for row in rows1 for cell in row)
     rows2 = as_csv_rows(table2(TABLE_2))
     assert rows2[0][0] == "group"
