@@ -9,6 +9,7 @@ from functools import cache, lru_cache
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import JSONObject
 
@@ -152,16 +153,7 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     24-series history has some 700 MRC grades, and building a model object for each one
     cost more than the rules themselves (bench/README.md)."""
     ids = list(patient_ids)
-    # The prior treatments the rules read (§2 "stable on treatment"), in the patient row:
-    # an array of small objects, not a query more.
-    treatments = ArraySubquery(
-        PriorTreatment.objects.filter(patient=OuterRef("pk")).order_by("started_on", "id")
-        .values(json=JSONObject(kind="kind", started_on="started_on", ended_on="ended_on"))
-    )
-    rows = list(Patient.objects.filter(pk__in=ids)
-                .values_list("pk", "diagnosis", "center_id", treatments))
-    diagnoses = {pk: (diagnosis, center) for pk, diagnosis, center, _ in rows}
-    prior = {pk: _prior_treatments(items) for pk, _, _, items in rows}
+    diagnoses, prior = _patients_and_prior_treatments(ids)
     if not diagnoses:
         return {}
     limits = lower_limits()
@@ -233,6 +225,35 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
         )
         for patient_id, (diagnosis, center) in diagnoses.items()
     }
+
+
+def _patients_and_prior_treatments(ids: list[int]) -> tuple[
+    dict[int, tuple[str, int]], dict[int, tuple[PriorTreatmentIn, ...]]
+]:
+    """Each patient's diagnosis and centre, and the prior treatments the rules read (§2
+    "stable on treatment"). On PostgreSQL the treatments come in the patient row, an array
+    of small objects (not a query more); elsewhere (SQLite, ``make run``) in a query of
+    their own."""
+    patients = Patient.objects.filter(pk__in=ids)
+    if connection.vendor == "postgresql":
+        treatments = ArraySubquery(
+            PriorTreatment.objects.filter(patient=OuterRef("pk")).order_by("started_on", "id")
+            .values(json=JSONObject(kind="kind", started_on="started_on", ended_on="ended_on"))
+        )
+        rows = list(patients.values_list("pk", "diagnosis", "center_id", treatments))
+        return ({pk: (diagnosis, center) for pk, diagnosis, center, _ in rows},
+                {pk: _prior_treatments(items) for pk, _, _, items in rows})
+    grouped = _grouped(
+        PriorTreatment.objects.filter(patient_id__in=ids).order_by("patient_id", "started_on", "id")
+        .values_list("patient_id", "kind", "started_on", "ended_on")
+    )
+    return (
+        {pk: (diagnosis, center) for pk, diagnosis, center in
+         patients.values_list("pk", "diagnosis", "center_id")},
+        {pk: tuple(PriorTreatmentIn(kind=kind, started_on=started, ended_on=ended)
+                   for _, kind, started, ended in items)
+         for pk, items in grouped.items()},
+    )
 
 
 def _prior_treatments(items: list[dict] | None) -> tuple[PriorTreatmentIn, ...]:
