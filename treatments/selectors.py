@@ -363,12 +363,6 @@ def lot_recipients(*, lot: str, patients=None) -> list[dict]:
     ]
 
 
-def age_on(birth_year: int | None, day: date | None) -> int | None:
-    if birth_year is None or day is None:
-        return None
-    return day.year - birth_year
-
-
 def blocks_under(*, patient_id: int, criteria: BlockCriteria) -> dict:
     """The outcome's ``conduction_blocks`` recomputed under another criteria set, for one
     answer (``?criteria=``; clinical-rules.md §4); nothing is stored."""
