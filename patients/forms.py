@@ -164,11 +164,12 @@ class VisitForm(RecordForm):
         series.label_from_instance = lambda s: (  # type: ignore[method-assign,assignment]
             f"Series {s.number} ({s.started_on:%Y-%m-%d})"
         )
-        for muscle, _ in cat.MUSCLES:
+        for muscle, muscle_label in cat.MUSCLES:
             for side, side_label in cat.SIDES:
+                # The label is what a screen reader says in the grid ("Deltoid, right").
                 self.fields[mrc_field_name(muscle, side)] = forms.TypedChoiceField(
                     choices=MRC_CHOICES, required=False, coerce=int, empty_value=None,
-                    label=f"{muscle} {side_label}",
+                    label=f"{muscle_label}, {side_label.lower()}",
                 )
 
     def grid(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:

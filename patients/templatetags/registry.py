@@ -111,3 +111,14 @@ def score_chart(result: dict, series) -> str:
     # (no script of any kind on a page that may run under a strict CSP).
     svg = SCRIPT.sub("", chart.render(is_unicode=True))
     return mark_safe(svg)  # pygal escapes every label it draws
+
+
+@register.simple_tag
+def score_points(result: dict) -> list[dict]:
+    """The chart's points as rows, its text alternative (a table under the chart): the
+    scored visits of the stored outcome, as the chart draws them."""
+    return [
+        {"visited_on": _day(v["visited_on"]), "kind": v.get("kind"), "series": v.get("series"),
+         "score": v["score"]}
+        for v in (result or {}).get("visits", []) if v.get("score") is not None
+    ]
