@@ -345,3 +345,39 @@ def nerve_study_form(request, pk: int, study_pk: int | None = None):
     return render(request, "patients/nerve_study_form.html", {
         "form": form, "formset": formset, "patient": patient, "study": study,
     })
+
+
+SUMMARY_VISITS = 6  # the last visits on the one-page summary
+
+
+@login_required
+def patient_summary_pdf(request, pk: int):
+    """The printable one-page summary (WeasyPrint): identity where the user may see it,
+    diagnosis, current treatment, the stored outcome with its chart, the last visits."""
+    from django.http import HttpResponse
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+    from weasyprint import HTML  # imported here: pango is loaded only for a PDF
+
+    patient = scoped_patient(request, pk)
+    identifiers = can_see_identifiers(request.user, patient.center_id)
+    outcome = getattr(patient, "outcome", None)
+    result = outcome.result if outcome else {}
+    series = list(patient.series.order_by("number"))
+    visits = list(patient.visits.select_related("series").order_by("visited_on", "id"))
+    scores = outcome_visit_scores(result)
+    for visit in visits:
+        visit.score = scores.get(visit.pk)  # type: ignore[attr-defined]  # for the template
+    html = render_to_string("patients/summary_pdf.html", {
+        "patient": patient, "researcher": not identifiers,
+        "identity": Identity.objects.filter(patient=patient).first() if identifiers else None,
+        "outcome": outcome, "result": result, "series_list": series,
+        "current": series[-1] if series else None,
+        "visits": visits[-SUMMARY_VISITS:], "visit_count": len(visits),
+        "printed_at": timezone.localtime(),
+    }, request=request)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{patient.code}-summary.pdf"'
+    response["Cache-Control"] = "no-store"  # it may carry identifiers
+    return response
