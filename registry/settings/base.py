@@ -163,6 +163,8 @@ LANGUAGE_CODE = "en-gb"
 # by scripts/bootstrap.sh (scripts/compile_translations.py).
 LANGUAGES = [("en-gb", "English"), ("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates on pages: ``|date:"SHORT_DATE_FORMAT"`` — ISO in English, dd/mm/yyyy in French.
+FORMAT_MODULE_PATH = ["registry.formats"]
 LANGUAGE_COOKIE_NAME = "registry_language"
 LANGUAGE_COOKIE_SECURE = False  # set True in production settings
 LANGUAGE_COOKIE_SAMESITE = "Lax"
