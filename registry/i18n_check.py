@@ -49,7 +49,7 @@ def untranslated(source: str) -> list[tuple[int, str]]:
     text = ENTITY.sub(" ", text)
     for number, line in enumerate(text.splitlines(), start=1):
         if _words(line):
-            found.append((number, line.strip()))
+            found.append((number, " ".join(line.split())))
     return found
 
 

@@ -34,8 +34,8 @@ def test_no_template_shows_an_unmarked_literal():
 
 
 def test_the_check_finds_text_attributes_and_titles():
-    source = ('{% block title %}Sign in{% endblock %}<p title="Hello">{% translate "Ok" %}'
-              '</p><input placeholder="{{ x }}">{# a comment #}<code>unzip()</code>'
+    source = ('{% block title %}Sign in{% endblock %}\n<p title="Hello">{% translate "Ok" %}'
+              '</p><input placeholder="{{ x }}">{# a comment #}<code>unzip()</code>\n'
               '{% blocktranslate %}Fine {{ n }}{% endblocktranslate %} — · 12')
     assert [text for _, text in untranslated(source)] == ['title="Hello"', "Sign in"]
 
