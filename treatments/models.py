@@ -189,7 +189,8 @@ class RuleSet(models.Model):
             raise ValidationError({"parameters": f"Unknown block criteria set {code!r}."})
 
     def as_rules(self) -> RuleSetParameters:
-        return RuleSetParameters(**{**self.parameters, "version": self.version})
+        # JSON gives the tuple parameters (§9's muscles, primary measures) back as lists.
+        return RuleSetParameters(**{**_tuples(self.parameters), "version": self.version})
 
 
 class DiagnosisRuleSet(models.Model):
