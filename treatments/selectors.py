@@ -436,6 +436,12 @@ def outcome_visit_scores(result: dict | None) -> dict[int, int | None]:
             if row.get("id") is not None}
 
 
+def outcome_visit_rows(result: dict | None) -> dict[int, dict]:
+    """Each visit's computed row of the stored outcome (score, grade, §9 scores), by id."""
+    return {row["id"]: row for row in (result or {}).get("visits") or []
+            if row.get("id") is not None}
+
+
 def outcome_series_results(result: dict | None) -> dict[int, dict]:
     """Each series' computed row of the stored outcome (pre/post score, grade, interval
     and its flag: clinical-rules.md §2, §6), by series number."""
