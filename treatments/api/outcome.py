@@ -351,6 +351,24 @@ class Table2Serializer(serializers.Serializer):
     summary = serializers.ListField(child=serializers.CharField())
 
 
+class MeasuresReportRow(serializers.Serializer):
+    diagnosis = one_of(cat.DIAGNOSES)
+    measure = one_of(Measure)
+    patients = serializers.IntegerField(help_text="with a baseline and a later value")
+    responders = serializers.IntegerField()
+    deteriorated = serializers.IntegerField()
+    responders_label = serializers.CharField(help_text="x/n")
+    deteriorated_label = serializers.CharField(help_text="y/n")
+
+
+class MeasuresReportSerializer(serializers.Serializer):
+    """``reports/measures/`` (clinical-rules.md §9; schema only)."""
+
+    table = serializers.ChoiceField(choices=["measures"])
+    rows = MeasuresReportRow(many=True)
+    summary = serializers.ListField(child=serializers.CharField())
+
+
 CRITERIA_PARAMETER = OpenApiParameter(
     "criteria", str, description="A block criteria set's code (``block-criteria/``): the"
     " conduction blocks judged under it for this answer; unknown: 400.")
