@@ -106,6 +106,10 @@ class PatientSerializer(VersionedSerializer):
         help_text="given, withdrawn or not_recorded: the latest of given_on and withdrawn_on "
                   "that is not in the future (clinical-rules.md §8).")
     identity = IdentitySerializer(required=False, allow_null=True)
+    primary_measure = serializers.ChoiceField(
+        choices=[m.value for m in Measure], allow_null=True, required=False,
+        help_text="A clinical-rules.md §9 measure pinned as the primary one; null: the rule "
+                  "set's for the diagnosis.")
 
     class Meta:
         model = Patient

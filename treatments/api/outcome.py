@@ -87,6 +87,7 @@ BLOCK_STATES = codes_of(BlockState)
 BLOCK_EVOLUTIONS = codes_of(BlockEvolutionState)
 DISABILITY_RESULTS = codes_of(DisabilityResult)
 DISABILITY_MEASURES = ("prineas",)  # what the outcome compares (clinical-rules.md §3)
+MEASURES = codes_of(Measure)  # clinical-rules.md §9
 
 
 def one_of(choices: type[StrEnum] | cat.Choices | tuple[str, ...], *, null: bool = False,
