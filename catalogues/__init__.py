@@ -32,6 +32,10 @@ class Grade(StrEnum):
     SLIGHT = "slight"
     NONE = "none"
     DETERIORATION = "deterioration"
+    # The grades of every §9 measure but ``mrc_targets`` (clinical-rules.md §9).
+    IMPROVED = "improved"
+    STABLE = "stable"
+    DETERIORATED = "deteriorated"
 
 
 class Status(StrEnum):
@@ -71,6 +75,19 @@ class ConsentState(StrEnum):
     GIVEN = "given"
     WITHDRAWN = "withdrawn"
     NOT_RECORDED = "not_recorded"
+
+
+class Measure(StrEnum):
+    """Outcome measures (clinical-rules.md §9): each judged with its MCID."""
+
+    MRC_TARGETS = "mrc_targets"
+    MRC_SUM = "mrc_sum"
+    INCAT = "incat"
+    ADJUSTED_INCAT = "adjusted_incat"
+    IRODS = "irods"
+    GRIP = "grip"
+    ONLS = "onls"
+    PRINEAS = "prineas"
 
 
 class DisabilityResult(StrEnum):
@@ -207,7 +224,35 @@ RESPONSE_GRADES: Choices = enum_choices({
     Grade.SLIGHT: "Slight",
     Grade.NONE: "None",
     Grade.DETERIORATION: "Deterioration",
+    Grade.IMPROVED: "Improved",
+    Grade.STABLE: "Stable",
+    Grade.DETERIORATED: "Deteriorated",
 })
+
+MEASURES: Choices = enum_choices({
+    Measure.MRC_TARGETS: "MRC target muscles (sum)",
+    Measure.MRC_SUM: "MRC sum score",
+    Measure.INCAT: "INCAT disability scale",
+    Measure.ADJUSTED_INCAT: "Adjusted INCAT",
+    Measure.IRODS: "I-RODS (centile)",
+    Measure.GRIP: "Grip strength (kPa, mean of both hands)",
+    Measure.ONLS: "ONLS",
+    Measure.PRINEAS: "Neurological score (Prineas)",
+})
+# Which way is better on each scale (§9 "better is").
+MEASURE_BETTER: dict[str, str] = {
+    Measure.MRC_TARGETS: "higher", Measure.MRC_SUM: "higher", Measure.INCAT: "lower",
+    Measure.ADJUSTED_INCAT: "lower", Measure.IRODS: "higher", Measure.GRIP: "higher",
+    Measure.ONLS: "lower", Measure.PRINEAS: "lower",
+}
+# The best value of each scale (§2/§9 ``not_evaluable``: a baseline within one MCID of it
+# cannot improve); None: no ceiling (grip has no "normal" maximum, mrc_targets depends on
+# the number of targets and is §2's own rule).
+MEASURE_BEST: dict[str, int | None] = {
+    Measure.MRC_TARGETS: None, Measure.MRC_SUM: 60, Measure.INCAT: 0,
+    Measure.ADJUSTED_INCAT: 0, Measure.IRODS: 100, Measure.GRIP: None, Measure.ONLS: 0,
+    Measure.PRINEAS: 0,
+}
 
 OUTCOME_STATUSES: Choices = enum_choices({
     Status.INSUFFICIENT_DATA: "Insufficient data",

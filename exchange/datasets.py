@@ -86,6 +86,7 @@ CODE_LISTS: dict[str, cat.Choices] = {
     "outcome_statuses": cat.OUTCOME_STATUSES,
     "disability_results": cat.DISABILITY_RESULTS,
     "block_states": cat.BLOCK_STATES,
+    "measures": cat.MEASURES,
 }
 
 PATIENT = Column("patient", TEXT, "Registry code of the patient (the pseudonymous identity, "
@@ -240,9 +241,24 @@ DATASETS: tuple[Dataset, ...] = (
             Column("examiner", TEXT, "Who examined the patient."),
             Column("functional_score", INTEGER, "Functional score (0–5)."),
             Column("prineas_score", INTEGER, "Prineas neurological disability score (0–5)."),
+            # clinical-rules.md §9
+            Column("incat_arm", INTEGER, "INCAT disability scale, arm grade (0–5)."),
+            Column("incat_leg", INTEGER, "INCAT disability scale, leg grade (0–5)."),
+            Column("irods_centile", INTEGER, "I-RODS centile (0–100), from the form's own "
+                   "conversion table."),
+            Column("irods_raw", INTEGER, "I-RODS raw score (0–48), informational."),
+            Column("grip_right_kpa", DECIMAL, "Grip strength, right hand (Martin vigorimeter, "
+                   "best of three; 0–300).", unit="kPa"),
+            Column("grip_left_kpa", DECIMAL, "Grip strength, left hand (Martin vigorimeter, "
+                   "best of three; 0–300).", unit="kPa"),
+            Column("onls_arm", INTEGER, "ONLS, arm grade (0–5)."),
+            Column("onls_leg", INTEGER, "ONLS, leg grade (0–7)."),
             _notes("visit"),
             Column("score", INTEGER, "Sum of the target muscles' MRC grades at this visit.",
                    computed=True),
+            Column("primary_score", DECIMAL, "Value of the patient's primary measure at this "
+                   "visit (clinical-rules.md §9; adjusted INCAT: the baseline's INCAT + the "
+                   "adjusted change).", computed=True),
         ),
         key=("patient", "visited_on", "kind"),
     ),
@@ -296,6 +312,31 @@ DATASETS: tuple[Dataset, ...] = (
         key=("patient", "studied_on"), parent="nerve_studies",
     ),
     Dataset(
+        "measures", "one row per patient × measure recorded",
+        "Every §9 measure the patient has values of, summarised in the stored outcome "
+        "(clinical-rules.md §9): baseline, latest, change, result against the MCID. Joins "
+        "to outcomes on patient. Export only.",
+        (
+            PATIENT,
+            Column("measure", CODE, "Outcome measure.", codes="measures", computed=True),
+            Column("primary", BOOLEAN, "Whether it is the patient's primary measure (the one "
+                   "the outcome's status is judged on).", computed=True),
+            Column("baseline", DECIMAL, "Value at the baseline visit (else the last value "
+                   "before series 1).", computed=True),
+            Column("latest", DECIMAL, "Value at the last visit with one.", computed=True),
+            Column("change", DECIMAL, "latest − baseline (adjusted INCAT: its adjusted "
+                   "change); empty without a baseline or a later value.", computed=True),
+            Column("result", CODE, "improved / stable / deteriorated against the MCID in the "
+                   "measure's better direction.", codes="response_grades", computed=True),
+            Column("mcid", DECIMAL, "Minimal clinically important difference of the rule set.",
+                   computed=True),
+            Column("responder", BOOLEAN, "Whether the change reaches the MCID in the better "
+                   "direction.", computed=True),
+        ),
+        key=("patient", "measure"),
+        importable=False,
+    ),
+    Dataset(
         "outcomes", "one row per patient",
         "The stored treatment outcome the registry computed (clinical-rules.md §2–§3). "
         "Export only: an import recomputes outcomes from the data.",
@@ -307,6 +348,8 @@ DATASETS: tuple[Dataset, ...] = (
                    "computed (a recompute is pending).", computed=True),
             Column("rules_version", TEXT, "Rule set the outcome was computed with.",
                    computed=True),
+            Column("primary_measure", CODE, "The measure the status is judged on "
+                   "(clinical-rules.md §9).", codes="measures", computed=True),
             Column("computed_at", DATETIME, "When the outcome was computed.", computed=True),
             Column("baseline_score", INTEGER, "Target-muscle MRC sum at baseline.",
                    computed=True),

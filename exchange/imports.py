@@ -29,7 +29,15 @@ from exchange.datasets import BY_NAME
 from exchange.models import IMPORT_OUTCOMES
 from exchange.parsing import Line, Problem, Problems, parse_file
 from patients import services as patient_services
-from patients.models import NerveStudy, Paraprotein, Patient, PriorTreatment, Titre, Visit
+from patients.models import (
+    VISIT_MEASURE_FIELDS,
+    NerveStudy,
+    Paraprotein,
+    Patient,
+    PriorTreatment,
+    Titre,
+    Visit,
+)
 from registry.models import Center
 from registry.scoping import can_import_into
 from registry.services import ITEM, REPEAT, VersionConflict
@@ -45,7 +53,8 @@ CONSENT_FIELDS = {"consent_given_on": "given_on", "consent_version": "version"}
 IDENTITY_FIELDS = ("name", "date_of_birth", "hospital_number")
 SERIES_FIELDS = ("started_on", "days", "dose_g_per_kg", "weight_kg", "product", "status",
                  "stop_reason")
-VISIT_FIELDS = ("visited_on", "kind", "examiner", "functional_score", "prineas_score", "notes")
+VISIT_FIELDS = ("visited_on", "kind", "examiner", "functional_score", "prineas_score",
+                *VISIT_MEASURE_FIELDS, "notes")
 CHILD_FIELDS = {
     "affected_nerves": ("side", "nerve"),
     "target_muscles": ("muscle", "side"),

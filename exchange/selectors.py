@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from patients.models import (
+    VISIT_MEASURE_FIELDS,
     AffectedNerve,
     MrcGrade,
     NerveSegment,
@@ -33,7 +34,7 @@ from treatments.models import AdverseEvent, LotNumber, Outcome, Series
 from treatments.rules import TitreIn, total_grams
 from treatments.selectors import (
     outcome_series_results,
-    outcome_visit_scores,
+    outcome_visit_rows,
     segment_block_reader,
     titre_significance_reader,
 )
@@ -205,16 +206,30 @@ def adverse_event_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
 
 
 def visit_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
-    scores = {patient_id: outcome_visit_scores({"visits": computed})
-              for patient_id, (computed,) in _outcome_parts(ids, "visits").items()}
+    computed_rows = {patient_id: outcome_visit_rows({"visits": computed})
+                     for patient_id, (computed,) in _outcome_parts(ids, "visits").items()}
     names = ("patient", "visited_on", "kind", "series", "examiner", "functional_score",
-             "prineas_score", "notes")
+             "prineas_score", *VISIT_MEASURE_FIELDS, "notes")
     paths = ("patient__code", "visited_on", "kind", "series__number", *names[4:])
     rows = Visit.objects.filter(patient_id__in=ids).order_by("patient__code", "visited_on", "id")
     for pk, patient_id, *values in rows.values_list("pk", "patient_id", *paths):
         row = dict(zip(names, values, strict=True))
-        row["score"] = scores.get(patient_id, {}).get(pk)
+        computed = computed_rows.get(patient_id, {}).get(pk, {})
+        row["score"] = computed.get("score")
+        row["primary_score"] = computed.get("primary_score")
         yield row
+
+
+def measure_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
+    """The stored outcome's ``measures`` (clinical-rules.md §9), one row per measure."""
+    rows = Outcome.objects.filter(patient_id__in=ids).order_by("patient__code").values_list(
+        "patient__code", "result__primary_measure", "result__measures")
+    for code, primary, measures in rows:
+        for item in measures or []:
+            yield {"patient": code, "measure": item.get("measure"),
+                   "primary": item.get("measure") == primary,
+                   **{key: item.get(key) for key in
+                      ("baseline", "latest", "change", "result", "mcid", "responder")}}
 
 
 def mrc_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
@@ -271,6 +286,7 @@ def outcome_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
             "patient": code, "status": status or None,
             "stale": None if data_version is None else computed_version < data_version,
             "rules_version": rules or None, "computed_at": computed_at,
+            "primary_measure": result.get("primary_measure"),
             "baseline_score": result.get("baseline_score"),
             "initial_response": result.get("initial_response"),
             "n_star": result.get("n_star"),
@@ -300,6 +316,7 @@ READERS: dict[str, Callable[[list[int], ExportContext], Iterator[Row]]] = {
     "mrc": mrc_rows,
     "nerve_studies": nerve_study_rows,
     "nerve_segments": nerve_segment_rows,
+    "measures": measure_rows,
     "outcomes": outcome_rows,
 }
 

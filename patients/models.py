@@ -23,6 +23,27 @@ SCORE_0_5 = [MinValueValidator(0), MaxValueValidator(5)]
 NON_NEGATIVE = [MinValueValidator(0)]
 
 
+def _range(low: int, high: int) -> list:
+    return [MinValueValidator(low), MaxValueValidator(high)]
+
+
+# The §9 scales recorded on a visit (clinical-rules.md §9): field → (low, high).
+VISIT_MEASURE_RANGES: dict[str, tuple[int, int]] = {
+    "incat_arm": (0, 5), "incat_leg": (0, 5), "irods_centile": (0, 100), "irods_raw": (0, 48),
+    "grip_right_kpa": (0, 300), "grip_left_kpa": (0, 300), "onls_arm": (0, 5),
+    "onls_leg": (0, 7),
+}
+VISIT_MEASURE_FIELDS = tuple(VISIT_MEASURE_RANGES)
+
+
+def _all_in_range(ranges: dict[str, tuple[int, int]]) -> Q:
+    condition = Q()
+    for name, (low, high) in ranges.items():
+        condition &= Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gte": low,
+                                                              f"{name}__lte": high})
+    return condition
+
+
 class Patient(VersionedModel):
     """The pseudonymous patient: the registry ``code`` is the working identity."""
 
@@ -50,6 +71,11 @@ class Patient(VersionedModel):
         max_length=20, choices=cat.NEUROPATHY_PATTERNS, null=True, blank=True
     )
     notes = models.TextField(blank=True)
+    primary_measure = models.CharField(
+        max_length=20, choices=cat.MEASURES, null=True, blank=True,
+        help_text="Pinned primary measure (clinical-rules.md §9); empty: the rule set's "
+                  "for the diagnosis.",
+    )
     history = audited()
 
     class Meta:
@@ -63,6 +89,8 @@ class Patient(VersionedModel):
             ),
             range_constraint("birth_year", 1900, 2100, "patient_birth_year_range"),
             range_constraint("onset_year", 1900, 2100, "patient_onset_year_range"),
+            choice_constraint("primary_measure", cat.MEASURES, "patient_primary_measure_valid",
+                              nullable=True),
             models.CheckConstraint(
                 condition=Q(onset_year__isnull=True) | Q(onset_year__gte=models.F("birth_year")),
                 name="patient_onset_after_birth",
@@ -256,6 +284,18 @@ class Visit(VersionedModel):
         null=True, blank=True, validators=SCORE_0_5
     )
     prineas_score = models.PositiveSmallIntegerField(null=True, blank=True, validators=SCORE_0_5)
+    # §9 scales (clinical-rules.md §9); ranges in VISIT_MEASURE_RANGES, checked below too.
+    incat_arm = models.PositiveSmallIntegerField(null=True, blank=True, validators=_range(0, 5))
+    incat_leg = models.PositiveSmallIntegerField(null=True, blank=True, validators=_range(0, 5))
+    irods_centile = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                     validators=_range(0, 100))
+    irods_raw = models.PositiveSmallIntegerField(null=True, blank=True, validators=_range(0, 48))
+    grip_right_kpa = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True,
+                                         validators=_range(0, 300))
+    grip_left_kpa = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True,
+                                        validators=_range(0, 300))
+    onls_arm = models.PositiveSmallIntegerField(null=True, blank=True, validators=_range(0, 5))
+    onls_leg = models.PositiveSmallIntegerField(null=True, blank=True, validators=_range(0, 7))
     notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -276,6 +316,12 @@ class Visit(VersionedModel):
             choice_constraint("kind", cat.VISIT_KINDS, "visit_kind_valid"),
             range_constraint("functional_score", 0, 5, "visit_functional_score_range"),
             range_constraint("prineas_score", 0, 5, "visit_prineas_score_range"),
+            # One CHECK for the eight §9 scales (the field validators name the field
+            # first; each CHECK validated costs a query on every save).
+            models.CheckConstraint(
+                condition=_all_in_range(VISIT_MEASURE_RANGES), name="visit_measures_range",
+                violation_error_message="A §9 measure is outside its range.",
+            ),
             models.CheckConstraint(
                 condition=Q(kind__in=("pre_series", "post_series"), series__isnull=False)
                 | Q(kind__in=("baseline", "follow_up", "final"), series__isnull=True),

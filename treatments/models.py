@@ -189,7 +189,8 @@ class RuleSet(models.Model):
             raise ValidationError({"parameters": f"Unknown block criteria set {code!r}."})
 
     def as_rules(self) -> RuleSetParameters:
-        return RuleSetParameters(**{**self.parameters, "version": self.version})
+        # JSON gives the tuple parameters (§9's muscles, primary measures) back as lists.
+        return RuleSetParameters(**{**_tuples(self.parameters), "version": self.version})
 
 
 class DiagnosisRuleSet(models.Model):
@@ -345,7 +346,7 @@ class Outcome(models.Model):
 
     # What ``summary`` holds: Table 1's and Table 2's keys (treatments/reports.py).
     SUMMARY_KEYS = ("initial_response", "n_star", "final", "titres_before_ivig", "disability",
-                    "titres_significant", "conduction_blocks")
+                    "titres_significant", "conduction_blocks", "measures")
 
     objects = OutcomeQuerySet.as_manager()
 

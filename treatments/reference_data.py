@@ -66,3 +66,36 @@ def seed_reference_data(apps=django_apps) -> None:
             nerve=nerve, defaults={"lower_limit_amplitude_mv": Decimal(value),
                                    "source": "common adult reference value"},
         )
+    if DiagnosisRuleSet is not None:
+        seed_rule_set_2(apps)
+
+
+def seed_rule_set_2(apps=django_apps) -> list[str]:
+    """Rule set ``seed-2`` (seed-1's thresholds + clinical-rules.md §9's MCIDs, sum-score
+    muscles and primary measure per diagnosis), made the default of every diagnosis still
+    on seed-1 (migration treatments/0010). Gives the diagnoses whose default changed: the
+    caller marks their outcomes stale."""
+    from catalogues import DIAGNOSES
+    from treatments.rules.defaults import SEED_2
+
+    RuleSet = apps.get_model("treatments", "RuleSet")
+    DiagnosisRuleSet = apps.get_model("treatments", "DiagnosisRuleSet")
+    parameters = asdict(SEED_2)
+    version = parameters.pop("version")
+    seed_2, _ = RuleSet.objects.get_or_create(
+        version=version,
+        defaults={"parameters": parameters,
+                  "description": "seed-1's thresholds and clinical-rules.md §9: the MCID of "
+                                 "every measure and the primary measure per diagnosis."},
+    )
+    changed = []
+    for diagnosis, _label in DIAGNOSES:
+        row = DiagnosisRuleSet.objects.filter(diagnosis=diagnosis).select_related(
+            "rule_set").first()
+        if row is None:
+            DiagnosisRuleSet.objects.create(diagnosis=diagnosis, rule_set=seed_2)
+            changed.append(diagnosis)
+        elif row.rule_set.version == "seed-1":
+            DiagnosisRuleSet.objects.filter(pk=row.pk).update(rule_set=seed_2)
+            changed.append(diagnosis)
+    return changed

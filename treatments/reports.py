@@ -24,6 +24,7 @@ from treatments.rules.reports import (
     Table2Input,
     as_csv_rows,
     gm1_titre_before_ivig,
+    measures_table,
     table1,
     table2,
 )
@@ -188,6 +189,17 @@ def table2_report(*, user, center=None, diagnosis=None,
             stopped_for_adverse_event=row["stopped"],
         ))
     return table2(rows)
+
+
+def measures_report(*, user, center=None, diagnosis=None,
+                    criteria: BlockCriteria | None = None) -> dict[str, Any]:
+    """The measures report (clinical-rules.md §9) in one query: every diagnosis, or the
+    one asked, research consent as every research report (§8); read from each stored
+    outcome's ``measures`` (in its summary). ``criteria`` is taken and changes nothing."""
+    patients = report_cohort(user=user, table="measures", center=center, diagnosis=diagnosis,
+                             every_diagnosis=not diagnosis)
+    rows = patients.values_list("diagnosis", KeyTransform("measures", "outcome__summary"))
+    return measures_table([(d, measures or []) for d, measures in rows])
 
 
 def report_csv_rows(report: dict[str, Any]) -> list[list[str]]:

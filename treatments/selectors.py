@@ -15,6 +15,7 @@ from django.db.models.functions import JSONObject
 
 from patients.models import (
     SEGMENT_VALUE_FIELDS,
+    VISIT_MEASURE_FIELDS,
     MrcGrade,
     NerveSegment,
     NerveStudy,
@@ -170,7 +171,7 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     visits = _grouped(
         Visit.objects.filter(patient_id__in=ids).order_by("patient_id", "visited_on", "id")
         .values_list("patient_id", "id", "visited_on", "kind", "series__number",
-                     "functional_score", "prineas_score")
+                     "functional_score", "prineas_score", *VISIT_MEASURE_FIELDS)
     )
     grades: dict[int, dict[tuple[str, str], int]] = {}
     # Unordered: one grade per visit, muscle and side (a constraint), and the rules never
@@ -197,7 +198,7 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     )
     return {
         patient_id: PatientIn(
-            diagnosis=diagnosis, center=center,
+            diagnosis=diagnosis, center=center, primary_measure=primary_measure,
             pinned_targets=tuple((m, s) for _, m, s in pinned.get(patient_id, ())),
             prior_treatments=prior.get(patient_id, ()),
             series=tuple(
@@ -208,8 +209,10 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
             visits=tuple(
                 VisitIn(id=pk, visited_on=on, kind=kind, series_number=number,
                         mrc=grades.get(pk, {}), functional_score=functional,
-                        prineas_score=prineas)
-                for _, pk, on, kind, number, functional, prineas in visits.get(patient_id, ())
+                        prineas_score=prineas,
+                        **dict(zip(VISIT_MEASURE_FIELDS, measures, strict=True)))
+                for _, pk, on, kind, number, functional, prineas, *measures
+                in visits.get(patient_id, ())
             ),
             titres=tuple(
                 TitreIn(sampled_on=on, antigen=antigen, isotype=isotype, method=method,
@@ -223,12 +226,12 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
                 for _, study_id, on in studies.get(patient_id, ())
             ),
         )
-        for patient_id, (diagnosis, center) in diagnoses.items()
+        for patient_id, (diagnosis, center, primary_measure) in diagnoses.items()
     }
 
 
 def _patients_and_prior_treatments(ids: list[int]) -> tuple[
-    dict[int, tuple[str, int]], dict[int, tuple[PriorTreatmentIn, ...]]
+    dict[int, tuple[str, int, str | None]], dict[int, tuple[PriorTreatmentIn, ...]]
 ]:
     """Each patient's diagnosis and centre, and the prior treatments the rules read (§2
     "stable on treatment"). On PostgreSQL the treatments come in the patient row, an array
@@ -240,16 +243,17 @@ def _patients_and_prior_treatments(ids: list[int]) -> tuple[
             PriorTreatment.objects.filter(patient=OuterRef("pk")).order_by("started_on", "id")
             .values(json=JSONObject(kind="kind", started_on="started_on", ended_on="ended_on"))
         )
-        rows = list(patients.values_list("pk", "diagnosis", "center_id", treatments))
-        return ({pk: (diagnosis, center) for pk, diagnosis, center, _ in rows},
-                {pk: _prior_treatments(items) for pk, _, _, items in rows})
+        rows = list(patients.values_list("pk", "diagnosis", "center_id", "primary_measure",
+                                         treatments))
+        return ({pk: (diagnosis, center, measure) for pk, diagnosis, center, measure, _ in rows},
+                {pk: _prior_treatments(items) for pk, _, _, _, items in rows})
     grouped = _grouped(
         PriorTreatment.objects.filter(patient_id__in=ids).order_by("patient_id", "started_on", "id")
         .values_list("patient_id", "kind", "started_on", "ended_on")
     )
     return (
-        {pk: (diagnosis, center) for pk, diagnosis, center in
-         patients.values_list("pk", "diagnosis", "center_id")},
+        {pk: (diagnosis, center, measure) for pk, diagnosis, center, measure in
+         patients.values_list("pk", "diagnosis", "center_id", "primary_measure")},
         {pk: tuple(PriorTreatmentIn(kind=kind, started_on=started, ended_on=ended)
                    for _, kind, started, ended in items)
          for pk, items in grouped.items()},
@@ -429,6 +433,12 @@ def segment_block_reader(*, criteria: BlockCriteria | None = None
 def outcome_visit_scores(result: dict | None) -> dict[int, int | None]:
     """Each visit's score as the stored outcome computed it (clinical-rules.md §2)."""
     return {row["id"]: row.get("score") for row in (result or {}).get("visits") or []
+            if row.get("id") is not None}
+
+
+def outcome_visit_rows(result: dict | None) -> dict[int, dict]:
+    """Each visit's computed row of the stored outcome (score, grade, §9 scores), by id."""
+    return {row["id"]: row for row in (result or {}).get("visits") or []
             if row.get("id") is not None}
 
 

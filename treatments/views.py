@@ -19,10 +19,15 @@ from registry.views import save_or_errors, scoped_or_404
 from treatments import services
 from treatments.forms import AdverseEventFormSet, SeriesForm, adverse_event_rows
 from treatments.models import BlockCriteriaSet, Series
-from treatments.reports import report_csv_rows, table1_report, table2_report
+from treatments.reports import (
+    measures_report,
+    report_csv_rows,
+    table1_report,
+    table2_report,
+)
 from treatments.selectors import block_criteria_named, lot_recipients
 
-REPORTS = {"table1": table1_report, "table2": table2_report}
+REPORTS = {"table1": table1_report, "table2": table2_report, "measures": measures_report}
 
 
 @login_required
@@ -99,6 +104,7 @@ def reports(request):
         args = _report_args(request, criteria=False)
     return render(request, "treatments/reports.html", {
         "table1": table1_report(**args), "table2": table2_report(**args),
+        "measures": measures_report(**args),
         "query": request.GET.urlencode(),
         "centers": scope_centers(Center.objects.all(), request.user),
         "diagnoses": cat.DIAGNOSES, "center": args["center"] or "",

@@ -23,6 +23,7 @@ from exchange.datasets import BOOLEAN, BY_NAME
 from exchange.tests.helpers import every_kind_of_record
 from patients.demo.load import load_demo
 from patients.models import Patient
+from treatments.reference_data import seed_reference_data
 from treatments.services import outcome_recompute
 
 # The databases are set up for the tests marked for them; the export itself is made once.
@@ -42,6 +43,9 @@ def exported(django_db_setup, django_db_blocker, tmp_path_factory) -> Path:
     """The export, made once for the module's tests; the registry is rolled back after."""
     out = tmp_path_factory.mktemp("export")
     with django_db_blocker.unblock(), transaction.atomic():
+        # A transactional test's flush may have emptied the seeded rule sets (module scope
+        # runs before conftest's per-test reseeding): the outcomes need the defaults.
+        seed_reference_data()
         center, _ = load_demo()
         every_kind_of_record(center)
         for patient_id in Patient.objects.values_list("pk", flat=True):
@@ -113,3 +117,26 @@ def test_pandas_reads_every_dataset_with_read_csv_defaults(exported):
     for one, keys, many in JOINS:
         joined = tables[one].merge(tables[many], on=list(keys), validate="one_to_many")
         assert len(joined) == len(tables[many]), (one, many)
+
+
+def test_pandas_reads_the_measure_columns_and_the_measures_dataset(exported):
+    """clinical-rules.md §9: the visit scales as numbers, the tidy ``measures`` dataset
+    (one row per patient × measure) with its booleans, from the CIDP demo cohort."""
+    pandas = pytest.importorskip("pandas")
+    visits = pandas.read_csv(exported / "visits.csv")
+    cidp = visits[visits["patient"] == "CIDP-001"]
+    # numbers (float where other patients have empty cells), never text
+    for column in ("incat_arm", "incat_leg", "irods_centile", "grip_right_kpa", "onls_arm",
+                   "onls_leg"):
+        assert visits[column].dtype.kind in "if", column
+    first = cidp.iloc[0]
+    assert (first["incat_arm"], first["incat_leg"], first["irods_centile"],
+            first["grip_right_kpa"], first["onls_leg"]) == (2, 3, 35, 45.0, 2)
+    assert cidp["primary_score"].tolist()[0] == 5  # adjusted INCAT at baseline
+    measures = pandas.read_csv(exported / "measures.csv")
+    row = measures[(measures["patient"] == "CIDP-001")
+                   & (measures["measure"] == "adjusted_incat")].iloc[0]
+    assert (row["primary"], row["change"], row["result"], row["responder"]) == (
+        True, -3, "improved", True)
+    assert measures["responder"].dtype == bool
+    assert set(measures["measure"]) >= {"mrc_targets", "prineas", "incat", "grip"}

@@ -11,10 +11,11 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalogues import CONSENT_STATES
+from catalogues import CONSENT_STATES, Measure
 from patients.api.fields import ScopedPatientField
 from patients.consent import consent_state_of
 from patients.models import (
+    VISIT_MEASURE_FIELDS,
     AffectedNerve,
     Consent,
     Identity,
@@ -31,9 +32,9 @@ from patients.models import (
 from registry.api.serializers import RegistrySerializer, VersionedSerializer
 from registry.models import Center
 from registry.scoping import can_see_identifiers, scope_by_patient, scope_centers
-from treatments.api.outcome import BLOCK_STATES, one_of
+from treatments.api.outcome import BLOCK_STATES, OutcomeScores, one_of
 from treatments.models import Series
-from treatments.selectors import outcome_visit_scores
+from treatments.selectors import outcome_visit_rows, outcome_visit_scores
 
 if TYPE_CHECKING:  # the validator type exists only in the stubs
     from rest_framework.validators import Validator
@@ -105,13 +106,18 @@ class PatientSerializer(VersionedSerializer):
         help_text="given, withdrawn or not_recorded: the latest of given_on and withdrawn_on "
                   "that is not in the future (clinical-rules.md §8).")
     identity = IdentitySerializer(required=False, allow_null=True)
+    primary_measure = serializers.ChoiceField(
+        choices=[m.value for m in Measure], allow_null=True, required=False,
+        help_text="A clinical-rules.md §9 measure pinned as the primary one; null: the rule "
+                  "set's for the diagnosis.")
 
     class Meta:
         model = Patient
         fields = [
             "id", "code", "center", "sex", "birth_year", "diagnosis", "onset_year",
-            "neuropathy_pattern", "affected_nerves", "target_muscles", "consent",
-            "consent_state", "identity", "notes", "version", "created_at", "updated_at",
+            "neuropathy_pattern", "primary_measure", "affected_nerves", "target_muscles",
+            "consent", "consent_state", "identity", "notes", "version", "created_at",
+            "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
 
@@ -131,6 +137,7 @@ class PatientSerializer(VersionedSerializer):
             "sex": instance.sex, "birth_year": instance.birth_year,
             "diagnosis": instance.diagnosis, "onset_year": instance.onset_year,
             "neuropathy_pattern": instance.neuropathy_pattern,
+            "primary_measure": instance.primary_measure,
             "affected_nerves": _nested(instance, "affected_nerves", ("side", "nerve")),
             "target_muscles": _nested(instance, "target_muscles", ("muscle", "side")),
             "consent": _one_to_one(instance, "consent", ("given_on", "version", "withdrawn_on")),
@@ -265,18 +272,25 @@ class ScopedSeriesField(serializers.PrimaryKeyRelatedField):
 
 
 class VisitSerializer(VersionedSerializer):
-    """``score`` is the target-muscle sum the stored outcome gives this visit (or null)."""
+    """``score`` is the target-muscle sum the stored outcome gives this visit (or null);
+    ``scores`` and ``primary_score`` are the stored outcome's §9 values likewise (null for
+    every measure until the recompute has seen the visit)."""
 
     patient = ScopedPatientField()
     series = ScopedSeriesField(allow_null=True, required=False)
     mrc = MrcGradeSerializer(many=True, required=False)
     score = serializers.SerializerMethodField()
+    scores = serializers.SerializerMethodField(
+        help_text="{measure code: value or null} for every clinical-rules.md §9 measure")
+    primary_score = serializers.SerializerMethodField(
+        help_text="the value of the patient's primary measure (§9)")
 
     class Meta:
         model = Visit
         fields = [
             "id", "patient", "visited_on", "kind", "series", "examiner", "mrc",
-            "functional_score", "prineas_score", "notes", "score", "version",
+            "functional_score", "prineas_score", *VISIT_MEASURE_FIELDS, "notes", "score",
+            "scores", "primary_score", "version",
         ]
         validators: list[Validator[Any]] = []
 
@@ -285,6 +299,19 @@ class VisitSerializer(VersionedSerializer):
         if outcome is None:
             return None
         return outcome_visit_scores(outcome.result).get(visit.pk)
+
+    def _outcome_row(self, visit: Visit) -> dict:
+        outcome = getattr(visit.patient, "outcome", None)
+        return outcome_visit_rows(outcome.result if outcome else None).get(visit.pk, {})
+
+    @extend_schema_field(OutcomeScores)
+    def get_scores(self, visit: Visit) -> dict[str, float | int | None]:
+        stored = self._outcome_row(visit).get("scores") or {}
+        return {measure.value: stored.get(measure.value) for measure in Measure}
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_primary_score(self, visit: Visit) -> float | int | None:
+        return self._outcome_row(visit).get("primary_score")
 
 
 class NerveSegmentSerializer(RegistrySerializer):

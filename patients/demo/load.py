@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from patients import services
+from patients.demo.cidp import CIDP_PATIENTS
 from patients.demo.paper import CENTRE, PATIENTS
 from patients.models import Patient
 from registry.models import Center
@@ -63,12 +64,13 @@ def _patient(center: Center, data: dict) -> Patient:
 
 
 def load_demo() -> tuple[Center, list[Patient]]:
-    """Create the demo centre and every paper patient that is not there yet."""
+    """Create the demo centre and every paper patient that is not there yet, then the
+    constructed CIDP cohort of clinical-rules.md §9 (``patients.demo.cidp``)."""
     center, _ = Center.objects.get_or_create(code=CENTRE["code"],
                                              defaults={"name": CENTRE["name"]})
     existing = set(Patient.objects.filter(center=center).values_list("code", flat=True))
     created = []
-    for data in PATIENTS:
+    for data in [*PATIENTS, *CIDP_PATIENTS]:
         if data["code"] in existing:
             continue
         with transaction.atomic():  # a patient is loaded whole or not at all

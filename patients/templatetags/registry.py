@@ -21,6 +21,7 @@ CATALOGUES = {
     "muscle": cat.MUSCLES, "nerve": cat.NERVES, "kind": cat.VISIT_KINDS,
     "block": cat.BLOCK_STATES, "evolution": cat.BLOCK_EVOLUTIONS,
     "disability": cat.DISABILITY_RESULTS, "side": cat.SIDES, "antigen": cat.ANTIGENS,
+    "measure": cat.MEASURES,
 }
 
 CHART_STYLE = Style(

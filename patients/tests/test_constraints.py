@@ -226,3 +226,44 @@ def test_one_visit_per_patient_date_and_kind_is_a_database_constraint(patient):
     with pytest.raises(IntegrityError, match="visit_unique_patient_date_kind"), \
             transaction.atomic():
         Visit.objects.bulk_create([Visit(patient=patient, **BASELINE)])
+
+
+# clinical-rules.md §9: every scale a database-checked range, refused by validation first.
+MEASURE_OUT_OF_RANGE = [("incat_arm", 6), ("incat_leg", 6), ("irods_centile", 101),
+                        ("irods_raw", 49), ("grip_right_kpa", Decimal("300.1")),
+                        ("grip_left_kpa", -1), ("onls_arm", 6), ("onls_leg", 8)]
+
+
+@pytest.mark.parametrize(("field", "value"), MEASURE_OUT_OF_RANGE)
+def test_measure_outside_its_range_is_refused_naming_the_field(patient, field, value):
+    with pytest.raises(ValidationError) as error:
+        services.visit_record(
+            patient=patient,
+            data={"visited_on": date(1994, 1, 1), "kind": "baseline", field: value},
+        )
+    assert field in error.value.message_dict
+    assert not Visit.objects.exists()
+
+
+@pytest.mark.parametrize(("field", "value"), [*MEASURE_OUT_OF_RANGE, ("onls_leg", -1)])
+def test_measure_range_is_a_database_constraint(patient, field, value):
+    visit = VisitFactory(patient=patient)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Visit.objects.filter(pk=visit.pk).update(**{field: value})
+
+
+def test_measures_at_their_limits_are_accepted(patient):
+    visit = services.visit_record(
+        patient=patient,
+        data={"visited_on": date(1994, 1, 1), "kind": "baseline", "incat_arm": 5,
+              "incat_leg": 0, "irods_centile": 100, "irods_raw": 48,
+              "grip_right_kpa": Decimal("300.0"), "grip_left_kpa": Decimal("0.5"),
+              "onls_arm": 5, "onls_leg": 7},
+    )
+    visit.refresh_from_db()
+    assert (visit.onls_leg, visit.grip_right_kpa) == (7, Decimal("300.0"))
+
+
+def test_primary_measure_is_a_database_checked_code(patient):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Patient.objects.filter(pk=patient.pk).update(primary_measure="walking")

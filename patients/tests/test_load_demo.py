@@ -32,7 +32,7 @@ def test_loading_twice_changes_nothing(demo):
     visits = Visit.objects.count()
     versions = list(Outcome.objects.order_by("patient_id").values_list("data_version", flat=True))
     load_demo()
-    assert Patient.objects.count() == 23
+    assert Patient.objects.count() == 23 + 4  # the paper's, and the constructed CIDP cohort
     assert Visit.objects.count() == visits
     assert list(
         Outcome.objects.order_by("patient_id").values_list("data_version", flat=True)
@@ -96,3 +96,58 @@ def test_reports_use_a_fixed_number_of_queries(demo, reader, django_assert_num_q
     # with their outcome keys and stopping adverse events (4).
     with django_assert_num_queries(4):
         table2_report(user=reader)
+
+
+# clinical-rules.md §9: every demo patient judged on their primary measure; the constructed
+# CIDP cohort's results by the MCIDs (patients/demo/cidp.py).
+
+def test_no_demo_patient_with_scores_of_their_primary_measure_lacks_a_status(demo):
+    for outcome in Outcome.objects.select_related("patient"):
+        result = outcome.result
+        primary = result["primary_measure"]
+        scored = [v for v in result["visits"] if v["primary_score"] is not None]
+        assert scored, (outcome.patient.code, primary)
+        assert outcome.status != "insufficient_data", (outcome.patient.code, result["flags"])
+
+
+def test_the_primary_measure_per_diagnosis_in_the_demo(demo):
+    measures = {o.patient.diagnosis: o.result["primary_measure"]
+                for o in Outcome.objects.select_related("patient")}
+    assert measures == {"mmn": "mrc_targets", "igm_mgus_pn": "prineas",
+                        "igg_mgus_pn": "prineas", "cidp": "adjusted_incat"}
+
+
+def test_the_cidp_cohort_results_by_the_mcids(demo):
+    outcomes = {o.patient.code: o.result for o in
+                Outcome.objects.select_related("patient").filter(patient__diagnosis="cidp")}
+
+    def responders(code):
+        return {m["measure"] for m in outcomes[code]["measures"] if m["responder"]}
+
+    def results(code):
+        return {m["measure"]: m["result"] for m in outcomes[code]["measures"]}
+
+    responder = outcomes["CIDP-001"]
+    assert (responder["status"], responder["n_star"], responder["final"]["label"]) == (
+        "plateau", 3, "Persistent improvement")
+    assert responders("CIDP-001") == {"incat", "adjusted_incat", "irods", "grip", "onls"}
+    assert {m["measure"]: m["change"] for m in responder["measures"]} == {
+        "incat": -3, "adjusted_incat": -3, "irods": 17, "grip": 17.5, "onls": -2}
+
+    none = outcomes["CIDP-002"]
+    assert (none["status"], none["initial_response"], none["final"]["label"]) == (
+        "no_response", "stable", "Stable")
+    assert responders("CIDP-002") == set()
+    assert set(results("CIDP-002").values()) == {"stable"}
+
+    wear_off = outcomes["CIDP-003"]
+    assert [w["after_series"] for w in wear_off["wear_off_intervals"]] == [1, 2, 3]
+    assert wear_off["infusion_dependent"] is True
+    assert wear_off["final"]["label"] == "Persistent improvement if repeated"
+    assert responders("CIDP-003") == {"incat", "adjusted_incat", "irods", "grip", "onls"}
+
+    worse = outcomes["CIDP-004"]
+    assert (worse["status"], worse["final"]["label"]) == ("deteriorating", "Deterioration")
+    assert results("CIDP-004") == {"incat": "deteriorated", "adjusted_incat": "deteriorated",
+                                   "irods": "deteriorated", "grip": "deteriorated",
+                                   "onls": "deteriorated"}

@@ -228,6 +228,7 @@ SPECTACULAR_SETTINGS = {
         "PriorTreatmentKindEnum": "catalogues.PRIOR_TREATMENTS",
         "AntigenEnum": "catalogues.ANTIGENS",
         "DiagnosisEnum": "catalogues.DIAGNOSES",
+        "MeasureEnum": "treatments.api.outcome.MEASURES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -15,6 +15,7 @@ from treatments.rules.types import (
     BlockState,
     DisabilityResult,
     Grade,
+    Measure,
     Status,
 )
 
@@ -43,6 +44,9 @@ EMPTY_RESULT: dict[str, Any] = {
     "series": [],
     "visits": [],
     "flags": [],
+    "primary_measure": None,
+    "primary_baseline": None,
+    "measures": [],
 }
 
 
@@ -83,6 +87,7 @@ BLOCK_STATES = codes_of(BlockState)
 BLOCK_EVOLUTIONS = codes_of(BlockEvolutionState)
 DISABILITY_RESULTS = codes_of(DisabilityResult)
 DISABILITY_MEASURES = ("prineas",)  # what the outcome compares (clinical-rules.md §3)
+MEASURES = codes_of(Measure)  # clinical-rules.md §9
 
 
 def one_of(choices: type[StrEnum] | cat.Choices | tuple[str, ...], *, null: bool = False,
@@ -101,9 +106,10 @@ class OutcomeMuscle(serializers.Serializer):
 class OutcomeWearOff(serializers.Serializer):
     after_series = serializers.IntegerField()
     before_series = serializers.IntegerField()
-    post_score = serializers.IntegerField()
-    pre_score = serializers.IntegerField()
-    drop = serializers.IntegerField()
+    # The primary measure's values (§9; a number: grip is a mean of two decimals).
+    post_score = serializers.FloatField()
+    pre_score = serializers.FloatField()
+    drop = serializers.FloatField()
     post_visit = serializers.IntegerField(allow_null=True, help_text="id of the post visit")
     pre_visit = serializers.IntegerField(allow_null=True, help_text="id of the trough visit")
 
@@ -160,12 +166,20 @@ class OutcomeTitreBeforeIvig(OutcomeTitre):
 
 class OutcomeSeries(serializers.Serializer):
     number = serializers.IntegerField()
-    pre_score = serializers.IntegerField(allow_null=True)
-    post_score = serializers.IntegerField(allow_null=True)
+    pre_score = serializers.FloatField(allow_null=True, help_text="the primary measure's")
+    post_score = serializers.FloatField(allow_null=True, help_text="the primary measure's")
     grade = one_of(Grade, null=True)
     beneficial = serializers.BooleanField()
     interval_days = serializers.IntegerField(allow_null=True)
     interval_flag = serializers.BooleanField()
+
+
+class OutcomeScores(serializers.Serializer):
+    """{measure code: value or null} for every §9 measure."""
+
+
+for _measure in Measure:
+    OutcomeScores._declared_fields[_measure.value] = serializers.FloatField(allow_null=True)
 
 
 class OutcomeVisit(serializers.Serializer):
@@ -173,8 +187,23 @@ class OutcomeVisit(serializers.Serializer):
     visited_on = serializers.DateField()
     kind = one_of(cat.VISIT_KINDS)
     series = serializers.IntegerField(allow_null=True)
-    score = serializers.IntegerField(allow_null=True)
-    grade = one_of(Grade, null=True)
+    score = serializers.IntegerField(allow_null=True, help_text="the MRC target sum (§2)")
+    grade = one_of(Grade, null=True, help_text="the primary measure's grade vs its baseline")
+    scores = OutcomeScores(help_text="every §9 measure's value at the visit (null: none)")
+    primary_score = serializers.FloatField(allow_null=True)
+
+
+class OutcomeMeasure(serializers.Serializer):
+    """One §9 measure summarised (clinical-rules.md §9)."""
+
+    measure = one_of(Measure)
+    baseline = serializers.FloatField(allow_null=True)
+    latest = serializers.FloatField(allow_null=True)
+    change = serializers.FloatField(allow_null=True, help_text="latest − baseline")
+    result = one_of((Grade.IMPROVED.value, Grade.STABLE.value, Grade.DETERIORATED.value),
+                    null=True)
+    mcid = serializers.FloatField()
+    responder = serializers.BooleanField()
 
 
 class OutcomeSerializer(serializers.Serializer):
@@ -206,6 +235,11 @@ class OutcomeSerializer(serializers.Serializer):
     series = OutcomeSeries(many=True)
     visits = OutcomeVisit(many=True)
     flags = serializers.ListField(child=serializers.CharField())
+    primary_measure = one_of(Measure, null=True, help_text="the measure judged (§9)")
+    primary_baseline = serializers.FloatField(
+        allow_null=True, help_text="the primary measure's baseline value (``baseline_score``"
+        " stays the MRC target sum)")
+    measures = OutcomeMeasure(many=True)
 
 
 class HistoryEntrySerializer(serializers.Serializer):
@@ -315,6 +349,24 @@ class Table2Serializer(serializers.Serializer):
     table = serializers.ChoiceField(choices=["table2"])
     groups = Table2Group(many=True)
     rows = Table2Row(many=True)
+    summary = serializers.ListField(child=serializers.CharField())
+
+
+class MeasuresReportRow(serializers.Serializer):
+    diagnosis = one_of(cat.DIAGNOSES)
+    measure = one_of(Measure)
+    patients = serializers.IntegerField(help_text="with a baseline and a later value")
+    responders = serializers.IntegerField()
+    deteriorated = serializers.IntegerField()
+    responders_label = serializers.CharField(help_text="x/n")
+    deteriorated_label = serializers.CharField(help_text="y/n")
+
+
+class MeasuresReportSerializer(serializers.Serializer):
+    """``reports/measures/`` (clinical-rules.md §9; schema only)."""
+
+    table = serializers.ChoiceField(choices=["measures"])
+    rows = MeasuresReportRow(many=True)
     summary = serializers.ListField(child=serializers.CharField())
 
 

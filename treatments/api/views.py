@@ -29,6 +29,7 @@ from treatments.api.filters import SeriesFilter
 from treatments.api.outcome import (
     CRITERIA_PARAMETER,
     LotRecipientSerializer,
+    MeasuresReportSerializer,
     OutcomeSerializer,
     Table1Serializer,
     Table2Serializer,
@@ -36,7 +37,12 @@ from treatments.api.outcome import (
 )
 from treatments.api.serializers import SeriesSerializer
 from treatments.models import LotNumber, Series
-from treatments.reports import report_csv_rows, table1_report, table2_report
+from treatments.reports import (
+    measures_report,
+    report_csv_rows,
+    table1_report,
+    table2_report,
+)
 from treatments.rules import BlockCriteria
 from treatments.selectors import block_criteria_named, blocks_under, lot_recipients
 
@@ -159,7 +165,7 @@ class CsvRenderer(renderers.BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, dict) and data.get("table") in ("table1", "table2"):
+        if isinstance(data, dict) and data.get("table") in ("table1", "table2", "measures"):
             rows = report_csv_rows(data)
         elif isinstance(data, dict):  # an error or an OPTIONS description
             rows = [[key, "; ".join(map(str, value)) if isinstance(value, list) else str(value)]
@@ -226,3 +232,10 @@ class Table1View(ReportView):
 @extend_schema_view(get=_report_schema(Table2Serializer))
 class Table2View(ReportView):
     build = staticmethod(table2_report)
+
+
+@extend_schema_view(get=_report_schema(MeasuresReportSerializer))
+class MeasuresReportView(ReportView):
+    """``reports/measures/`` (clinical-rules.md §9): responders per measure and diagnosis."""
+
+    build = staticmethod(measures_report)

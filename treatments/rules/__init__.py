@@ -15,6 +15,7 @@ from treatments.rules.defaults import (
     EFNS_PNS_2010_BLOCKS,
     SEED_1,
     SEED_1_BLOCKS,
+    SEED_2,
 )
 from treatments.rules.disability import (
     DisabilityChange,
@@ -67,6 +68,7 @@ from treatments.rules.types import (
     BlockState,
     DisabilityResult,
     Grade,
+    Measure,
     PatientIn,
     PriorTreatmentIn,
     RuleSet,
@@ -86,6 +88,7 @@ __all__ = [
     "EFNS_PNS_2010_BLOCKS",
     "SEED_1",
     "SEED_1_BLOCKS",
+    "SEED_2",
     "AssessedTitre",
     "BlockCriteria",
     "BlockEvolution",
@@ -96,6 +99,7 @@ __all__ = [
     "EvaluationPoint",
     "FinalResult",
     "Grade",
+    "Measure",
     "Outcome",
     "PatientIn",
     "PriorTreatmentIn",

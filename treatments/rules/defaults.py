@@ -7,11 +7,27 @@ outcome can always say which rules produced it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from treatments.rules.types import BlockCriteria, RuleSet, ThresholdIn
 
 SEED_1 = RuleSet()
+
+# clinical-rules.md §9: seed-1's thresholds, the MCIDs and sum-score muscles (RuleSet's
+# defaults) and the primary measure per diagnosis. Made every diagnosis' default by
+# migration treatments/0010; seed-1 keeps judging every patient on mrc_targets.
+SEED_2 = replace(
+    SEED_1,
+    version="seed-2",
+    primary_measures=(
+        ("mmn", "mrc_targets"),
+        ("igm_mgus_pn", "prineas"),
+        ("igg_mgus_pn", "prineas"),
+        ("cidp", "adjusted_incat"),
+        ("other", "incat"),
+    ),
+)
 
 # clinical-rules.md §4, seed: "> 50% reduction in both the CMAP amplitude and the
 # negative peak area on proximal stimulation ... with a < 15% change in the

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
+from typing import Any
 
 from catalogues import MRC_BEST_GRADE, MUSCLE_ORDER
 from treatments.rules.types import (
@@ -69,6 +70,39 @@ class FinalResult:
     label: str | None
 
 
+class Comparison:
+    """How two scores of the judged scale compare: the §2 machinery runs on any scale
+    through this (clinical-rules.md §9). This one is §2's MRC target sum: gain = score −
+    baseline, graded by mean gain per target; ``treatments.rules.measures.MeasureComparison``
+    gives every other measure its orientation, pairwise change and MCID grades."""
+
+    def __init__(self, targets: int) -> None:
+        self.targets = targets
+
+    def gain(self, before: Any, after: Any) -> Any:
+        """Change from ``before`` to ``after``, positive = better."""
+        return after - before
+
+    def grade(self, gain: Any, *, rules: RuleSet) -> Grade | None:
+        if self.targets <= 0:
+            return None
+        return response_grade(gain, self.targets, rules=rules)
+
+    def below_baseline(self, gain: Any, *, rules: RuleSet) -> bool:
+        """The status rule's "below baseline" (§2: any loss; §9: graded deteriorated)."""
+        return bool(gain < 0)
+
+    def improving(self, grade: Grade | None) -> bool:
+        """A grade that counts towards ``persistent`` (§2: at least ``slight``)."""
+        return grade in IMPROVEMENT_GRADES
+
+    def label(self, grade: Grade, persistent: bool, dependent: bool) -> str:
+        return final_label(grade, persistent, dependent)
+
+
+ScoreOf = Callable[[VisitIn | None], Any]
+
+
 def muscle_side_order(muscle_side: MuscleSide) -> tuple[int, str, int, str]:
     """Catalogue order, then right before left; unknown codes last, by code."""
     muscle, side = muscle_side
@@ -129,7 +163,11 @@ def response_grade(gain: int, targets: int, *, rules: RuleSet) -> Grade:
 
 
 def grade_against(score: int | None, baseline_score: int | None, targets: int, *,
-                  rules: RuleSet) -> Grade | None:
+                  rules: RuleSet, comparison: Comparison | None = None) -> Grade | None:
+    if comparison is not None:
+        if score is None or baseline_score is None:
+            return None
+        return comparison.grade(comparison.gain(baseline_score, score), rules=rules)
     if score is None or baseline_score is None or targets <= 0:
         return None
     return response_grade(score - baseline_score, targets, rules=rules)
@@ -141,8 +179,11 @@ def series_scores(
     targets: Sequence[MuscleSide],
     *,
     rules: RuleSet,
+    score_of: ScoreOf | None = None,
 ) -> tuple[SeriesScores, ...]:
-    """Pre and post score of every series, in series order (clinical-rules.md §1)."""
+    """Pre and post score of every series, in series order (clinical-rules.md §1);
+    ``score_of`` scores a visit on another scale than the target sum (§9)."""
+    score = score_of or (lambda visit: visit_score(visit, targets))
     rows = []
     for item in ordered_series(series):
         pre = pre_visit(visits, series, item.number, rules=rules)
@@ -150,22 +191,35 @@ def series_scores(
         rows.append(SeriesScores(
             number=item.number,
             pre_visit_id=pre.id if pre else None,
-            pre_score=visit_score(pre, targets),
+            pre_score=score(pre),
             post_visit_id=post.id if post else None,
-            post_score=visit_score(post, targets),
+            post_score=score(post),
         ))
     return tuple(rows)
 
 
 def initial_response(baseline_score: int | None, first_post_score: int | None, targets: int,
-                     *, rules: RuleSet) -> Grade | None:
+                     *, rules: RuleSet, comparison: Comparison | None = None) -> Grade | None:
     """Response grade of the post score of series 1 (clinical-rules.md §2, Table 1
     "First response")."""
-    return grade_against(first_post_score, baseline_score, targets, rules=rules)
+    return grade_against(first_post_score, baseline_score, targets, rules=rules,
+                         comparison=comparison)
+
+
+def _better(best: Any, score: Any, comparison: Comparison | None) -> Any:
+    """The better of two scores (the earlier on a tie)."""
+    if comparison is None:
+        return max(best, score)
+    return score if comparison.gain(best, score) > 0 else best
+
+
+def _gain(before: Any, after: Any, comparison: Comparison | None) -> Any:
+    return after - before if comparison is None else comparison.gain(before, after)
 
 
 def beneficial_series(baseline_score: int, scores: Sequence[SeriesScores], *,
-                      rules: RuleSet) -> tuple[int, ...]:
+                      rules: RuleSet, comparison: Comparison | None = None
+                      ) -> tuple[int, ...]:
     """Series whose post score beats the baseline and every earlier post score by
     ``min_step`` (clinical-rules.md §2, beneficial series)."""
     best = baseline_score
@@ -173,9 +227,9 @@ def beneficial_series(baseline_score: int, scores: Sequence[SeriesScores], *,
     for row in scores:
         if row.post_score is None:
             continue
-        if row.post_score >= best + rules.min_step:
+        if _gain(best, row.post_score, comparison) >= rules.min_step:
             beneficial.append(row.number)
-        best = max(best, row.post_score)
+        best = _better(best, row.post_score, comparison)
     return tuple(beneficial)
 
 
@@ -190,12 +244,14 @@ def evaluation_points(
     targets: Sequence[MuscleSide],
     *,
     rules: RuleSet,
+    score_of: ScoreOf | None = None,
 ) -> tuple[EvaluationPoint, ...]:
     """The post score of every series, then every ``follow_up`` or ``final`` visit
     after the last series' post visit (clinical-rules.md §2, evaluation points).
 
     Visits without a score cannot be judged and are left out (they are flagged).
     """
+    score_visit = score_of or (lambda visit: visit_score(visit, targets))
     ordered = ordered_series(series)
     if not ordered:
         return ()
@@ -203,7 +259,7 @@ def evaluation_points(
     last_post: VisitIn | None = None
     for item in ordered:
         last_post = post_visit(visits, ordered, item.number, rules=rules)
-        score = visit_score(last_post, targets)
+        score = score_visit(last_post)
         if last_post is not None and score is not None:
             points.append(_point(last_post, score, item.number))
     for visit in sorted(visits, key=visit_order):
@@ -214,7 +270,7 @@ def evaluation_points(
                 continue
         elif visit.visited_on <= ordered[-1].started_on:
             continue
-        score = visit_score(visit, targets)
+        score = score_visit(visit)
         if score is not None:
             points.append(_point(visit, score, None))
     return tuple(points)
@@ -225,7 +281,7 @@ def _point(visit: VisitIn, score: int, series_number: int | None) -> EvaluationP
 
 
 def plateau(baseline_score: int, points: Sequence[EvaluationPoint], star: int | None, *,
-            rules: RuleSet) -> int | None:
+            rules: RuleSet, comparison: Comparison | None = None) -> int | None:
     """``N*`` once ``plateau_window`` evaluation points follow series N*'s and none
     beats the best score by ``min_step`` (clinical-rules.md §2, plateau)."""
     if star is None:
@@ -233,24 +289,26 @@ def plateau(baseline_score: int, points: Sequence[EvaluationPoint], star: int | 
     index = next((i for i, p in enumerate(points) if p.series_number == star), None)
     if index is None:
         return None
-    best = max([baseline_score, *(p.score for p in points[: index + 1])])
+    best = baseline_score
+    for p in points[: index + 1]:
+        best = _better(best, p.score, comparison)
     after = points[index + 1:]
     if len(after) < rules.plateau_window:
         return None
-    if any(p.score >= best + rules.min_step for p in after):
+    if any(_gain(best, p.score, comparison) >= rules.min_step for p in after):
         return None
     return star
 
 
-def wear_off_intervals(scores: Sequence[SeriesScores], *, rules: RuleSet
-                       ) -> tuple[WearOff, ...]:
+def wear_off_intervals(scores: Sequence[SeriesScores], *, rules: RuleSet,
+                       comparison: Comparison | None = None) -> tuple[WearOff, ...]:
     """Intervals where the trough before series k+1 fell at least ``wear_off_drop``
     below the post score of series k (clinical-rules.md §2, wear-off)."""
     intervals = []
     for before, after in pairwise(scores):
         if before.post_score is None or after.pre_score is None:
             continue
-        drop = before.post_score - after.pre_score
+        drop = _gain(after.pre_score, before.post_score, comparison)
         if drop >= rules.wear_off_drop:
             intervals.append(WearOff(before.number, after.number, before.post_score,
                                      after.pre_score, drop, before.post_visit_id,
@@ -275,6 +333,7 @@ def status(
     on_immunoglobulin: bool,
     baseline_at_ceiling: bool,
     rules: RuleSet,
+    comparison: Comparison | None = None,
 ) -> Status:
     """Latest state, the first that applies in the spec's order (clinical-rules.md §2).
 
@@ -285,7 +344,9 @@ def status(
     """
     if baseline_score is None or series_count == 0:
         return Status.INSUFFICIENT_DATA
-    if points and points[-1].score < baseline_score:
+    if points and (points[-1].score < baseline_score if comparison is None else
+                   comparison.below_baseline(comparison.gain(baseline_score, points[-1].score),
+                                             rules=rules)):
         return Status.DETERIORATING
     if scored_series_count >= rules.no_response_min_series and not beneficial:
         if on_immunoglobulin:
@@ -365,16 +426,24 @@ def final_result(
     targets: int,
     dependent: bool,
     rules: RuleSet,
+    comparison: Comparison | None = None,
 ) -> FinalResult:
     """Grade of the ``final`` visit, else of the latest evaluation point, against
     baseline; ``persistent`` when each of the last ``plateau_window`` evaluation
     points is at least ``slight`` (clinical-rules.md §2, final result)."""
     score = final_visit_score if final_visit_score is not None else (
         points[-1].score if points else None)
-    grade = grade_against(score, baseline_score, targets, rules=rules)
+    grade = grade_against(score, baseline_score, targets, rules=rules, comparison=comparison)
     if grade is None or baseline_score is None:
         return FinalResult(None, None, None)
     window = points[-rules.plateau_window:] if rules.plateau_window > 0 else []
+    if comparison is not None:
+        persistent = len(window) >= rules.plateau_window and all(
+            comparison.improving(grade_against(p.score, baseline_score, targets, rules=rules,
+                                               comparison=comparison))
+            for p in window
+        )
+        return FinalResult(grade, persistent, comparison.label(grade, persistent, dependent))
     persistent = len(window) >= rules.plateau_window and all(
         response_grade(p.score - baseline_score, targets, rules=rules) in IMPROVEMENT_GRADES
         for p in window

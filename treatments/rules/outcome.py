@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -15,9 +15,22 @@ from treatments.rules.disability import (
     disability_change,
     prineas_before_after,
 )
+from treatments.rules.measures import (
+    GRIP_ONE_HAND_FLAG,
+    MeasureSummary,
+    Scale,
+    all_scales,
+    grip_one_hand,
+    measure_summary,
+    primary_measure,
+    shown,
+    visit_scores,
+)
 from treatments.rules.mrc import (
+    Comparison,
     EvaluationPoint,
     FinalResult,
+    ScoreOf,
     SeriesScores,
     WearOff,
     baseline_at_ceiling,
@@ -47,9 +60,11 @@ from treatments.rules.titres import (
 from treatments.rules.types import (
     BlockCriteria,
     Grade,
+    Measure,
     MuscleSide,
     PatientIn,
     RuleSet,
+    SeriesIn,
     Status,
     ThresholdIn,
     TitreIn,
@@ -76,6 +91,10 @@ class VisitResult:
     series: int | None
     score: int | None
     grade: Grade | None
+    # §9: every measure's value at the visit, and the primary measure's (``score`` stays
+    # the MRC target sum; ``grade`` is the primary measure's grade against its baseline).
+    scores: dict[str, int | Decimal | None] = field(default_factory=dict)
+    primary_score: int | Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +131,11 @@ class Outcome:
     series: tuple[SeriesResult, ...]
     visits: tuple[VisitResult, ...]
     flags: tuple[str, ...]
+    # clinical-rules.md §9: the measure judged, its baseline value, and every measure's
+    # summary (``baseline_score`` keeps its meaning, the MRC target sum).
+    primary_measure: Measure = Measure.MRC_TARGETS
+    primary_baseline: int | Decimal | None = None
+    measures: tuple[MeasureSummary, ...] = ()
 
     def as_dict(self) -> JSON:
         blocks = self.conduction_blocks
@@ -126,7 +150,8 @@ class Outcome:
             "plateau_after_series": self.plateau_after_series,
             "wear_off_intervals": [
                 {"after_series": w.after_series, "before_series": w.before_series,
-                 "post_score": w.post_score, "pre_score": w.pre_score, "drop": w.drop,
+                 "post_score": json_number(shown(w.post_score)),
+                 "pre_score": json_number(shown(w.pre_score)), "drop": json_number(w.drop),
                  "post_visit": w.post_visit_id, "pre_visit": w.pre_visit_id}
                 for w in self.wear_off_intervals
             ],
@@ -153,17 +178,28 @@ class Outcome:
                 for a in self.titres_before_ivig
             ],
             "series": [
-                {"number": s.number, "pre_score": s.pre_score, "post_score": s.post_score,
+                {"number": s.number, "pre_score": json_number(shown(s.pre_score)),
+                 "post_score": json_number(shown(s.post_score)),
                  "grade": _code(s.grade), "beneficial": s.beneficial,
                  "interval_days": s.interval_days, "interval_flag": s.interval_flag}
                 for s in self.series
             ],
             "visits": [
                 {"id": v.id, "visited_on": _iso(v.visited_on), "kind": v.kind,
-                 "series": v.series, "score": v.score, "grade": _code(v.grade)}
+                 "series": v.series, "score": v.score, "grade": _code(v.grade),
+                 "scores": {code: json_number(value) for code, value in v.scores.items()},
+                 "primary_score": json_number(v.primary_score)}
                 for v in self.visits
             ],
             "flags": list(self.flags),
+            "primary_measure": str(self.primary_measure),
+            "primary_baseline": json_number(self.primary_baseline),
+            "measures": [
+                {"measure": str(m.measure), "baseline": json_number(m.baseline),
+                 "latest": json_number(m.latest), "change": json_number(m.change),
+                 "result": _code(m.result), "mcid": m.mcid, "responder": m.responder}
+                for m in self.measures
+            ],
         }
 
 
@@ -230,6 +266,7 @@ def compute_outcome(
     baseline = baseline_visit(visits, series)
     selection = target_muscles(baseline, patient.pinned_targets, rules=rules)
     targets = selection.muscles
+    mrc_flags_from = len(flags)  # §2's flags, kept when the primary measure is mrc_targets
     if baseline is None:
         flags.append("no baseline visit: no visit before series 1")
     elif baseline.kind != "baseline":
@@ -268,6 +305,20 @@ def compute_outcome(
             flags.append(BASELINE_AT_CEILING_FLAG)
     mrc = _mrc_results(baseline_score, scores, points, targets, visits, context, rules) \
         if baseline_score is not None and series else None
+    # clinical-rules.md §9: the machinery above judges the primary measure; for any measure
+    # but mrc_targets it runs again on that measure's scale (its visits, gain, MCID).
+    primary = primary_measure(patient, rules=rules)
+    scales = all_scales(visits, series, targets=targets, rules=rules)
+    judged = _judgement(primary, scales[primary], visits, series, patient, context, rules)
+    primary_baseline: Any = baseline_score
+    comparison: Comparison | None = None
+    if judged is not None:
+        del flags[mrc_flags_from:]
+        flags.extend(judged.flags)
+        scores, mrc, primary_baseline, comparison = (judged.scores, judged.mrc,
+                                                     judged.baseline, judged.comparison)
+    if any(grip_one_hand(v) for v in visits):
+        flags.append(GRIP_ONE_HAND_FLAG)
 
     intervals = {row.number: row for row in series_intervals(series, rules=rules)}
     for row in intervals.values():
@@ -293,10 +344,71 @@ def compute_outcome(
         conduction_blocks=block_evolution(patient.studies, criteria=block_criteria),
         titres_significant=significant_titres(patient.titres, thresholds=thresholds),
         titres_before_ivig=titres_before_ivig(patient.titres, series, thresholds=thresholds),
-        series=_series_results(scores, mrc, baseline_score, len(targets), intervals, rules),
-        visits=_visit_results(visits, targets, baseline_score, rules),
+        series=_series_results(scores, mrc, primary_baseline, len(targets), intervals,
+                               judged.rules if judged else rules, comparison),
+        visits=_visit_results(visits, targets, baseline_score, rules, scales=scales,
+                              primary=primary, judged=judged),
         flags=tuple(dict.fromkeys(flags)),
+        primary_measure=primary,
+        primary_baseline=shown(primary_baseline),
+        measures=tuple(summary for scale in scales.values()
+                       if (summary := measure_summary(scale, visits, series, rules=rules))),
     )
+
+
+@dataclass(frozen=True)
+class _Judgement:
+    """§2's machinery run on a §9 measure other than mrc_targets."""
+
+    baseline: Any
+    scores: tuple[SeriesScores, ...]
+    mrc: _MrcResults | None
+    comparison: Comparison
+    rules: RuleSet  # the rule set with the measure's MCID as min_step and wear_off_drop
+    scale: Scale
+    flags: tuple[str, ...]
+
+
+def _judgement(measure: Measure, scale: Scale, visits: tuple[VisitIn, ...],
+               series: Sequence[SeriesIn], patient: PatientIn, context: _StatusContext,
+               rules: RuleSet) -> _Judgement | None:
+    """Baseline, pre/post, gain, N*, plateau, wear-off, status and final result on the
+    primary measure (clinical-rules.md §9); only visits with a value take part."""
+    if measure == Measure.MRC_TARGETS:
+        return None
+    ordered = ordered_series(series)
+    valued = tuple(v for v in visits if scale.score_of(v) is not None)
+    baseline = baseline_visit(valued, ordered)
+    base_value = scale.score_of(baseline)
+    step_rules = replace(rules, min_step=scale.mcid, wear_off_drop=scale.mcid)
+    flags: list[str] = list(numbering_problems(patient.series))
+    if base_value is None:
+        flags.append(f"no baseline {measure} value: no visit with one before series 1")
+    elif baseline is not None and baseline.kind != "baseline":
+        flags.append(f"no baseline visit: visit {baseline.id}"
+                     f" ({baseline.visited_on.isoformat()}) before series 1 used as baseline"
+                     f" for {measure}")
+    if not ordered:
+        flags.append("no series given")
+    scores = series_scores(valued, ordered, (), rules=step_rules, score_of=scale.score_of)
+    points = evaluation_points(valued, ordered, (), rules=step_rules, score_of=scale.score_of)
+    context = replace(
+        context,
+        scored_series_count=sum(1 for row in scores if row.post_score is not None),
+        baseline_at_ceiling=scale.at_ceiling(base_value),
+    )
+    mrc = None
+    if base_value is not None and ordered:
+        unmeasured = series_without_post_score(scores, ordered)
+        if unmeasured:
+            flags.append("series without a post score: "
+                         + ", ".join(str(number) for number in unmeasured))
+        if context.baseline_at_ceiling:
+            flags.append(BASELINE_AT_CEILING_FLAG)
+        mrc = _mrc_results(base_value, scores, points, (), valued, context, step_rules,
+                           comparison=scale.comparison, score_of=scale.score_of)
+    return _Judgement(base_value, scores, mrc, scale.comparison, step_rules, scale,
+                      tuple(flags))
 
 
 @dataclass(frozen=True)
@@ -325,12 +437,14 @@ def _mrc_results(
     visits: tuple[VisitIn, ...],
     context: _StatusContext,
     rules: RuleSet,
+    comparison: Comparison | None = None,
+    score_of: ScoreOf | None = None,
 ) -> _MrcResults:
     assert baseline_score is not None
-    beneficial = beneficial_series(baseline_score, scores, rules=rules)
+    beneficial = beneficial_series(baseline_score, scores, rules=rules, comparison=comparison)
     star = n_star(beneficial)
-    plateau_after = plateau(baseline_score, points, star, rules=rules)
-    wear_offs = wear_off_intervals(scores, rules=rules)
+    plateau_after = plateau(baseline_score, points, star, rules=rules, comparison=comparison)
+    wear_offs = wear_off_intervals(scores, rules=rules, comparison=comparison)
     final = final_visit(visits)
     return _MrcResults(
         status=status(
@@ -344,19 +458,21 @@ def _mrc_results(
             on_immunoglobulin=context.on_immunoglobulin,
             baseline_at_ceiling=context.baseline_at_ceiling,
             rules=rules,
+            comparison=comparison,
         ),
         initial=initial_response(baseline_score, scores[0].post_score, len(targets),
-                                 rules=rules),
+                                 rules=rules, comparison=comparison),
         beneficial=beneficial,
         plateau_after=plateau_after,
         wear_offs=wear_offs,
         final=final_result(
             baseline_score=baseline_score,
-            final_visit_score=visit_score(final, targets),
+            final_visit_score=(score_of(final) if score_of else visit_score(final, targets)),
             points=points,
             targets=len(targets),
             dependent=infusion_dependent(wear_offs),
             rules=rules,
+            comparison=comparison,
         ),
     )
 
@@ -364,10 +480,11 @@ def _mrc_results(
 def _series_results(
     scores: tuple[SeriesScores, ...],
     mrc: _MrcResults | None,
-    baseline_score: int | None,
+    baseline_score: Any,
     targets: int,
     intervals: dict[int, SeriesInterval],
     rules: RuleSet,
+    comparison: Comparison | None = None,
 ) -> tuple[SeriesResult, ...]:
     beneficial = set(mrc.beneficial) if mrc else set()
     return tuple(
@@ -375,7 +492,8 @@ def _series_results(
             number=row.number,
             pre_score=row.pre_score,
             post_score=row.post_score,
-            grade=grade_against(row.post_score, baseline_score, targets, rules=rules),
+            grade=grade_against(row.post_score, baseline_score, targets, rules=rules,
+                                comparison=comparison),
             beneficial=row.number in beneficial,
             interval_days=intervals[row.number].interval_days,
             interval_flag=intervals[row.number].flagged,
@@ -389,17 +507,29 @@ def _visit_results(
     targets: tuple[MuscleSide, ...],
     baseline_score: int | None,
     rules: RuleSet,
+    *,
+    scales: dict[Measure, Scale],
+    primary: Measure,
+    judged: _Judgement | None,
 ) -> tuple[VisitResult, ...]:
     results = []
     for visit in visits:
         score = visit_score(visit, targets)
+        grade = grade_against(score, baseline_score, len(targets), rules=rules)
+        primary_score: Any = score
+        if judged is not None:
+            primary_score = judged.scale.score_of(visit)
+            grade = grade_against(primary_score, judged.baseline, 0, rules=judged.rules,
+                                  comparison=judged.comparison)
         results.append(VisitResult(
             id=visit.id,
             visited_on=visit.visited_on,
             kind=visit.kind,
             series=visit.series_number,
             score=score,
-            grade=grade_against(score, baseline_score, len(targets), rules=rules),
+            grade=grade,
+            scores=visit_scores(visit, scales),
+            primary_score=shown(primary_score),
         ))
     return tuple(results)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import catalogues as cat
 from catalogues import NERVES, PRIOR_TREATMENTS, label
 from treatments.rules.outcome import json_number
 from treatments.rules.types import DisabilityResult, Grade
@@ -236,8 +237,48 @@ def table2_csv_rows(report: Mapping[str, Any]) -> list[list[str]]:
     return [list(TABLE2_CSV), *([_cell(r[c]) for c in TABLE2_CSV] for r in report["rows"])]
 
 
+MEASURES_CSV = ("diagnosis", "measure", "patients", "responders", "deteriorated",
+                "responders_label", "deteriorated_label")
+
+
+def measures_table(rows: Sequence[tuple[str, Sequence[Mapping[str, Any]]]]) -> dict[str, Any]:
+    """The measures report (clinical-rules.md §9, api.md ``reports/measures/``): per
+    diagnosis and §9 measure, the patients with a baseline and a later value (a change),
+    the responders x/n and the deteriorated y/n, from each patient's stored ``measures``.
+    ``rows``: (diagnosis, the outcome's measures) per patient."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    for diagnosis, measures in rows:
+        for item in measures:
+            if item.get("change") is None:
+                continue
+            count = counts.setdefault((diagnosis, item["measure"]), [0, 0, 0])
+            count[0] += 1
+            count[1] += bool(item.get("responder"))
+            count[2] += item.get("result") == "deteriorated"
+    order = {code: i for i, code in enumerate(cat.codes(cat.DIAGNOSES))}
+    measure_order = {code: i for i, code in enumerate(cat.codes(cat.MEASURES))}
+    out: list[dict[str, Any]] = []
+    for (diagnosis, measure), (n, responders, deteriorated) in sorted(
+            counts.items(), key=lambda kv: (order.get(kv[0][0], 99),
+                                            measure_order.get(kv[0][1], 99))):
+        out.append({"diagnosis": diagnosis, "measure": measure, "patients": n,
+                    "responders": responders, "deteriorated": deteriorated,
+                    "responders_label": f"{responders}/{n}",
+                    "deteriorated_label": f"{deteriorated}/{n}"})
+    return {"table": "measures", "rows": out, "summary": [
+        f"{cat.label(cat.DIAGNOSES, r['diagnosis'])}, {cat.label(cat.MEASURES, r['measure'])}:"
+        f" responders {r['responders_label']}, deteriorated {r['deteriorated_label']}"
+        for r in out]}
+
+
+def measures_csv_rows(report: Mapping[str, Any]) -> list[list[str]]:
+    return [list(MEASURES_CSV), *([_cell(r[c]) for c in MEASURES_CSV] for r in report["rows"])]
+
+
 def as_csv_rows(report: Mapping[str, Any]) -> list[list[str]]:
-    """CSV lines of a ``table1`` or ``table2`` report."""
+    """CSV lines of a ``table1``, ``table2`` or ``measures`` report."""
+    if report.get("table") == "measures":
+        return measures_csv_rows(report)
     if report.get("table") == "table1":
         return table1_csv_rows(report)
     if report.get("table") == "table2":

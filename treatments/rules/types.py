@@ -15,10 +15,16 @@ from catalogues import (  # noqa: F401 - the judgements' codes, defined once the
     BlockState,
     DisabilityResult,
     Grade,
+    Measure,
     Status,
 )
 
 MuscleSide = tuple[str, str]  # (muscle code, side code), e.g. ("deltoid", "R")
+
+# clinical-rules.md §9: the MRC sum score's muscles (Kleyweg 1991), both sides → 0–60.
+KLEYWEG_MUSCLES: tuple[str, ...] = (
+    "deltoid", "biceps", "wrist_extensors", "iliopsoas", "quadriceps", "tibialis_anterior",
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,29 @@ class RuleSet:
     # The block criteria set this rule set judges conduction blocks by (§4: "default:
     # the rule set's"); ``?criteria=`` chooses another for one view.
     block_criteria: str = "seed-1"
+    # clinical-rules.md §9. The MCID of each measure (``mrc_targets``' is ``min_step``),
+    # the MRC sum score's muscles, and the primary measure per diagnosis as
+    # (diagnosis, measure) pairs. Empty (seed-1, which predates §9): every diagnosis is
+    # judged on ``mrc_targets``, exactly as before (docs/rules-decisions.md, "§9 measures").
+    mcid_mrc_sum: int = 2
+    mcid_incat: int = 1
+    mcid_adjusted_incat: int = 1
+    mcid_irods: int = 4
+    mcid_grip: int = 8
+    mcid_onls: int = 1
+    mcid_prineas: int = 1
+    sum_score_muscles: tuple[str, ...] = KLEYWEG_MUSCLES
+    primary_measures: tuple[tuple[str, str], ...] = ()
+
+    def mcid(self, measure: str) -> int:
+        """The measure's minimal clinically important difference (§9)."""
+        if measure == Measure.MRC_TARGETS:
+            return self.min_step
+        return int(getattr(self, f"mcid_{measure}"))
+
+    def primary_measure_for(self, diagnosis: str) -> Measure:
+        """The primary measure of a diagnosis (§9); none named → ``mrc_targets``."""
+        return Measure(dict(self.primary_measures).get(diagnosis, Measure.MRC_TARGETS))
 
 
 @dataclass(frozen=True)
@@ -92,6 +121,15 @@ class VisitIn:
     mrc: dict[MuscleSide, int] = field(default_factory=dict)
     functional_score: int | None = None
     prineas_score: int | None = None
+    # clinical-rules.md §9 scales.
+    incat_arm: int | None = None
+    incat_leg: int | None = None
+    irods_centile: int | None = None
+    irods_raw: int | None = None
+    grip_right_kpa: Decimal | None = None
+    grip_left_kpa: Decimal | None = None
+    onls_arm: int | None = None
+    onls_leg: int | None = None
 
 
 @dataclass(frozen=True)
@@ -153,3 +191,4 @@ class PatientIn:
     pinned_targets: tuple[MuscleSide, ...] = ()
     center: int | None = None  # picks the centre's own titre thresholds (§5)
     prior_treatments: tuple[PriorTreatmentIn, ...] = ()
+    primary_measure: str | None = None  # pinned on the patient (§9); None: the rule set's

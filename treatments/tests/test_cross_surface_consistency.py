@@ -256,7 +256,7 @@ def test_a_threshold_a_rule_set_default_and_a_criteria_set_are_followed_everywhe
     # (2) Three reference-data changes; the recompute they enqueue has not run yet.
     gm1 = TitreThreshold.objects.get(center__isnull=True, current=True, antigen="gm1",
                                      isotype="IgM", method="elisa", unit="dilution")
-    seed = RuleSet.objects.get(version="seed-1")
+    seed = RuleSet.objects.get(version="seed-2")
     criteria = BlockCriteriaSet.objects.get(code="seed-1")
     with django_capture_on_commit_callbacks() as recompute:
         threshold = titre_threshold_update(threshold=gm1, version=gm1.version,
@@ -311,7 +311,7 @@ def test_a_threshold_a_rule_set_default_and_a_criteria_set_are_followed_everywhe
     for code, outcome in end["outcomes"].items():
         patient = Patient.objects.get(code=code)
         assert outcome["rules_version"] == (
-            "igm-strict-2" if patient.diagnosis == "igm_mgus_pn" else "seed-1"), code
+            "igm-strict-2" if patient.diagnosis == "igm_mgus_pn" else "seed-2"), code
         assert outcome["criteria"] == "seed-1", code
         assert outcome["conduction_blocks"]["criteria"] == "seed-1", code
         # Recomputed: at the new revision; not concerned: not recomputed, still fresh.

@@ -123,7 +123,7 @@ def test_a_rule_set_cannot_be_edited_in_the_admin(client, superuser):
 def test_a_new_version_made_default_in_the_admin_marks_that_diagnosis_stale(
     client, superuser, data_manager, center, mmn_with_gm1, django_capture_on_commit_callbacks
 ):
-    body = {"version": "seed-2", "description": "", "parameters": '{"min_step": 2}',
+    body = {"version": "seed-3", "description": "", "parameters": '{"min_step": 2}',
             "make_default_for": ["cidp"]}
     client.force_login(data_manager)
     assert client.post(url(RuleSet, "add"), body).status_code == 403
@@ -133,9 +133,9 @@ def test_a_new_version_made_default_in_the_admin_marks_that_diagnosis_stale(
     with django_capture_on_commit_callbacks():
         assert client.post(url(RuleSet, "add"), body).status_code == 302
         assert set(Outcome.objects.stale().values_list("patient_id", flat=True)) == {cidp.pk}
-    assert DiagnosisRuleSet.objects.get(diagnosis="cidp").rule_set.version == "seed-2"
+    assert DiagnosisRuleSet.objects.get(diagnosis="cidp").rule_set.version == "seed-3"
     mmn = DiagnosisRuleSet.objects.get(diagnosis="mmn")
-    seed2 = RuleSet.objects.get(version="seed-2")
+    seed2 = RuleSet.objects.get(version="seed-3")
     with django_capture_on_commit_callbacks():
         response = client.post(url(DiagnosisRuleSet, "change", mmn.pk), {"rule_set": seed2.pk})
         assert response.status_code == 302

@@ -151,14 +151,14 @@ def test_making_a_version_the_default_marks_that_diagnosis_patients_stale(
 ):
     *mmn, cidp = cohort
     with django_capture_on_commit_callbacks():
-        seed2 = rule_set_create(version="seed-2", parameters={"min_step": 2})
+        seed2 = rule_set_create(version="seed-3", parameters={"min_step": 2})
         assert stale_ids() == set()  # a new version alone concerns nobody
         rule_set_make_default(rule_set=seed2, diagnosis="cidp")
         assert stale_ids() == {cidp.pk}
     fresh(*cohort)
-    assert Outcome.objects.get(patient=cidp).rules_version == "seed-2"
+    assert Outcome.objects.get(patient=cidp).rules_version == "seed-3"
     assert set(Outcome.objects.filter(patient__in=mmn).values_list("rules_version",
-                                                                   flat=True)) == {"seed-1"}
+                                                                   flat=True)) == {"seed-2"}
 
 
 def test_a_rule_set_is_immutable(db):
@@ -221,8 +221,21 @@ def test_a_criteria_update_with_a_stale_revision_changes_nothing(db):
 
 
 def test_every_diagnosis_has_a_default_rule_set(db):
+    # seed-2 (clinical-rules.md §9, migration treatments/0010) replaced seed-1 everywhere.
     assert set(DiagnosisRuleSet.objects.values_list("diagnosis", "rule_set__version")) == {
-        (d, "seed-1") for d in ("mmn", "igm_mgus_pn", "igg_mgus_pn", "cidp", "other")}
+        (d, "seed-2") for d in ("mmn", "igm_mgus_pn", "igg_mgus_pn", "cidp", "other")}
+
+
+def test_seed_2_keeps_seed_1_thresholds_and_adds_the_measures(db):
+    seed_1 = RuleSet.objects.get(version="seed-1").as_rules()
+    seed_2 = RuleSet.objects.get(version="seed-2").as_rules()
+    assert (seed_2.min_step, seed_2.dramatic_mean_gain, seed_2.plateau_window) == (
+        seed_1.min_step, seed_1.dramatic_mean_gain, seed_1.plateau_window)
+    assert seed_1.primary_measure_for("cidp") == "mrc_targets"
+    assert [seed_2.primary_measure_for(d) for d in ("mmn", "cidp", "igm_mgus_pn", "other")] \
+        == ["mrc_targets", "adjusted_incat", "prineas", "incat"]
+    assert (seed_2.mcid("irods"), seed_2.mcid("grip"), seed_2.mcid("mrc_sum")) == (4, 8, 2)
+    assert seed_2.sum_score_muscles[0] == "deltoid"  # a tuple again, read from JSON
 
 
 def test_an_outcome_never_computed_is_marked_too(center):

@@ -93,7 +93,8 @@ def test_whole_history_gives_the_outcome_of_the_rules(
     outcome = client.get(f"/api/v1/patients/{pid}/outcome/").json()
     assert outcome["stale"] is False
     assert outcome["computed_at"] is not None
-    assert outcome["rules_version"] == "seed-1"
+    assert outcome["rules_version"] == "seed-2"  # the default since §9 (judges mrc_targets)
+    assert outcome["primary_measure"] == "mrc_targets"
     assert outcome["status"] == "plateau"
     assert outcome["baseline_score"] == 5
     assert outcome["target_muscles"] == [{"muscle": m, "side": "R"} for m in MUSCLES]

@@ -182,11 +182,17 @@ API_MD_FIELDS = {
     "OutcomeTitre": ("antigen", "isotype", "value", "unit"),
     "OutcomeSeries": ("number", "pre_score", "post_score", "grade", "beneficial"),
 }
+# api.md "Additions of 2026-12-01" (clinical-rules.md §9)
+API_MD_FIELDS["Patient"] = (*API_MD_FIELDS["Patient"], "primary_measure")
+API_MD_FIELDS["Visit"] = (*API_MD_FIELDS["Visit"], "incat_arm", "incat_leg", "irods_centile",
+                          "irods_raw", "grip_right_kpa", "grip_left_kpa", "onls_arm",
+                          "onls_leg", "scores", "primary_score")
+API_MD_FIELDS["Outcome"] = (*API_MD_FIELDS["Outcome"], "primary_measure", "measures")
 API_MD_READ_ONLY = {
     "Patient": {"id", "consent_state", "created_at", "updated_at"},
     "Titre": {"id", "significant"},
     "Series": {"id", "total_grams", "interval_days"},
-    "Visit": {"id", "score"},
+    "Visit": {"id", "score", "scores", "primary_score"},  # §9 (api.md 2026-12-01)
     "NerveSegment": {"block"},
 }
 

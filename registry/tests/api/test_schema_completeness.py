@@ -115,6 +115,13 @@ OUTCOME_ENUMS: list[tuple[tuple[str, ...], set[str]]] = [
     (("Table1Row", "final_grade"), values(Grade)),
     (("Table1Row", "sex"), codes(cat.SEXES)),
     (("Table2Row", "result"), values(DisabilityResult)),
+    # clinical-rules.md §9
+    (("Outcome", "primary_measure"), codes(cat.MEASURES)),
+    (("Outcome", "measures", "measure"), codes(cat.MEASURES)),
+    (("Outcome", "measures", "result"), {"improved", "stable", "deteriorated"}),
+    (("Patient", "primary_measure"), codes(cat.MEASURES)),
+    (("MeasuresReportRow", "measure"), codes(cat.MEASURES)),
+    (("MeasuresReportRow", "diagnosis"), codes(cat.DIAGNOSES)),
 ]
 
 

@@ -26,11 +26,15 @@ def general_gm1() -> TitreThreshold:
 
 def test_everyone_signed_in_reads_the_rule_sets_with_their_defaults(researcher):
     assert api().get("/api/v1/rule-sets/").status_code == 401
-    (seed,) = api(researcher).get("/api/v1/rule-sets/").json()["results"]
+    seed, seed_2 = api(researcher).get("/api/v1/rule-sets/").json()["results"]
     assert seed["version"] == "seed-1"
-    assert seed["defaults"] == ["cidp", "igg_mgus_pn", "igm_mgus_pn", "mmn", "other"]
+    assert seed["defaults"] == []  # seed-2 (§9) is every diagnosis' default since 0010
     assert seed["parameters"]["min_step"] == 1
     assert seed["parameters"]["block_criteria"] == "seed-1"
+    assert seed_2["version"] == "seed-2"
+    assert seed_2["defaults"] == ["cidp", "igg_mgus_pn", "igm_mgus_pn", "mmn", "other"]
+    assert seed_2["parameters"]["min_step"] == 1
+    assert ["cidp", "adjusted_incat"] in seed_2["parameters"]["primary_measures"]
 
 
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
@@ -44,7 +48,7 @@ def test_a_rule_set_version_is_immutable(superuser, method):
 
 def test_only_a_superuser_creates_a_version(data_manager, superuser, center,
                                             django_capture_on_commit_callbacks):
-    body = {"version": "seed-2", "parameters": {"min_step": 2}, "defaults": ["cidp"]}
+    body = {"version": "seed-3", "parameters": {"min_step": 2}, "defaults": ["cidp"]}
     assert api(data_manager).post("/api/v1/rule-sets/", body, format="json").status_code == 403
     cidp = PatientFactory(center=center, diagnosis="cidp")
     mmn = PatientFactory(center=center)
@@ -55,7 +59,7 @@ def test_only_a_superuser_creates_a_version(data_manager, superuser, center,
         assert set(Outcome.objects.stale().values_list("patient_id", flat=True)) == {cidp.pk}
     created = response.json()
     assert (created["version"], created["defaults"], created["parameters"]["min_step"]) == (
-        "seed-2", ["cidp"], 2)
+        "seed-3", ["cidp"], 2)
 
 
 @pytest.mark.parametrize("body, field", [
@@ -157,9 +161,9 @@ def test_rule_set_list_query_count(clinician, versions, django_assert_num_querie
     for n in range(1, versions):
         RuleSet.objects.create(version=f"v-{n}")
     client = api(clinician)
-    # auth, count, rule sets, their diagnosis defaults
+    # auth, count, rule sets, their diagnosis defaults (seed-1 and seed-2 are seeded)
     with django_assert_num_queries(AUTH_QUERIES + 3):
-        assert len(client.get("/api/v1/rule-sets/").json()["results"]) == versions
+        assert len(client.get("/api/v1/rule-sets/").json()["results"]) == versions + 1
 
 
 # block-criteria/

@@ -38,6 +38,10 @@ API_KEYS = {
     "series", "flags",
 }
 ADDED_KEYS = {"visits", "titres_before_ivig"}
+# api.md "Additions of 2026-12-01" (§9), and the primary measure's baseline value beside
+# ``baseline_score`` (docs/rules-decisions.md, "§9 measures").
+API_KEYS |= {"primary_measure", "measures"}
+ADDED_KEYS |= {"primary_baseline"}
 
 
 def outcome(patient, **kwargs):
@@ -231,7 +235,9 @@ def test_series_numbering_problems_are_flagged():
 
 def test_visits_list_every_visit_with_score_and_grade():
     result = outcome(mmn_patient(10, [21], pres=[], follow_ups=[9]))
-    assert result["visits"] == [
+    # §9 added each visit's ``scores`` and ``primary_score`` (tested in test_measures.py).
+    assert [{k: v[k] for k in ("id", "visited_on", "kind", "series", "score", "grade")}
+            for v in result["visits"]] == [
         {"id": 1, "visited_on": "2024-01-01", "kind": "baseline", "series": None, "score": 10,
          "grade": "none"},
         {"id": 2, "visited_on": "2024-01-22", "kind": "post_series", "series": 1, "score": 21,

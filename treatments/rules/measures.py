@@ -1,0 +1,273 @@
+"""Today's outcome measures and the primary measure (clinical-rules.md §9).
+
+Every per-visit score of §9 is computed here, once; ``Scale`` hands §1–§2's machinery
+(``treatments.rules.mrc``) a measure's score, its orientation (gain signed so that
+positive is better), its pairwise change (adjusted INCAT) and its MCID grades, so that
+one set of functions judges every measure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from catalogues import MEASURE_BEST, MEASURE_BETTER, MRC_BEST_GRADE
+from treatments.rules.mrc import Comparison, visit_score
+from treatments.rules.types import Grade, Measure, MuscleSide, PatientIn, RuleSet, SeriesIn, VisitIn
+from treatments.rules.visits import baseline_visit, visit_order
+
+Number = int | Decimal
+GRIP_ONE_HAND_FLAG = "grip: one hand only"
+SIDES = ("R", "L")
+
+
+def primary_measure(patient: PatientIn, *, rules: RuleSet) -> Measure:
+    """The pinned measure if the patient has one, else the rule set's for the diagnosis."""
+    if patient.primary_measure:
+        return Measure(patient.primary_measure)
+    return rules.primary_measure_for(patient.diagnosis)
+
+
+# Per-visit scores (§9 table, "score" column). Each is null when a part is missing:
+# a missing value is never a 0.
+
+def mrc_sum(visit: VisitIn, *, rules: RuleSet) -> int | None:
+    """MRC sum score over the rule set's sum-score muscles, both sides (0–60 Kleyweg)."""
+    keys = [(muscle, side) for muscle in rules.sum_score_muscles for side in SIDES]
+    if any(key not in visit.mrc for key in keys):
+        return None
+    return sum(visit.mrc[key] for key in keys)
+
+
+def _both(a: int | None, b: int | None) -> int | None:
+    return None if a is None or b is None else a + b
+
+
+def incat(visit: VisitIn) -> int | None:
+    """INCAT disability scale, arm + leg (0–10)."""
+    return _both(visit.incat_arm, visit.incat_leg)
+
+
+def onls(visit: VisitIn) -> int | None:
+    """Overall Neuropathy Limitations Scale, arm + leg (0–12)."""
+    return _both(visit.onls_arm, visit.onls_leg)
+
+
+def grip(visit: VisitIn) -> Decimal | None:
+    """Mean of both hands (kPa); null unless both are recorded (§9)."""
+    if visit.grip_right_kpa is None or visit.grip_left_kpa is None:
+        return None
+    return (Decimal(visit.grip_right_kpa) + Decimal(visit.grip_left_kpa)) / 2
+
+
+def grip_one_hand(visit: VisitIn) -> bool:
+    return (visit.grip_right_kpa is None) != (visit.grip_left_kpa is None)
+
+
+def adjusted_incat_change(before: VisitIn, after: VisitIn) -> int | None:
+    """The adjusted INCAT change from ``before`` to ``after`` (positive = worse): leg
+    change + arm change, except that an arm change between 0 and 1 (either way) counts
+    0 (ProCID, ICE: 0→2 counts +2, 1→2 +1)."""
+    if incat(before) is None or incat(after) is None:
+        return None
+    assert before.incat_arm is not None and after.incat_arm is not None
+    assert before.incat_leg is not None and after.incat_leg is not None
+    arm = 0 if {before.incat_arm, after.incat_arm} == {0, 1} else after.incat_arm - before.incat_arm
+    return (after.incat_leg - before.incat_leg) + arm
+
+
+@dataclass(frozen=True)
+class AdjustedIncat:
+    """An adjusted-INCAT score: the visit it was taken at (compared pairwise) and the
+    value shown, the baseline's INCAT + its adjusted change from the baseline."""
+
+    visit: VisitIn
+    shown: int
+
+
+def shown(value: Any) -> Number | None:
+    """The number a surface shows for a score of any scale."""
+    return value.shown if isinstance(value, AdjustedIncat) else value
+
+
+class MeasureComparison(Comparison):
+    """§9's comparison of a measure other than ``mrc_targets``: gain oriented by the
+    scale's better direction (adjusted INCAT: its pairwise change), graded ``improved`` /
+    ``stable`` / ``deteriorated`` by the MCID."""
+
+    def __init__(self, measure: Measure, mcid: int) -> None:
+        super().__init__(targets=0)
+        self.measure = measure
+        self.mcid = mcid
+        self.lower_is_better = MEASURE_BETTER[measure] == "lower"
+
+    def gain(self, before: Any, after: Any) -> Any:
+        if isinstance(before, AdjustedIncat) and isinstance(after, AdjustedIncat):
+            change = adjusted_incat_change(before.visit, after.visit)
+            assert change is not None
+            return -change
+        return before - after if self.lower_is_better else after - before
+
+    def grade(self, gain: Any, *, rules: RuleSet) -> Grade:
+        return grade_by_mcid(gain, self.mcid)
+
+    def below_baseline(self, gain: Any, *, rules: RuleSet) -> bool:
+        return self.grade(gain, rules=rules) == Grade.DETERIORATED
+
+    def improving(self, grade: Grade | None) -> bool:
+        return grade == Grade.IMPROVED
+
+    def label(self, grade: Grade, persistent: bool, dependent: bool) -> str:
+        return measure_label(grade, persistent, dependent)
+
+
+def grade_by_mcid(gain: Any, mcid: int) -> Grade:
+    """§9's response grade: improved (gain ≥ MCID), deteriorated (gain ≤ −MCID), stable."""
+    if gain >= mcid:
+        return Grade.IMPROVED
+    if gain <= -mcid:
+        return Grade.DETERIORATED
+    return Grade.STABLE
+
+
+def measure_label(grade: Grade, persistent: bool, dependent: bool) -> str:
+    """§9's final labels for every measure but ``mrc_targets``."""
+    if grade == Grade.DETERIORATED:
+        return "Deterioration"
+    if grade == Grade.STABLE:
+        return "Stable"
+    label = "Persistent improvement" if persistent else "Improvement (not persistent)"
+    if dependent:
+        label = ("Persistent improvement if repeated" if persistent
+                 else "Improvement if repeated (not persistent)")
+    return label
+
+
+@dataclass(frozen=True)
+class Scale:
+    """One measure as the §2 machinery reads it: the visit's score, how two scores
+    compare, the MCID (the step) and the scale's best value (``not_evaluable``)."""
+
+    measure: Measure
+    mcid: int
+    score_of: Callable[[VisitIn | None], Any]
+    comparison: Comparison
+    best: int | None
+
+    def at_ceiling(self, baseline: Any) -> bool:
+        """A baseline within one MCID of the scale's best value cannot improve (§2, §9)."""
+        if baseline is None or self.best is None:
+            return False
+        return bool(self.comparison.gain(baseline, _best_like(baseline, self.best)) <= self.mcid)
+
+
+def _best_like(baseline: Any, best: int) -> Any:
+    if isinstance(baseline, AdjustedIncat):
+        visit = baseline.visit
+        perfect = VisitIn(id=-1, visited_on=visit.visited_on, kind="follow_up", incat_arm=0,
+                          incat_leg=0)
+        return AdjustedIncat(perfect, 0)
+    return best
+
+
+def plain_score(measure: Measure, visit: VisitIn, *, targets: Sequence[MuscleSide],
+                rules: RuleSet) -> Number | None:
+    """A visit's value of a measure that needs no other visit (all but adjusted INCAT,
+    which is read as INCAT here to know whether the visit has one)."""
+    if measure == Measure.MRC_TARGETS:
+        return visit_score(visit, targets)
+    if measure == Measure.MRC_SUM:
+        return mrc_sum(visit, rules=rules)
+    if measure in (Measure.INCAT, Measure.ADJUSTED_INCAT):
+        return incat(visit)
+    if measure == Measure.IRODS:
+        return visit.irods_centile
+    if measure == Measure.GRIP:
+        return grip(visit)
+    if measure == Measure.ONLS:
+        return onls(visit)
+    return visit.prineas_score
+
+
+def measure_scale(measure: Measure, visits: Sequence[VisitIn], series: Sequence[SeriesIn], *,
+                  targets: Sequence[MuscleSide], rules: RuleSet) -> Scale:
+    """The measure's ``Scale`` for this patient (adjusted INCAT needs the baseline)."""
+    mcid = rules.mcid(measure)
+    if measure == Measure.MRC_TARGETS:
+        best = len(targets) * MRC_BEST_GRADE if targets else None
+        return Scale(measure, mcid, lambda v: None if v is None else visit_score(v, targets),
+                     MeasureComparison(measure, mcid), best)
+    if measure == Measure.ADJUSTED_INCAT:
+        scored = [v for v in visits if incat(v) is not None]
+        base = baseline_visit(scored, series)
+
+        def adjusted(visit: VisitIn | None) -> AdjustedIncat | None:
+            if visit is None or incat(visit) is None:
+                return None
+            if base is None:
+                return AdjustedIncat(visit, incat(visit) or 0)
+            change = adjusted_incat_change(base, visit)
+            return AdjustedIncat(visit, (incat(base) or 0) + (change or 0))
+
+        return Scale(measure, mcid, adjusted, MeasureComparison(measure, mcid),
+                     MEASURE_BEST[measure])
+    return Scale(
+        measure, mcid,
+        lambda v: None if v is None else plain_score(measure, v, targets=targets, rules=rules),
+        MeasureComparison(measure, mcid), MEASURE_BEST[measure],
+    )
+
+
+def visit_scores(visit: VisitIn, scales: dict[Measure, Scale]) -> dict[str, Number | None]:
+    """Every §9 measure's value at one visit, {code: value or null}."""
+    return {str(measure): shown(scale.score_of(visit)) for measure, scale in scales.items()}
+
+
+def all_scales(visits: Sequence[VisitIn], series: Sequence[SeriesIn], *,
+               targets: Sequence[MuscleSide], rules: RuleSet) -> dict[Measure, Scale]:
+    return {m: measure_scale(m, visits, series, targets=targets, rules=rules) for m in Measure}
+
+
+@dataclass(frozen=True)
+class MeasureSummary:
+    """One measure summarised over the patient's visits (§9, the outcome's ``measures``)."""
+
+    measure: Measure
+    baseline: Number | None
+    latest: Number | None
+    change: Number | None
+    result: Grade | None
+    mcid: int
+    responder: bool
+
+
+def measure_summary(scale: Scale, visits: Sequence[VisitIn], series: Sequence[SeriesIn], *,
+                    rules: RuleSet) -> MeasureSummary | None:
+    """Baseline (the §1 baseline among the visits with a value: the baseline visit, else
+    the last value before series 1), latest (the last visit with a value), change
+    (latest − baseline), result against the MCID in the better direction, responder.
+    None when the measure is not recorded at all."""
+    valued = [v for v in sorted(visits, key=visit_order) if scale.score_of(v) is not None]
+    if not valued:
+        return None
+    base = baseline_visit(valued, series)
+    latest = valued[-1]
+    base_value = scale.score_of(base) if base is not None else None
+    latest_value = scale.score_of(latest)
+    if base is None or visit_order(latest) <= visit_order(base):
+        return MeasureSummary(scale.measure, shown(base_value), shown(latest_value), None, None,
+                              scale.mcid, False)
+    gain = scale.comparison.gain(base_value, latest_value)
+    result = grade_by_mcid(gain, scale.mcid)
+    change = _change(base_value, latest_value)
+    return MeasureSummary(scale.measure, shown(base_value), shown(latest_value), change,
+                          result, scale.mcid, result == Grade.IMPROVED)
+
+
+def _change(before: Any, after: Any) -> Number | None:
+    if isinstance(before, AdjustedIncat) and isinstance(after, AdjustedIncat):
+        return adjusted_incat_change(before.visit, after.visit)
+    value = after - before
+    return value if isinstance(value, int | Decimal) else None
