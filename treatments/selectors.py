@@ -90,6 +90,12 @@ def rules_by_diagnosis() -> dict[str, Rules]:
             for row in DiagnosisRuleSet.objects.select_related("rule_set")}
 
 
+def rules_for_diagnosis(diagnosis: str) -> Rules:
+    """The default rule set of one diagnosis (the paper's when it has none), in one query."""
+    row = DiagnosisRuleSet.objects.select_related("rule_set").filter(diagnosis=diagnosis).first()
+    return row.rule_set.as_rules() if row else SEED_1
+
+
 def criteria_sets() -> dict[str, BlockCriteria]:
     """Every block criteria set by code (a handful of rows), in one query."""
     return {row.code: row.as_criteria() for row in BlockCriteriaSet.objects.all()}

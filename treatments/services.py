@@ -235,6 +235,54 @@ def _check_series_order(*, patient: Patient, number: int, started_on: date, pk=N
         )})
 
 
+DOSING_INPUTS = ("route", "dose_g_per_kg", "weight_kg", "height_cm", "dose_basis",
+                 "started_on")
+
+
+def _series_dosing(series: Series, changes: Mapping[str, Any] | None = None, *,
+                   interval_missing: bool) -> dict[str, Any]:
+    """The dosing values a series stores (clinical-rules.md §10, preamble: records computed
+    when the series is saved, with the rule set of that moment): computed for a new series
+    and again when one of its dosing inputs changes, else left as they were. Also the
+    expected interval by route when none is given. A refused input is a ValidationError
+    naming it."""
+    from treatments.rules.course import DosingError, default_interval_days, series_dosing
+    from treatments.selectors import rules_for_diagnosis
+
+    values = {name: getattr(series, name) for name in DOSING_INPUTS}
+    values |= dict(changes or {})
+    fields: dict[str, Any] = {}
+    if interval_missing:
+        fields["expected_interval_days"] = default_interval_days(values["route"])
+    if changes is not None:
+        # Compared with the stored row: a form may already have put its values on ``series``.
+        stored = Series.objects.filter(pk=series.pk).values(
+            *DOSING_INPUTS, "dosing_weight_kg").first() or {}
+        edited = any(name in changes and changes[name] != stored.get(name)
+                     for name in DOSING_INPUTS)
+        if not edited and stored.get("dosing_weight_kg") is not None:
+            return fields
+    if values["dose_g_per_kg"] is None or values["weight_kg"] is None \
+            or values["route"] not in cat.codes(cat.ROUTES):
+        return fields  # the model's validation names what is missing
+    patient = series.patient
+    started_on = values["started_on"]
+    age = started_on.year - patient.birth_year if isinstance(started_on, date) else None
+    try:
+        dosing = series_dosing(
+            route=values["route"], dose_g_per_kg=values["dose_g_per_kg"],
+            weight_kg=values["weight_kg"], height_cm=values["height_cm"],
+            basis=values["dose_basis"], sex=patient.sex, age_years=age,
+            rules=rules_for_diagnosis(patient.diagnosis),
+        )
+    except DosingError as error:
+        raise ValidationError({error.field: error.message}) from error
+    return fields | {"dosing_weight_kg": dosing.dosing_weight_kg,
+                     "total_grams": dosing.total_grams,
+                     "prescribed_grams": dosing.prescribed_grams,
+                     "dosing_rules_version": dosing.rules_version}
+
+
 def series_next_number(*, patient: Patient) -> int:
     return (Series.objects.filter(patient=patient).aggregate(n=Max("number"))["n"] or 0) + 1
 
@@ -254,6 +302,9 @@ def series_give(
             {"number": f"The next series of {patient.code} is number {expected}."}
         )
     series = Series(patient=patient, number=number, **fields)
+    missing = fields.get("expected_interval_days") in (None, "")
+    for name, value in _series_dosing(series, interval_missing=missing).items():
+        setattr(series, name, value)
     if series.started_on:
         _check_series_order(patient=patient, number=number, started_on=series.started_on)
         series_change_check(patient_id=patient.pk, number=number, started_on=series.started_on)
@@ -273,6 +324,8 @@ def series_update(
     if "number" in changes and changes["number"] != series.number:
         raise ValidationError({"number": "A series keeps its number."})
     changes.pop("number", None)
+    changes |= _series_dosing(series, changes, interval_missing="expected_interval_days"
+                              in changes and changes["expected_interval_days"] in (None, ""))
     if "started_on" in changes:
         _check_series_order(
             patient=series.patient, number=series.number, started_on=changes["started_on"],
