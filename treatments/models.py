@@ -400,7 +400,9 @@ class Outcome(models.Model):
 
     # What ``summary`` holds: Table 1's and Table 2's keys (treatments/reports.py).
     SUMMARY_KEYS = ("initial_response", "n_star", "final", "titres_before_ivig", "disability",
-                    "titres_significant", "conduction_blocks")
+                    "titres_significant", "conduction_blocks",
+                    # the schedule (§10): the overdue sweep and the worklist read these
+                    "next_series_due", "overdue", "overdue_from")
 
     objects = OutcomeQuerySet.as_manager()
 

@@ -443,3 +443,9 @@ def outcome_series_results(result: dict | None) -> dict[int, dict]:
     and its flag: clinical-rules.md §2, §6), by series number."""
     return {row["number"]: row for row in (result or {}).get("series") or []
             if row.get("number") is not None}
+
+
+def outcome_series_row(rows: list[dict] | None, number: int) -> dict:
+    """One series' row of a stored outcome's ``series`` list (clinical-rules.md §2, §6,
+    §10), or an empty one."""
+    return next((row for row in rows or () if row.get("number") == number), {})

@@ -123,7 +123,7 @@ def outcome_recompute(*, patient_id: int) -> Outcome | None:
         return None
     result = _with_versions(compute_outcome(
         inputs.patient, rules=inputs.rules, thresholds=inputs.thresholds,
-        block_criteria=inputs.block_criteria,
+        block_criteria=inputs.block_criteria, today=timezone.localdate(),
     ).as_dict(), thresholds_revision=inputs.thresholds_revision)
     _outcome_store(patient_id=patient_id, read_version=read_version, result=result)
     outcome.refresh_from_db()
@@ -154,7 +154,7 @@ def outcome_recompute_many(*, patient_ids: Sequence[int], batch_size: int = 200)
             try:
                 results[patient_id] = _with_versions(compute_outcome(
                     patient, rules=rules, thresholds=batch.thresholds.for_centre(patient.center),
-                    block_criteria=batch.criteria_for(rules),
+                    block_criteria=batch.criteria_for(rules), today=timezone.localdate(),
                 ).as_dict(), thresholds_revision=batch.thresholds.revision)
             except Exception:  # one patient's failure must not hold back the batch
                 logger.exception("Recompute of patient %s failed; left stale.", patient_id,
@@ -338,6 +338,17 @@ def series_update(
     _series_children(series, lot_numbers, adverse_events)
     outcome_mark_stale(patient_id=series.patient_id)
     return series
+
+
+@transaction.atomic
+def outcomes_mark_overdue_stale(*, today: date) -> list[int]:
+    """Mark stale the outcomes that became overdue since they were computed (clinical-rules.md
+    §10): ``overdue`` is judged at recompute time with that day's date, so an outcome whose
+    ``overdue_from`` day has come without any change of data is recomputed (the daily beat
+    task ``outcome_sweep_overdue``) rather than shown overdue by a surface of its own."""
+    due = Outcome.objects.filter(summary__overdue=False,
+                                 summary__overdue_from__lte=today.isoformat())
+    return outcomes_mark_stale(patients=Patient.objects.filter(outcome__in=due))
 
 
 # Reference data (clinical-rules.md, preamble): every change marks the outcomes it

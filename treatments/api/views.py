@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, Subquery
+from django.db.models.fields.json import KeyTransform
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, renderers, serializers, viewsets
 from rest_framework.decorators import action
@@ -57,7 +58,9 @@ class SeriesViewSet(RegistryViewSet):
         series = scope_by_patient(
             Series.objects.select_related("patient")
             .prefetch_related("lots", "adverse_events")
-            .annotate(previous_started_on=Subquery(previous)),
+            .annotate(previous_started_on=Subquery(previous),
+                      # the stored outcome's series rows only (§10 dose intensity)
+                      outcome_series=KeyTransform("series", "patient__outcome__result")),
             self.request.user,
         )
         # as a researcher, consented patients only (api.md, clinical-rules.md §8)

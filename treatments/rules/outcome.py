@@ -11,6 +11,7 @@ from itertools import pairwise
 from typing import Any
 
 from treatments.rules.blocks import BlockEvolution, block_evolution
+from treatments.rules.course import Schedule, dose_intensity, interval_bounds, schedule
 from treatments.rules.disability import (
     DisabilityChange,
     disability_change,
@@ -39,7 +40,6 @@ from treatments.rules.mrc import (
     visit_score,
     wear_off_intervals,
 )
-from treatments.rules.course import Schedule, dose_intensity, interval_bounds, schedule
 from treatments.rules.series import SeriesInterval, numbering_problems, series_intervals
 from treatments.rules.titres import (
     AssessedTitre,
@@ -238,7 +238,8 @@ def compute_outcome(
     course = ordered_series(patient.series)
     # §10: §2's per-series rules count ``iv`` series only; visits linked to an ``sc``
     # administration are evaluation points as ``follow_up`` visits are.
-    series, visits = iv_course(course, tuple(sorted(patient.visits, key=visit_order)))
+    recorded = tuple(sorted(patient.visits, key=visit_order))
+    series, visits = iv_course(course, recorded)
 
     baseline = baseline_visit(visits, series)
     selection = target_muscles(baseline, patient.pinned_targets, rules=rules)
@@ -309,7 +310,7 @@ def compute_outcome(
         titres_before_ivig=titres_before_ivig(patient.titres, course, thresholds=thresholds),
         series=_series_results(scores, mrc, baseline_score, len(targets), intervals, rules,
                                course),
-        visits=_visit_results(visits, targets, baseline_score, rules),
+        visits=_visit_results(recorded, targets, baseline_score, rules),
         flags=tuple(dict.fromkeys(flags)),
         schedule=schedule(course, today=today, rules=rules),
     )
