@@ -171,7 +171,8 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     series = _grouped(
         Series.objects.filter(patient_id__in=ids).annotate(stopped=Exists(stopping))
         .order_by("patient_id", "number")
-        .values_list("patient_id", "number", "started_on", "days", "status", "stopped")
+        .values_list("patient_id", "number", "started_on", "days", "status", "stopped",
+                     "route", "regimen", "expected_interval_days", "dose_g_per_kg")
     )
     visits = _grouped(
         Visit.objects.filter(patient_id__in=ids).order_by("patient_id", "visited_on", "id")
@@ -208,8 +209,10 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
             prior_treatments=prior.get(patient_id, ()),
             series=tuple(
                 SeriesIn(number=number, started_on=started_on, days=days, status=status,
-                         stopped_for_adverse_event=stopped)
-                for _, number, started_on, days, status, stopped in series.get(patient_id, ())
+                         stopped_for_adverse_event=stopped, route=route, regimen=regimen,
+                         expected_interval_days=interval, dose_g_per_kg=dose)
+                for _, number, started_on, days, status, stopped, route, regimen, interval, dose
+                in series.get(patient_id, ())
             ),
             visits=tuple(
                 VisitIn(id=pk, visited_on=on, kind=kind, series_number=number,
