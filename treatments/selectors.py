@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import cache, lru_cache
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -55,6 +56,7 @@ from treatments.rules import (
 from treatments.rules import (
     RuleSet as Rules,
 )
+from treatments.rules.course import Dosing, series_dosing
 from treatments.rules.outcome import block_evolution_dict
 
 
@@ -452,3 +454,19 @@ def outcome_series_row(rows: list[dict] | None, number: int) -> dict:
     """One series' row of a stored outcome's ``series`` list (clinical-rules.md §2, §6,
     §10), or an empty one."""
     return next((row for row in rows or () if row.get("number") == number), {})
+
+
+def series_dosing_for(
+    *, patient: Patient, route: str, dose_g_per_kg: Decimal, weight_kg: Decimal,
+    height_cm: Decimal | None, dose_basis: str, started_on: date | None,
+) -> Dosing:
+    """A series' dosing values (clinical-rules.md §10) for ``patient`` under the rule set
+    of its diagnosis now: what the service stores when a series is saved, and what the
+    series form shows as the user types (one rule, ``treatments.rules.course``). Raises
+    ``DosingError`` naming the input to correct."""
+    age = started_on.year - patient.birth_year if isinstance(started_on, date) else None
+    return series_dosing(
+        route=route, dose_g_per_kg=dose_g_per_kg, weight_kg=weight_kg, height_cm=height_cm,
+        basis=dose_basis, sex=patient.sex, age_years=age,
+        rules=rules_for_diagnosis(patient.diagnosis),
+    )

@@ -246,8 +246,8 @@ def _series_dosing(series: Series, changes: Mapping[str, Any] | None = None, *,
     and again when one of its dosing inputs changes, else left as they were. Also the
     expected interval by route when none is given. A refused input is a ValidationError
     naming it."""
-    from treatments.rules.course import DosingError, default_interval_days, series_dosing
-    from treatments.selectors import rules_for_diagnosis
+    from treatments.rules.course import DosingError, default_interval_days
+    from treatments.selectors import series_dosing_for
 
     values = {name: getattr(series, name) for name in DOSING_INPUTS}
     values |= dict(changes or {})
@@ -265,15 +265,12 @@ def _series_dosing(series: Series, changes: Mapping[str, Any] | None = None, *,
     if values["dose_g_per_kg"] is None or values["weight_kg"] is None \
             or values["route"] not in cat.codes(cat.ROUTES):
         return fields  # the model's validation names what is missing
-    patient = series.patient
-    started_on = values["started_on"]
-    age = started_on.year - patient.birth_year if isinstance(started_on, date) else None
     try:
-        dosing = series_dosing(
-            route=values["route"], dose_g_per_kg=values["dose_g_per_kg"],
-            weight_kg=values["weight_kg"], height_cm=values["height_cm"],
-            basis=values["dose_basis"], sex=patient.sex, age_years=age,
-            rules=rules_for_diagnosis(patient.diagnosis),
+        dosing = series_dosing_for(
+            patient=series.patient, route=values["route"],
+            dose_g_per_kg=values["dose_g_per_kg"], weight_kg=values["weight_kg"],
+            height_cm=values["height_cm"], dose_basis=values["dose_basis"],
+            started_on=values["started_on"],
         )
     except DosingError as error:
         raise ValidationError({error.field: error.message}) from error

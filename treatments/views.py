@@ -7,7 +7,7 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 import catalogues as cat
@@ -16,10 +16,16 @@ from registry.models import Center
 from registry.scoping import scope_centers, scope_patients
 from registry.views import save_or_errors, scoped_or_404
 from treatments import services
-from treatments.forms import AdverseEventFormSet, SeriesForm, adverse_event_rows
+from treatments.forms import (
+    AdverseEventFormSet,
+    DosingPreviewForm,
+    SeriesForm,
+    adverse_event_rows,
+)
 from treatments.models import BlockCriteriaSet, Series
 from treatments.reports import report_csv_rows, table1_report, table2_report
-from treatments.selectors import block_criteria_named, lot_recipients
+from treatments.rules.course import DosingError
+from treatments.selectors import block_criteria_named, lot_recipients, series_dosing_for
 
 REPORTS = {"table1": table1_report, "table2": table2_report}
 
@@ -39,6 +45,13 @@ def series_form(request, pk: int, series_pk: int | None = None):
                    "dose_g_per_kg": "2.0", "days": 5,
                    "weight_kg": last.weight_kg if last else None,
                    "product": last.product if last else ""}
+        # The course goes on as it went (§10): the last series' route, interval, height and
+        # dose basis proposed; a first series is the loading dose.
+        initial |= ({"route": last.route, "regimen": "maintenance",
+                     "expected_interval_days": last.expected_interval_days,
+                     "height_cm": last.height_cm, "dose_basis": last.dose_basis}
+                    if last else
+                    {"regimen": "loading", "expected_interval_days": None})
     form = SeriesForm(request.POST or None, instance=series, initial=initial)
     events = [{f: getattr(e, f) for f in AdverseEventFormSet.form._meta.fields or ()}
               for e in series.adverse_events.all()] if series else []
@@ -64,6 +77,30 @@ def series_form(request, pk: int, series_pk: int | None = None):
             return redirect("patients:detail", pk=patient.pk)
     return render(request, "treatments/series_form.html",
                   {"form": form, "formset": formset, "patient": patient, "series": series})
+
+
+@login_required
+def series_dosing(request, pk: int):
+    """The dosing weight and grams of the series being typed (clinical-rules.md §10): the
+    same selector, hence the same rule, as the service that stores them. JSON; a refused
+    input answers 400 with ``errors`` naming it."""
+    patient = scoped_or_404(request, Patient.objects.all(), pk, write=True)
+    form = DosingPreviewForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"errors": {name: " ".join(errors) for name, errors
+                                        in form.errors.items()}}, status=400)
+    data = form.cleaned_data
+    try:
+        dosing = series_dosing_for(
+            patient=patient, route=data["route"], dose_g_per_kg=data["dose_g_per_kg"],
+            weight_kg=data["weight_kg"], height_cm=data["height_cm"],
+            dose_basis=data["dose_basis"], started_on=data["started_on"])
+    except DosingError as error:
+        return JsonResponse({"errors": {error.field: error.message}}, status=400)
+    return JsonResponse({"dosing_weight_kg": str(dosing.dosing_weight_kg),
+                         "total_grams": str(dosing.total_grams),
+                         "prescribed_grams": str(dosing.prescribed_grams),
+                         "rules_version": dosing.rules_version})
 
 
 @login_required
