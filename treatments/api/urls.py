@@ -24,4 +24,5 @@ urlpatterns = [
     path("lots/<str:lot>/patients/", views.LotPatientsView.as_view(), name="lot-patients"),
     path("reports/table1/", views.Table1View.as_view(), name="report-table1"),
     path("reports/table2/", views.Table2View.as_view(), name="report-table2"),
+    path("reports/consumption/", views.ConsumptionView.as_view(), name="report-consumption"),
 ]
