@@ -73,3 +73,16 @@ class DosingPreviewForm(forms.Form):
                                    max_value=250, required=False)
     dose_basis = forms.ChoiceField(choices=cat.DOSE_BASES)
     started_on = forms.DateField(required=False)
+
+
+class ConsumptionPeriodForm(forms.Form):
+    """The consumption report's period on /reports/ (clinical-rules.md §10)."""
+
+    start = forms.DateField(required=False)
+    end = forms.DateField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            self.add_error("end", "The period ends on or after it starts.")
+        return data

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 import catalogues as cat
 from patients.models import Patient
@@ -18,12 +19,19 @@ from registry.views import save_or_errors, scoped_or_404
 from treatments import services
 from treatments.forms import (
     AdverseEventFormSet,
+    ConsumptionPeriodForm,
     DosingPreviewForm,
     SeriesForm,
     adverse_event_rows,
 )
 from treatments.models import BlockCriteriaSet, Series
-from treatments.reports import report_csv_rows, table1_report, table2_report
+from treatments.reports import (
+    consumption_report,
+    report_csv_rows,
+    table1_report,
+    table2_report,
+)
+from treatments.rules.consumption import consumption_csv_rows, default_period
 from treatments.rules.course import DosingError
 from treatments.selectors import block_criteria_named, lot_recipients, series_dosing_for
 
@@ -133,8 +141,16 @@ def reports(request):
     except ValidationError as error:
         criteria_error, status = "; ".join(error.message_dict["criteria"]), 400
         args = _report_args(request, criteria=False)
+    consumption, consumption_errors = _consumption(request, args)
+    if consumption_errors:
+        status = 400
     return render(request, "treatments/reports.html", {
         "table1": table1_report(**args), "table2": table2_report(**args),
+        "consumption": consumption, "consumption_errors": consumption_errors,
+        "consumption_groups": [("Diagnosis", "diagnosis", consumption["by_diagnosis"]),
+                               ("Product", "product", consumption["by_product"]),
+                               ("Centre", "center", consumption["by_center"])],
+        "consumption_query": _consumption_query(request),
         "query": request.GET.urlencode(),
         "centers": scope_centers(Center.objects.all(), request.user),
         "diagnoses": cat.DIAGNOSES, "center": args["center"] or "",
@@ -142,6 +158,41 @@ def reports(request):
         "criteria_sets": BlockCriteriaSet.objects.order_by("code"),
         "criteria": request.GET.get("criteria") or "", "criteria_error": criteria_error,
     }, status=status)
+
+
+def _consumption(request, args: dict) -> tuple[dict, dict[str, str]]:
+    """The consumption report of the page's period (``from``, ``to``; default: the year up
+    to today) and the period's errors by field name."""
+    form = ConsumptionPeriodForm({"start": request.GET.get("from") or None,
+                                  "end": request.GET.get("to") or None})
+    valid = form.is_valid()
+    names = {"start": "from", "end": "to"}
+    errors = {names[k]: " ".join(v) for k, v in form.errors.items()} if not valid else {}
+    default_start, default_end = default_period(timezone.localdate())
+    data = form.cleaned_data if valid else {}
+    return consumption_report(
+        user=request.user, start=data.get("start") or default_start,
+        end=data.get("end") or default_end, center=args["center"],
+        diagnosis=args["diagnosis"]), errors
+
+
+def _consumption_query(request) -> str:
+    return request.GET.urlencode()
+
+
+@login_required
+def consumption_csv(request):
+    """The consumption report as CSV (the page's section; ``reports/consumption/?format=csv``
+    in the API)."""
+    args = _report_args(request, criteria=False)
+    report, errors = _consumption(request, args)
+    if errors:
+        return HttpResponse("; ".join(f"{k}: {v}" for k, v in errors.items()), status=400,
+                            content_type="text/plain; charset=utf-8")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="consumption.csv"'
+    csv.writer(response).writerows(consumption_csv_rows(report))
+    return response
 
 
 @login_required
