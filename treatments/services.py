@@ -235,6 +235,12 @@ def _check_series_order(*, patient: Patient, number: int, started_on: date, pk=N
         )})
 
 
+def _course_defaults(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An empty route, regimen or dose basis (an import's empty cell) is its default."""
+    return {k: v for k, v in data.items()
+            if not (k in ("route", "regimen", "dose_basis") and v in (None, ""))}
+
+
 DOSING_INPUTS = ("route", "dose_g_per_kg", "weight_kg", "height_cm", "dose_basis",
                  "started_on")
 
@@ -291,7 +297,7 @@ def series_give(
 ) -> Series:
     """Record a series; its number is the next one (a different number is refused)."""
     Patient.objects.select_for_update().filter(pk=patient.pk).first()  # serialise numbering
-    fields = dict(data)
+    fields = _course_defaults(data)
     expected = series_next_number(patient=patient)
     number = fields.pop("number", None) or expected
     if number != expected:
@@ -317,7 +323,7 @@ def series_update(
     lot_numbers: Sequence[str] | None = None,
     adverse_events: Sequence[Mapping[str, Any]] | None = None, by: User | None = None,
 ) -> Series:
-    changes = dict(data)
+    changes = _course_defaults(data)
     if "number" in changes and changes["number"] != series.number:
         raise ValidationError({"number": "A series keeps its number."})
     changes.pop("number", None)
