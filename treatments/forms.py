@@ -7,7 +7,6 @@ import re
 from django import forms
 
 import catalogues as cat
-
 from registry.forms import DATE, RecordForm
 from treatments.models import AdverseEvent, Series
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
+from functools import partial
 from typing import Any, cast
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
@@ -196,6 +198,11 @@ def report_csv_rows(report: dict[str, Any]) -> list[list[str]]:
     return as_csv_rows(report)
 
 
+def _described(described: dict[int, tuple[int, str, str, str, Decimal]],
+               series: SeriesIn) -> tuple[int, str, str, str, Decimal]:
+    return described[series.number]
+
+
 def consumption_report(
     *, user, start: date, end: date, center: str | int | None = None,
     diagnosis: str | None = None,
@@ -233,8 +240,8 @@ def consumption_report(
             SeriesIn(number=number, started_on=on, days=1, route=route,
                      expected_interval_days=interval, dose_g_per_kg=dose, status=status)
             for _, number, on, route, interval, dose, status, *_ in items)
-        rows += course_rows(course, start=start, end=end,
-                            describe=lambda s, d=described: d[s.number])
+        rows += course_rows(course, start=start, end=end, describe=partial(_described,
+                                                                            described))
     return {"table": "consumption", "from": start.isoformat(), "to": end.isoformat(),
             "center": str(center) if center else None, "diagnosis": diagnosis or None,
             **consumption(rows)}

@@ -95,7 +95,7 @@ def series_dosing(request, pk: int):
     patient = scoped_or_404(request, Patient.objects.all(), pk, write=True)
     form = DosingPreviewForm(request.GET)
     if not form.is_valid():
-        return JsonResponse({"errors": {name: " ".join(errors) for name, errors
+        return JsonResponse({"errors": {name: " ".join(map(str, errors)) for name, errors
                                         in form.errors.items()}}, status=400)
     data = form.cleaned_data
     try:
@@ -167,7 +167,8 @@ def _consumption(request, args: dict) -> tuple[dict, dict[str, str]]:
                                   "end": request.GET.get("to") or None})
     valid = form.is_valid()
     names = {"start": "from", "end": "to"}
-    errors = {names[k]: " ".join(v) for k, v in form.errors.items()} if not valid else {}
+    errors = ({names[k]: " ".join(map(str, v)) for k, v in form.errors.items()}
+              if not valid else {})
     default_start, default_end = default_period(timezone.localdate())
     data = form.cleaned_data if valid else {}
     return consumption_report(

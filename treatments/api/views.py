@@ -10,8 +10,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, Subquery
-from django.utils import timezone
 from django.db.models.fields.json import KeyTransform
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, renderers, serializers, viewsets
 from rest_framework.decorators import action
@@ -44,8 +44,8 @@ from treatments.reports import (
     table1_report,
     table2_report,
 )
-from treatments.rules.consumption import consumption_csv_rows, default_period
 from treatments.rules import BlockCriteria
+from treatments.rules.consumption import consumption_csv_rows, default_period
 from treatments.selectors import block_criteria_named, blocks_under, lot_recipients
 
 
