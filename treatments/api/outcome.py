@@ -43,6 +43,9 @@ EMPTY_RESULT: dict[str, Any] = {
     "series": [],
     "visits": [],
     "flags": [],
+    "next_series_due": None,
+    "overdue": False,
+    "overdue_from": None,
 }
 
 
@@ -166,6 +169,9 @@ class OutcomeSeries(serializers.Serializer):
     beneficial = serializers.BooleanField()
     interval_days = serializers.IntegerField(allow_null=True)
     interval_flag = serializers.BooleanField()
+    route = one_of(cat.ROUTES)
+    dose_intensity = serializers.FloatField(
+        allow_null=True, help_text="g/kg per 4 weeks over the 12 weeks before the series (§10).")
 
 
 class OutcomeVisit(serializers.Serializer):
@@ -206,6 +212,14 @@ class OutcomeSerializer(serializers.Serializer):
     series = OutcomeSeries(many=True)
     visits = OutcomeVisit(many=True)
     flags = serializers.ListField(child=serializers.CharField())
+    next_series_due = serializers.DateField(
+        allow_null=True, help_text="Start of the last given series + its expected interval"
+        " (§10); null when nothing is due.")
+    overdue = serializers.BooleanField(
+        help_text="Past the due date by more than the grace days on the day it was computed"
+        " (recomputed when that day comes, §10).")
+    overdue_from = serializers.DateField(allow_null=True,
+                                         help_text="The first day the patient is overdue.")
 
 
 class HistoryEntrySerializer(serializers.Serializer):
