@@ -196,6 +196,15 @@ PRIOR_TREATMENTS: Choices = (
 
 SERIES_STATUSES: Choices = (("given", "Given"), ("stopped", "Stopped"))
 
+# clinical-rules.md §10: how a series is given, its place in the course, what it is dosed on.
+ROUTES: Choices = (("iv", "Intravenous (IVIg)"), ("sc", "Subcutaneous (SCIg)"))
+REGIMENS: Choices = (("loading", "Loading"), ("maintenance", "Maintenance"))
+DOSE_BASES: Choices = (
+    ("actual", "Actual weight"),
+    ("ideal", "Ideal weight (Devine)"),
+    ("adjusted", "Adjusted weight"),
+)
+
 ADVERSE_EVENT_KINDS: Choices = (
     ("rash", "Allergic rash"),
     ("headache", "Headache"),

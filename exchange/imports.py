@@ -52,7 +52,8 @@ PATIENT_FIELDS = ("sex", "birth_year", "diagnosis", "onset_year", "neuropathy_pa
 CONSENT_FIELDS = {"consent_given_on": "given_on", "consent_version": "version"}
 IDENTITY_FIELDS = ("name", "date_of_birth", "hospital_number")
 SERIES_FIELDS = ("started_on", "days", "dose_g_per_kg", "weight_kg", "product", "status",
-                 "stop_reason")
+                 "stop_reason", "route", "regimen", "expected_interval_days", "height_cm",
+                 "dose_basis", "grams_given")
 VISIT_FIELDS = ("visited_on", "kind", "examiner", "functional_score", "prineas_score",
                 *VISIT_MEASURE_FIELDS, "notes")
 CHILD_FIELDS = {

@@ -31,7 +31,7 @@ from patients.models import (
 )
 from registry.scoping import export_center_ids, scope_reportable_patients
 from treatments.models import AdverseEvent, LotNumber, Outcome, Series
-from treatments.rules import TitreIn, total_grams
+from treatments.rules import TitreIn
 from treatments.selectors import (
     outcome_series_results,
     outcome_visit_rows,
@@ -169,7 +169,9 @@ def series_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
                 for patient_id, (computed, wear_off)
                 in _outcome_parts(ids, "series", "wear_off_intervals").items()}
     names = ("patient", "series", "started_on", "days", "dose_g_per_kg", "weight_kg",
-             "product", "status", "stop_reason")
+             "product", "status", "stop_reason", "route", "regimen", "expected_interval_days",
+             "height_cm", "dose_basis", "grams_given", "dosing_weight_kg", "total_grams",
+             "prescribed_grams")
     paths = ("patient__code", "number", *names[2:])
     rows = Series.objects.filter(patient_id__in=ids).order_by("patient__code", "number")
     for patient_id, *values in rows.values_list("patient_id", *paths):
@@ -178,8 +180,7 @@ def series_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
         worn_off = {w.get("after_series") for w in wear_off or []}
         series = by_number.get(row["series"], {})
         row.update(
-            total_grams=total_grams(dose_g_per_kg=row["dose_g_per_kg"],
-                                    weight_kg=row["weight_kg"]),
+            dose_intensity=series.get("dose_intensity"),
             interval_days=series.get("interval_days"), pre_score=series.get("pre_score"),
             post_score=series.get("post_score"), grade=series.get("grade"),
             beneficial=series.get("beneficial"),

@@ -35,11 +35,15 @@ class AdverseEventInline(admin.TabularInline):
 
 @admin.register(Series)
 class SeriesAdmin(PatientRecordAdmin):
-    list_display = ["patient", "number", "started_on", "days", "dose_g_per_kg", "weight_kg",
-                    "total_grams", "status"]
-    list_filter = ["status", "patient__diagnosis", centre_filter("patient__center")]
+    list_display = ["patient", "number", "started_on", "route", "regimen", "days",
+                    "dose_g_per_kg", "weight_kg", "dosing_weight_kg", "prescribed_grams",
+                    "status"]
+    list_filter = ["status", "route", "regimen", "patient__diagnosis",
+                   centre_filter("patient__center")]
     search_fields = ["patient__code", "lots__lot"]
-    readonly_fields = [*PatientRecordAdmin.readonly_fields, "total_grams"]
+    # Dosing values are records the service computes when the series is saved (§10).
+    readonly_fields = [*PatientRecordAdmin.readonly_fields, "dosing_weight_kg", "total_grams",
+                       "prescribed_grams", "dosing_rules_version"]
     inlines = [LotInline, AdverseEventInline]
 
     def service_save(self, request, *, obj, data, version, children, change):

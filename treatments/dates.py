@@ -27,9 +27,10 @@ CHECKED_KINDS = ("baseline", "pre_series", "post_series", "final")
 
 
 def series_dates(*, patient_id: int) -> list[SeriesDates]:
-    return [SeriesDates(number=number, started_on=started_on) for number, started_on in
+    return [SeriesDates(number=number, started_on=started_on, expected_interval_days=interval)
+            for number, started_on, interval in
             Series.objects.filter(patient_id=patient_id).order_by("number")
-            .values_list("number", "started_on")]
+            .values_list("number", "started_on", "expected_interval_days")]
 
 
 def visit_dates(*, patient_id: int) -> list[VisitDates]:
@@ -62,7 +63,9 @@ def series_change_check(*, patient_id: int, number: int, started_on: date) -> No
         return
     current = series_dates(patient_id=patient_id)
     series = [s for s in current if s.number != number]
-    series.append(SeriesDates(number=number, started_on=started_on))
+    interval = next((s.expected_interval_days for s in current if s.number == number), None)
+    series.append(SeriesDates(number=number, started_on=started_on,
+                              expected_interval_days=interval))
     visits = [v for v in visit_dates(patient_id=patient_id) if v.kind in CHECKED_KINDS]
     if not visits:
         return
@@ -90,10 +93,10 @@ def registry_date_problems(
         ids = list(patient_ids)
         visits, series = visits.filter(patient_id__in=ids), series.filter(patient_id__in=ids)
     by_patient: dict[int, list[SeriesDates]] = {}
-    for patient_id, number, started_on in series.order_by().values_list(
-            "patient_id", "number", "started_on"):
+    for patient_id, number, started_on, interval in series.order_by().values_list(
+            "patient_id", "number", "started_on", "expected_interval_days"):
         by_patient.setdefault(patient_id, []).append(
-            SeriesDates(number=number, started_on=started_on))
+            SeriesDates(number=number, started_on=started_on, expected_interval_days=interval))
     grouped: dict[int, tuple[str, list[VisitDates]]] = {}
     for patient_id, code, pk, kind, visited_on, number in visits.order_by(
             "patient__code", "visited_on", "id").values_list(

@@ -15,11 +15,12 @@ import catalogues as cat
 from patients.models import Patient
 from registry.models import Center, VersionedModel, audited, choice_constraint
 from registry.validators import not_read_as_missing
-from treatments.rules.series import total_grams
+from treatments.rules.course import dose_bounds
 from treatments.rules.types import BlockCriteria
 from treatments.rules.types import RuleSet as RuleSetParameters
 
-DOSE_MIN, DOSE_MAX = Decimal("0.1"), Decimal("3.0")
+DOSE_MIN, DOSE_MAX = Decimal("0.1"), Decimal("3.0")  # iv; sc from 0.05 (§10)
+SC_DOSE_MIN = Decimal("0.05")
 DAYS_MIN, DAYS_MAX = 1, 7
 
 
@@ -44,8 +45,8 @@ class Series(VersionedModel):
     )
     dose_g_per_kg = models.DecimalField(
         max_digits=3, decimal_places=2, default=Decimal("2.0"),
-        validators=[MinValueValidator(DOSE_MIN), MaxValueValidator(DOSE_MAX)],
-        help_text="Dose of the whole series in g/kg (0.1–3.0).",
+        validators=[MinValueValidator(SC_DOSE_MIN), MaxValueValidator(DOSE_MAX)],
+        help_text="Dose of the whole series in g/kg (0.1–3.0 iv, 0.05–3.0 sc).",
     )
     weight_kg = models.DecimalField(
         max_digits=5, decimal_places=1,
@@ -54,6 +55,32 @@ class Series(VersionedModel):
     product = models.CharField(max_length=200, validators=[not_read_as_missing])
     status = models.CharField(max_length=10, choices=cat.SERIES_STATUSES, default="given")
     stop_reason = models.CharField(max_length=300, blank=True)
+    # clinical-rules.md §10: the course.
+    route = models.CharField(max_length=2, choices=cat.ROUTES, default="iv")
+    regimen = models.CharField(max_length=12, choices=cat.REGIMENS, default="maintenance")
+    expected_interval_days = models.PositiveSmallIntegerField(
+        default=28, blank=True, validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text="Days expected to the next series (empty: 28 iv, 7 sc).",
+    )
+    height_cm = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("50.0")), MaxValueValidator(Decimal("250.0"))],
+    )
+    dose_basis = models.CharField(max_length=10, choices=cat.DOSE_BASES, default="actual")
+    grams_given = models.DecimalField(
+        max_digits=7, decimal_places=1, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0.0"))],
+        help_text="Grams actually given, when it differs from the prescription.",
+    )
+    # Dosing values are records (clinical-rules.md preamble): computed by the service when
+    # the series is saved, with the rule-set version of that moment, stored beside them.
+    dosing_weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True,
+                                           editable=False)
+    total_grams = models.DecimalField(max_digits=7, decimal_places=1, null=True,
+                                      editable=False)
+    prescribed_grams = models.DecimalField(max_digits=7, decimal_places=1, null=True,
+                                           editable=False)
+    dosing_rules_version = models.CharField(max_length=40, blank=True, editable=False)
     history = audited()
 
     objects = SeriesQuerySet.as_manager()
@@ -74,9 +101,33 @@ class Series(VersionedModel):
                 violation_error_message="A series lasts 1 to 7 days.",
             ),
             models.CheckConstraint(
-                condition=Q(dose_g_per_kg__gte=DOSE_MIN, dose_g_per_kg__lte=DOSE_MAX),
+                condition=(Q(route="sc", dose_g_per_kg__gte=SC_DOSE_MIN,
+                             dose_g_per_kg__lte=DOSE_MAX)
+                           | (~Q(route="sc") & Q(dose_g_per_kg__gte=DOSE_MIN,
+                                                 dose_g_per_kg__lte=DOSE_MAX))),
                 name="series_dose_range",
-                violation_error_message="The dose must be between 0.1 and 3.0 g/kg.",
+                violation_error_message=("The dose must be between 0.1 and 3.0 g/kg"
+                                         " (0.05 and 3.0 for sc)."),
+            ),
+            choice_constraint("route", cat.ROUTES, "series_route_valid"),
+            choice_constraint("regimen", cat.REGIMENS, "series_regimen_valid"),
+            choice_constraint("dose_basis", cat.DOSE_BASES, "series_dose_basis_valid"),
+            models.CheckConstraint(
+                condition=Q(expected_interval_days__gte=1, expected_interval_days__lte=365),
+                name="series_expected_interval_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(height_cm__isnull=True)
+                | Q(height_cm__gte=50, height_cm__lte=250), name="series_height_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(grams_given__isnull=True) | Q(grams_given__gte=0),
+                name="series_grams_given_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(dosing_weight_kg__isnull=True)
+                | Q(dosing_weight_kg__lte=F("weight_kg")),
+                name="series_dosing_weight_not_above_weight",
             ),
             models.CheckConstraint(
                 condition=Q(weight_kg__gte=1, weight_kg__lte=400), name="series_weight_range"
@@ -87,10 +138,14 @@ class Series(VersionedModel):
     def __str__(self) -> str:
         return f"{self.patient_id} series {self.number}"
 
-    @property
-    def total_grams(self) -> Decimal | None:
-        """Computed by the rules (clinical-rules.md §6), never here."""
-        return total_grams(dose_g_per_kg=self.dose_g_per_kg, weight_kg=self.weight_kg)
+    def clean(self) -> None:
+        # The dose bounds depend on the route (clinical-rules.md §10): said by the rules.
+        if self.dose_g_per_kg is not None and self.route in cat.codes(cat.ROUTES):
+            low, high = dose_bounds(self.route)
+            if not low <= self.dose_g_per_kg <= high:
+                raise ValidationError({"dose_g_per_kg": (
+                    f"The dose of a {self.route} series must be between {low} and {high}"
+                    " g/kg.")})
 
     def delete(self, *args, **kwargs):
         raise SeriesDeletionRefused("IVIg series are never deleted; mark one as stopped instead.")
@@ -346,7 +401,9 @@ class Outcome(models.Model):
 
     # What ``summary`` holds: Table 1's and Table 2's keys (treatments/reports.py).
     SUMMARY_KEYS = ("initial_response", "n_star", "final", "titres_before_ivig", "disability",
-                    "titres_significant", "conduction_blocks", "measures")
+                    "titres_significant", "conduction_blocks", "measures",
+                    # the schedule (§10): the overdue sweep and the worklist read these
+                    "next_series_due", "overdue", "overdue_from")
 
     objects = OutcomeQuerySet.as_manager()
 

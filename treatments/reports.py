@@ -9,6 +9,9 @@ whatever the cohort size, and rows read as plain values, never as model instance
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from functools import partial
 from typing import Any, cast
 
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
@@ -16,9 +19,10 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import JSONObject
 
 from patients.models import AffectedNerve, Paraprotein, Patient, PriorTreatment
-from registry.scoping import scope_reportable_patients
+from registry.scoping import scope_patients, scope_reportable_patients
 from treatments.models import AdverseEvent, Series
-from treatments.rules import BlockCriteria, block_evolution
+from treatments.rules import BlockCriteria, SeriesIn, block_evolution
+from treatments.rules.consumption import consumption, course_rows, series_grams
 from treatments.rules.reports import (
     Table1Input,
     Table2Input,
@@ -204,3 +208,52 @@ def measures_report(*, user, center=None, diagnosis=None,
 
 def report_csv_rows(report: dict[str, Any]) -> list[list[str]]:
     return as_csv_rows(report)
+
+
+def _described(described: dict[int, tuple[int, str, str, str, Decimal]],
+               series: SeriesIn) -> tuple[int, str, str, str, Decimal]:
+    return described[series.number]
+
+
+def consumption_report(
+    *, user, start: date, end: date, center: str | int | None = None,
+    diagnosis: str | None = None,
+) -> dict[str, Any]:
+    """Immunoglobulin consumption of the series started in [start, end] (clinical-rules.md
+    §10): the user's centres, every patient (an aggregate: no consent filter), in one query
+    whatever the period — every series of the patients treated in it, since the next
+    series and the 12 weeks before each count too."""
+    patients = scope_patients(Patient.objects.all(), user)
+    if center:
+        center = str(center)
+        is_id = center.isascii() and center.isdigit() and len(center) <= 18
+        patients = patients.filter(
+            Q(center__code=center) | Q(center_id=int(center)) if is_id
+            else Q(center__code=center))
+    if diagnosis:
+        patients = patients.filter(diagnosis=diagnosis)
+    treated = Series.objects.filter(patient__in=patients, started_on__gte=start,
+                                    started_on__lte=end).values("patient_id")
+    courses: dict[int, list[tuple]] = {}
+    for row in (
+        Series.objects.filter(patient_id__in=treated).order_by("patient_id", "number")
+        .values_list("patient_id", "number", "started_on", "route", "expected_interval_days",
+                     "dose_g_per_kg", "status", "product", "grams_given", "prescribed_grams",
+                     "patient__diagnosis", "patient__center__code")
+    ):
+        courses.setdefault(row[0], []).append(row)
+    rows = []
+    for items in courses.values():
+        described = {number: (patient, diagnosis_, centre, product,
+                              series_grams(grams_given=given, prescribed_grams=prescribed))
+                     for (patient, number, _, _, _, _, _, product, given, prescribed,
+                          diagnosis_, centre) in items}
+        course = tuple(
+            SeriesIn(number=number, started_on=on, days=1, route=route,
+                     expected_interval_days=interval, dose_g_per_kg=dose, status=status)
+            for _, number, on, route, interval, dose, status, *_ in items)
+        rows += course_rows(course, start=start, end=end, describe=partial(_described,
+                                                                            described))
+    return {"table": "consumption", "from": start.isoformat(), "to": end.isoformat(),
+            "center": str(center) if center else None, "diagnosis": diagnosis or None,
+            **consumption(rows)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import cache, lru_cache
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -56,6 +57,7 @@ from treatments.rules import (
 from treatments.rules import (
     RuleSet as Rules,
 )
+from treatments.rules.course import Dosing, series_dosing
 from treatments.rules.outcome import block_evolution_dict
 
 
@@ -89,6 +91,12 @@ def rules_by_diagnosis() -> dict[str, Rules]:
     """Each diagnosis' default rule set (``DiagnosisRuleSet``), in one query."""
     return {row.diagnosis: row.rule_set.as_rules()
             for row in DiagnosisRuleSet.objects.select_related("rule_set")}
+
+
+def rules_for_diagnosis(diagnosis: str) -> Rules:
+    """The default rule set of one diagnosis (the paper's when it has none), in one query."""
+    row = DiagnosisRuleSet.objects.select_related("rule_set").filter(diagnosis=diagnosis).first()
+    return row.rule_set.as_rules() if row else SEED_1
 
 
 def criteria_sets() -> dict[str, BlockCriteria]:
@@ -166,7 +174,8 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     series = _grouped(
         Series.objects.filter(patient_id__in=ids).annotate(stopped=Exists(stopping))
         .order_by("patient_id", "number")
-        .values_list("patient_id", "number", "started_on", "days", "status", "stopped")
+        .values_list("patient_id", "number", "started_on", "days", "status", "stopped",
+                     "route", "regimen", "expected_interval_days", "dose_g_per_kg")
     )
     visits = _grouped(
         Visit.objects.filter(patient_id__in=ids).order_by("patient_id", "visited_on", "id")
@@ -203,8 +212,10 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
             prior_treatments=prior.get(patient_id, ()),
             series=tuple(
                 SeriesIn(number=number, started_on=started_on, days=days, status=status,
-                         stopped_for_adverse_event=stopped)
-                for _, number, started_on, days, status, stopped in series.get(patient_id, ())
+                         stopped_for_adverse_event=stopped, route=route, regimen=regimen,
+                         expected_interval_days=interval, dose_g_per_kg=dose)
+                for _, number, started_on, days, status, stopped, route, regimen, interval, dose
+                in series.get(patient_id, ())
             ),
             visits=tuple(
                 VisitIn(id=pk, visited_on=on, kind=kind, series_number=number,
@@ -447,3 +458,25 @@ def outcome_series_results(result: dict | None) -> dict[int, dict]:
     and its flag: clinical-rules.md §2, §6), by series number."""
     return {row["number"]: row for row in (result or {}).get("series") or []
             if row.get("number") is not None}
+
+
+def outcome_series_row(rows: list[dict] | None, number: int) -> dict:
+    """One series' row of a stored outcome's ``series`` list (clinical-rules.md §2, §6,
+    §10), or an empty one."""
+    return next((row for row in rows or () if row.get("number") == number), {})
+
+
+def series_dosing_for(
+    *, patient: Patient, route: str, dose_g_per_kg: Decimal, weight_kg: Decimal,
+    height_cm: Decimal | None, dose_basis: str, started_on: date | None,
+) -> Dosing:
+    """A series' dosing values (clinical-rules.md §10) for ``patient`` under the rule set
+    of its diagnosis now: what the service stores when a series is saved, and what the
+    series form shows as the user types (one rule, ``treatments.rules.course``). Raises
+    ``DosingError`` naming the input to correct."""
+    age = started_on.year - patient.birth_year if isinstance(started_on, date) else None
+    return series_dosing(
+        route=route, dose_g_per_kg=dose_g_per_kg, weight_kg=weight_kg, height_cm=height_cm,
+        basis=dose_basis, sex=patient.sex, age_years=age,
+        rules=rules_for_diagnosis(patient.diagnosis),
+    )

@@ -123,7 +123,7 @@ def outcome_recompute(*, patient_id: int) -> Outcome | None:
         return None
     result = _with_versions(compute_outcome(
         inputs.patient, rules=inputs.rules, thresholds=inputs.thresholds,
-        block_criteria=inputs.block_criteria,
+        block_criteria=inputs.block_criteria, today=timezone.localdate(),
     ).as_dict(), thresholds_revision=inputs.thresholds_revision)
     _outcome_store(patient_id=patient_id, read_version=read_version, result=result)
     outcome.refresh_from_db()
@@ -154,7 +154,7 @@ def outcome_recompute_many(*, patient_ids: Sequence[int], batch_size: int = 200)
             try:
                 results[patient_id] = _with_versions(compute_outcome(
                     patient, rules=rules, thresholds=batch.thresholds.for_centre(patient.center),
-                    block_criteria=batch.criteria_for(rules),
+                    block_criteria=batch.criteria_for(rules), today=timezone.localdate(),
                 ).as_dict(), thresholds_revision=batch.thresholds.revision)
             except Exception:  # one patient's failure must not hold back the batch
                 logger.exception("Recompute of patient %s failed; left stale.", patient_id,
@@ -235,6 +235,57 @@ def _check_series_order(*, patient: Patient, number: int, started_on: date, pk=N
         )})
 
 
+def _course_defaults(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An empty route, regimen or dose basis (an import's empty cell) is its default."""
+    return {k: v for k, v in data.items()
+            if not (k in ("route", "regimen", "dose_basis") and v in (None, ""))}
+
+
+DOSING_INPUTS = ("route", "dose_g_per_kg", "weight_kg", "height_cm", "dose_basis",
+                 "started_on")
+
+
+def _series_dosing(series: Series, changes: Mapping[str, Any] | None = None, *,
+                   interval_missing: bool) -> dict[str, Any]:
+    """The dosing values a series stores (clinical-rules.md §10, preamble: records computed
+    when the series is saved, with the rule set of that moment): computed for a new series
+    and again when one of its dosing inputs changes, else left as they were. Also the
+    expected interval by route when none is given. A refused input is a ValidationError
+    naming it."""
+    from treatments.rules.course import DosingError, default_interval_days
+    from treatments.selectors import series_dosing_for
+
+    values = {name: getattr(series, name) for name in DOSING_INPUTS}
+    values |= dict(changes or {})
+    fields: dict[str, Any] = {}
+    if interval_missing:
+        fields["expected_interval_days"] = default_interval_days(values["route"])
+    if changes is not None:
+        # Compared with the stored row: a form may already have put its values on ``series``.
+        stored = Series.objects.filter(pk=series.pk).values(
+            *DOSING_INPUTS, "dosing_weight_kg").first() or {}
+        edited = any(name in changes and changes[name] != stored.get(name)
+                     for name in DOSING_INPUTS)
+        if not edited and stored.get("dosing_weight_kg") is not None:
+            return fields
+    if values["dose_g_per_kg"] is None or values["weight_kg"] is None \
+            or values["route"] not in cat.codes(cat.ROUTES):
+        return fields  # the model's validation names what is missing
+    try:
+        dosing = series_dosing_for(
+            patient=series.patient, route=values["route"],
+            dose_g_per_kg=values["dose_g_per_kg"], weight_kg=values["weight_kg"],
+            height_cm=values["height_cm"], dose_basis=values["dose_basis"],
+            started_on=values["started_on"],
+        )
+    except DosingError as error:
+        raise ValidationError({error.field: error.message}) from error
+    return fields | {"dosing_weight_kg": dosing.dosing_weight_kg,
+                     "total_grams": dosing.total_grams,
+                     "prescribed_grams": dosing.prescribed_grams,
+                     "dosing_rules_version": dosing.rules_version}
+
+
 def series_next_number(*, patient: Patient) -> int:
     return (Series.objects.filter(patient=patient).aggregate(n=Max("number"))["n"] or 0) + 1
 
@@ -246,7 +297,7 @@ def series_give(
 ) -> Series:
     """Record a series; its number is the next one (a different number is refused)."""
     Patient.objects.select_for_update().filter(pk=patient.pk).first()  # serialise numbering
-    fields = dict(data)
+    fields = _course_defaults(data)
     expected = series_next_number(patient=patient)
     number = fields.pop("number", None) or expected
     if number != expected:
@@ -254,6 +305,9 @@ def series_give(
             {"number": f"The next series of {patient.code} is number {expected}."}
         )
     series = Series(patient=patient, number=number, **fields)
+    missing = fields.get("expected_interval_days") in (None, "")
+    for name, value in _series_dosing(series, interval_missing=missing).items():
+        setattr(series, name, value)
     if series.started_on:
         _check_series_order(patient=patient, number=number, started_on=series.started_on)
         series_change_check(patient_id=patient.pk, number=number, started_on=series.started_on)
@@ -269,10 +323,12 @@ def series_update(
     lot_numbers: Sequence[str] | None = None,
     adverse_events: Sequence[Mapping[str, Any]] | None = None, by: User | None = None,
 ) -> Series:
-    changes = dict(data)
+    changes = _course_defaults(data)
     if "number" in changes and changes["number"] != series.number:
         raise ValidationError({"number": "A series keeps its number."})
     changes.pop("number", None)
+    changes |= _series_dosing(series, changes, interval_missing="expected_interval_days"
+                              in changes and changes["expected_interval_days"] in (None, ""))
     if "started_on" in changes:
         _check_series_order(
             patient=series.patient, number=series.number, started_on=changes["started_on"],
@@ -285,6 +341,17 @@ def series_update(
     _series_children(series, lot_numbers, adverse_events)
     outcome_mark_stale(patient_id=series.patient_id)
     return series
+
+
+@transaction.atomic
+def outcomes_mark_overdue_stale(*, today: date) -> list[int]:
+    """Mark stale the outcomes that became overdue since they were computed (clinical-rules.md
+    §10): ``overdue`` is judged at recompute time with that day's date, so an outcome whose
+    ``overdue_from`` day has come without any change of data is recomputed (the daily beat
+    task ``outcome_sweep_overdue``) rather than shown overdue by a surface of its own."""
+    due = Outcome.objects.filter(summary__overdue=False,
+                                 summary__overdue_from__lte=today.isoformat())
+    return outcomes_mark_stale(patients=Patient.objects.filter(outcome__in=due))
 
 
 # Reference data (clinical-rules.md, preamble): every change marks the outcomes it

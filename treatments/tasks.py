@@ -34,3 +34,12 @@ def outcome_recompute_batch_task(patient_ids: list[int]) -> int:
     """Recompute a batch of outcomes a reference-data change made stale (one threshold
     can concern thousands of patients: batches, not one message each)."""
     return services.outcome_recompute_many(patient_ids=patient_ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def outcome_sweep_overdue() -> int:
+    """Daily: the outcomes whose due date has passed its grace since they were computed
+    become stale and are recomputed, so ``overdue`` follows the calendar (§10)."""
+    from django.utils import timezone
+
+    return len(services.outcomes_mark_overdue_stale(today=timezone.localdate()))

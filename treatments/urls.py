@@ -8,7 +8,9 @@ urlpatterns = [
     path("patients/<int:pk>/series/new/", views.series_form, name="series_new"),
     path("patients/<int:pk>/series/<int:series_pk>/edit/", views.series_form,
          name="series_edit"),
+    path("patients/<int:pk>/series/dosing/", views.series_dosing, name="series_dosing"),
     path("lots/", views.lots, name="lots"),
     path("reports/", views.reports, name="reports"),
+    path("reports/consumption.csv", views.consumption_csv, name="consumption_csv"),
     path("reports/<str:table>.csv", views.report_csv, name="report_csv"),
 ]

@@ -7,8 +7,9 @@ import csv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import catalogues as cat
@@ -17,15 +18,24 @@ from registry.models import Center
 from registry.scoping import scope_centers, scope_patients
 from registry.views import save_or_errors, scoped_or_404
 from treatments import services
-from treatments.forms import AdverseEventFormSet, SeriesForm, adverse_event_rows
+from treatments.forms import (
+    AdverseEventFormSet,
+    ConsumptionPeriodForm,
+    DosingPreviewForm,
+    SeriesForm,
+    adverse_event_rows,
+)
 from treatments.models import BlockCriteriaSet, Series
 from treatments.reports import (
+    consumption_report,
     measures_report,
     report_csv_rows,
     table1_report,
     table2_report,
 )
-from treatments.selectors import block_criteria_named, lot_recipients
+from treatments.rules.consumption import consumption_csv_rows, default_period
+from treatments.rules.course import DosingError
+from treatments.selectors import block_criteria_named, lot_recipients, series_dosing_for
 
 REPORTS = {"table1": table1_report, "table2": table2_report, "measures": measures_report}
 
@@ -45,6 +55,13 @@ def series_form(request, pk: int, series_pk: int | None = None):
                    "dose_g_per_kg": "2.0", "days": 5,
                    "weight_kg": last.weight_kg if last else None,
                    "product": last.product if last else ""}
+        # The course goes on as it went (§10): the last series' route, interval, height and
+        # dose basis proposed; a first series is the loading dose.
+        initial |= ({"route": last.route, "regimen": "maintenance",
+                     "expected_interval_days": last.expected_interval_days,
+                     "height_cm": last.height_cm, "dose_basis": last.dose_basis}
+                    if last else
+                    {"regimen": "loading", "expected_interval_days": None})
     form = SeriesForm(request.POST or None, instance=series, initial=initial)
     events = [{f: getattr(e, f) for f in AdverseEventFormSet.form._meta.fields or ()}
               for e in series.adverse_events.all()] if series else []
@@ -70,6 +87,30 @@ def series_form(request, pk: int, series_pk: int | None = None):
             return redirect("patients:detail", pk=patient.pk)
     return render(request, "treatments/series_form.html",
                   {"form": form, "formset": formset, "patient": patient, "series": series})
+
+
+@login_required
+def series_dosing(request, pk: int):
+    """The dosing weight and grams of the series being typed (clinical-rules.md §10): the
+    same selector, hence the same rule, as the service that stores them. JSON; a refused
+    input answers 400 with ``errors`` naming it."""
+    patient = scoped_or_404(request, Patient.objects.all(), pk, write=True)
+    form = DosingPreviewForm(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"errors": {name: " ".join(map(str, errors)) for name, errors
+                                        in form.errors.items()}}, status=400)
+    data = form.cleaned_data
+    try:
+        dosing = series_dosing_for(
+            patient=patient, route=data["route"], dose_g_per_kg=data["dose_g_per_kg"],
+            weight_kg=data["weight_kg"], height_cm=data["height_cm"],
+            dose_basis=data["dose_basis"], started_on=data["started_on"])
+    except DosingError as error:
+        return JsonResponse({"errors": {error.field: error.message}}, status=400)
+    return JsonResponse({"dosing_weight_kg": str(dosing.dosing_weight_kg),
+                         "total_grams": str(dosing.total_grams),
+                         "prescribed_grams": str(dosing.prescribed_grams),
+                         "rules_version": dosing.rules_version})
 
 
 @login_required
@@ -102,9 +143,17 @@ def reports(request):
     except ValidationError as error:
         criteria_error, status = "; ".join(error.message_dict["criteria"]), 400
         args = _report_args(request, criteria=False)
+    consumption, consumption_errors = _consumption(request, args)
+    if consumption_errors:
+        status = 400
     return render(request, "treatments/reports.html", {
         "table1": table1_report(**args), "table2": table2_report(**args),
         "measures": measures_report(**args),
+        "consumption": consumption, "consumption_errors": consumption_errors,
+        "consumption_groups": [("Diagnosis", "diagnosis", consumption["by_diagnosis"]),
+                               ("Product", "product", consumption["by_product"]),
+                               ("Centre", "center", consumption["by_center"])],
+        "consumption_query": _consumption_query(request),
         "query": request.GET.urlencode(),
         "centers": scope_centers(Center.objects.all(), request.user),
         "diagnoses": cat.DIAGNOSES, "center": args["center"] or "",
@@ -112,6 +161,42 @@ def reports(request):
         "criteria_sets": BlockCriteriaSet.objects.order_by("code"),
         "criteria": request.GET.get("criteria") or "", "criteria_error": criteria_error,
     }, status=status)
+
+
+def _consumption(request, args: dict) -> tuple[dict, dict[str, str]]:
+    """The consumption report of the page's period (``from``, ``to``; default: the year up
+    to today) and the period's errors by field name."""
+    form = ConsumptionPeriodForm({"start": request.GET.get("from") or None,
+                                  "end": request.GET.get("to") or None})
+    valid = form.is_valid()
+    names = {"start": "from", "end": "to"}
+    errors = ({names[k]: " ".join(map(str, v)) for k, v in form.errors.items()}
+              if not valid else {})
+    default_start, default_end = default_period(timezone.localdate())
+    data = form.cleaned_data if valid else {}
+    return consumption_report(
+        user=request.user, start=data.get("start") or default_start,
+        end=data.get("end") or default_end, center=args["center"],
+        diagnosis=args["diagnosis"]), errors
+
+
+def _consumption_query(request) -> str:
+    return request.GET.urlencode()
+
+
+@login_required
+def consumption_csv(request):
+    """The consumption report as CSV (the page's section; ``reports/consumption/?format=csv``
+    in the API)."""
+    args = _report_args(request, criteria=False)
+    report, errors = _consumption(request, args)
+    if errors:
+        return HttpResponse("; ".join(f"{k}: {v}" for k, v in errors.items()), status=400,
+                            content_type="text/plain; charset=utf-8")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="consumption.csv"'
+    csv.writer(response).writerows(consumption_csv_rows(report))
+    return response
 
 
 @login_required

@@ -97,6 +97,12 @@ def every_kind_of_record(center) -> None:
         "stop_reason": "Aseptic meningitis on day 3."}, lot_numbers=["LOT-7"],
         adverse_events=[{"kind": "meningitis", "severity": "severe", "led_to_stop": True,
                          "notes": "Admitted overnight."}])
+    # An SCIg administration with every course field (clinical-rules.md §10).
+    series_give(patient=patient, data={
+        "started_on": start + timedelta(days=84), "days": 1, "dose_g_per_kg": Decimal("0.20"),
+        "weight_kg": Decimal("80.0"), "height_cm": Decimal("170.5"), "dose_basis": "adjusted",
+        "route": "sc", "regimen": "maintenance", "expected_interval_days": 14,
+        "grams_given": Decimal("12.5"), "product": "Hizentra"}, lot_numbers=["SC-1"])
     patient_services.visit_record(patient=patient, data={
         "visited_on": start + timedelta(days=56), "kind": "pre_series", "series": third,
         "examiner": "Dr A. Example", "functional_score": 3, "prineas_score": 2,

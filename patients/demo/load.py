@@ -8,7 +8,7 @@ from django.db import transaction
 
 from patients import services
 from patients.demo.cidp import CIDP_PATIENTS
-from patients.demo.paper import CENTRE, PATIENTS
+from patients.demo.paper import CENTRE, COURSE_PATIENTS, PATIENTS
 from patients.models import Patient
 from registry.models import Center
 from treatments.services import series_give
@@ -44,6 +44,9 @@ def _patient(center: Center, data: dict) -> Patient:
     series_by_number = {}
     for series in data["series"]:
         fields = {k: v for k, v in series.items() if k not in ("lot_numbers", "adverse_events")}
+        # The paper's patients: intravenous, on the actual weight, series 1 the loading
+        # dose and maintenance after it (clinical-rules.md §10).
+        fields.setdefault("regimen", "loading" if series["number"] == 1 else "maintenance")
         series_by_number[series["number"]] = series_give(
             patient=patient, data=fields, lot_numbers=series["lot_numbers"],
             adverse_events=series["adverse_events"],
@@ -64,13 +67,14 @@ def _patient(center: Center, data: dict) -> Patient:
 
 
 def load_demo() -> tuple[Center, list[Patient]]:
-    """Create the demo centre and every paper patient that is not there yet, then the
-    constructed CIDP cohort of clinical-rules.md §9 (``patients.demo.cidp``)."""
+    """Create the demo centre and every demo patient that is not there yet: the paper's,
+    the constructed CIDP cohort of clinical-rules.md §9 (``patients.demo.cidp``) and the
+    treatment course's (§10)."""
     center, _ = Center.objects.get_or_create(code=CENTRE["code"],
                                              defaults={"name": CENTRE["name"]})
     existing = set(Patient.objects.filter(center=center).values_list("code", flat=True))
     created = []
-    for data in [*PATIENTS, *CIDP_PATIENTS]:
+    for data in [*PATIENTS, *CIDP_PATIENTS, *COURSE_PATIENTS]:
         if data["code"] in existing:
             continue
         with transaction.atomic():  # a patient is loaded whole or not at all

@@ -797,6 +797,63 @@ def _igg_all() -> list[dict]:
     ]
 
 
+# ---------------------------------------------------------------------------
+# The treatment course (clinical-rules.md §10): not in the paper, constructed.
+# ---------------------------------------------------------------------------
+
+SCIG_PRODUCT = "SCIg 20 % (constructed)"
+
+
+def _cidp_scig() -> dict:
+    """CIDP-005, constructed entirely (the paper has no CIDP patient): an IVIg loading
+    dose (2 g/kg over 5 days) and two monthly maintenance series of 1 g/kg, then a switch
+    to weekly subcutaneous immunoglobulin, 0.2 g/kg a week for 24 weeks (as in PATH).
+    Dosed on the adjusted weight (a man of 178 cm and 96 kg: 82.3 kg). Prineas 3 at
+    baseline, 2 from the second month on (INCAT 4, then 2); visits every eight weeks
+    (evaluation points)."""
+    first = date(2019, 3, 4)
+    series: list[dict] = []
+
+    def add(started_on: date, *, route: str, regimen: str, days: int, dose: str,
+            interval: int) -> None:
+        number = len(series) + 1
+        series.append({
+            "number": number, "started_on": started_on, "days": days,
+            "dose_g_per_kg": Decimal(dose), "weight_kg": Decimal("96.0"),
+            "height_cm": Decimal("178.0"), "dose_basis": "adjusted", "route": route,
+            "regimen": regimen, "expected_interval_days": interval,
+            "product": PRODUCT if route == "iv" else SCIG_PRODUCT,
+            "lot_numbers": _lots(started_on, 40 + number, 1 if route == "sc" else 2),
+            "status": "given", "stop_reason": "", "adverse_events": [],
+        })
+
+    add(first, route="iv", regimen="loading", days=5, dose="2.0", interval=28)
+    for month in (1, 2):
+        add(first + _days(28 * month), route="iv", regimen="maintenance", days=2,
+            dose="1.0", interval=28)
+    switch = first + _days(84)
+    for week in range(24):
+        add(switch + _days(7 * week), route="sc", regimen="maintenance", days=1,
+            dose="0.2", interval=7)
+    # INCAT (CIDP's primary measure, §9): arm 2 + leg 2 at baseline, 1 + 1 from the second
+    # month on (adjusted INCAT −2: improved by the MCID of 1).
+    visits = [{**_visit(first - _days(14), "baseline", None, prineas=3),
+               "incat_arm": 2, "incat_leg": 2}]
+    visits += [{**_visit(first + _days(56 * k + 27), "follow_up", None, prineas=2 if k else 3),
+                "incat_arm": 1 if k else 2, "incat_leg": 1 if k else 2}
+               for k in range(5)]
+    patient = _patient(
+        40, "CIDP-005", table="course", case=1, sex="M", age=57, course=2,
+        diagnosis="cidp", pattern="demyelinating", series=series, visits=visits,
+        notes=("Constructed (not in the paper): CIDP, IVIg loading and maintenance, then "
+               "weekly SCIg (clinical-rules.md §10); dosed on the adjusted weight."))
+    return patient
+
+
+# The demo cohort's patients of the treatment course (clinical-rules.md §10), loaded with
+# the paper's.
+COURSE_PATIENTS: list[dict] = [_cidp_scig()]
+
 PATIENTS: list[dict] = [
     _mmn_001(), _mmn_002(), _mmn_003(), _mmn_004(), _mmn_005(), _mmn_006(),
     *_igm_table2(), *_igm_not_treated(), *_igm_stopped(), *_igg_all(),

@@ -32,7 +32,7 @@ def test_loading_twice_changes_nothing(demo):
     visits = Visit.objects.count()
     versions = list(Outcome.objects.order_by("patient_id").values_list("data_version", flat=True))
     load_demo()
-    assert Patient.objects.count() == 23 + 4  # the paper's, and the constructed CIDP cohort
+    assert Patient.objects.count() == 23 + 4 + 1  # the paper's, the CIDP cohort, CIDP-005
     assert Visit.objects.count() == visits
     assert list(
         Outcome.objects.order_by("patient_id").values_list("data_version", flat=True)
@@ -151,3 +151,23 @@ def test_the_cidp_cohort_results_by_the_mcids(demo):
     assert results("CIDP-004") == {"incat": "deteriorated", "adjusted_incat": "deteriorated",
                                    "irods": "deteriorated", "grip": "deteriorated",
                                    "onls": "deteriorated"}
+def test_the_paper_patients_are_iv_loading_then_maintenance_on_actual_weight(demo):
+    from treatments.models import Series
+
+    paper = Series.objects.exclude(patient__code="CIDP-001")
+    assert set(paper.values_list("route", "dose_basis")) == {("iv", "actual")}
+    assert set(paper.filter(number=1).values_list("regimen", flat=True)) == {"loading"}
+    assert set(paper.exclude(number=1).values_list("regimen", flat=True)) == {"maintenance"}
+
+
+def test_the_cidp_patient_goes_on_to_weekly_scig_dosed_on_adjusted_weight(demo):
+    from decimal import Decimal
+
+    from treatments.models import Series
+
+    series = list(Series.objects.filter(patient__code="CIDP-005").order_by("number"))
+    assert [s.route for s in series] == ["iv"] * 3 + ["sc"] * 24
+    # Devine 178 cm man: 73.18 kg; adjusted 73.18 + 0.4 × (96 − 73.18) = 82.3 kg
+    assert {s.dosing_weight_kg for s in series} == {Decimal("82.3")}
+    assert [s.prescribed_grams for s in series[:4]] == [Decimal("165"), Decimal("80"),
+                                                        Decimal("80"), Decimal("16")]

@@ -268,6 +268,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "treatments.tasks.outcome_sweep_stale",
         "schedule": float(os.environ.get("STALE_SWEEP_SECONDS", "60")),
     },
+    "outcomes-becoming-overdue": {
+        "task": "treatments.tasks.outcome_sweep_overdue",
+        "schedule": 6 * 3600.0,  # a few times a day: a day's change is seen the same day
+    },
     "purge-idempotency-keys": {
         "task": "registry.tasks.idempotency_keys_purge_task",
         "schedule": 3600.0,

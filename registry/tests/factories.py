@@ -12,6 +12,8 @@ from django.contrib.auth.models import User
 from patients.models import Consent, MrcGrade, Patient, Titre, Visit
 from registry.models import Center, Role
 from treatments.models import Outcome, Series
+from treatments.rules.course import course_total_grams, prescribed_grams
+from treatments.rules.defaults import SEED_1
 
 
 class CenterFactory(factory.django.DjangoModelFactory):
@@ -94,6 +96,15 @@ class SeriesFactory(factory.django.DjangoModelFactory):
     dose_g_per_kg = Decimal("2.0")
     weight_kg = Decimal("70.0")
     product = "IVIg"
+    route = "iv"
+    # The dosing values the service stores (actual weight, 5 g steps: clinical-rules.md §10).
+    dosing_weight_kg = factory.SelfAttribute("weight_kg")
+    total_grams = factory.LazyAttribute(lambda s: course_total_grams(
+        dose_g_per_kg=s.dose_g_per_kg, dosing_weight_kg=s.weight_kg))
+    prescribed_grams = factory.LazyAttribute(lambda s: prescribed_grams(
+        dose_g_per_kg=s.dose_g_per_kg, dosing_weight_kg=s.weight_kg, route=s.route,
+        rules=SEED_1))
+    dosing_rules_version = "seed-1"
 
 
 class VisitFactory(factory.django.DjangoModelFactory):

@@ -30,7 +30,7 @@ def test_backup_then_restore_gives_back_the_demo_data(tmp_path, capsys):
     call_command("load_demo")
     call_command("recompute", "--all")
     before = snapshot()
-    assert len(before["outcomes"]) == 23 and before["table1"]["rows"]
+    assert len(before["outcomes"]) == 24 and before["table1"]["rows"]
 
     backup = tmp_path / "registry.dump"
     call_command("backup", "--output", str(backup))

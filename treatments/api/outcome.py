@@ -47,6 +47,9 @@ EMPTY_RESULT: dict[str, Any] = {
     "primary_measure": None,
     "primary_baseline": None,
     "measures": [],
+    "next_series_due": None,
+    "overdue": False,
+    "overdue_from": None,
 }
 
 
@@ -172,6 +175,9 @@ class OutcomeSeries(serializers.Serializer):
     beneficial = serializers.BooleanField()
     interval_days = serializers.IntegerField(allow_null=True)
     interval_flag = serializers.BooleanField()
+    route = one_of(cat.ROUTES)
+    dose_intensity = serializers.FloatField(
+        allow_null=True, help_text="g/kg per 4 weeks over the 12 weeks before the series (§10).")
 
 
 class OutcomeScores(serializers.Serializer):
@@ -240,6 +246,14 @@ class OutcomeSerializer(serializers.Serializer):
         allow_null=True, help_text="the primary measure's baseline value (``baseline_score``"
         " stays the MRC target sum)")
     measures = OutcomeMeasure(many=True)
+    next_series_due = serializers.DateField(
+        allow_null=True, help_text="Start of the last given series + its expected interval"
+        " (§10); null when nothing is due.")
+    overdue = serializers.BooleanField(
+        help_text="Past the due date by more than the grace days on the day it was computed"
+        " (recomputed when that day comes, §10).")
+    overdue_from = serializers.DateField(allow_null=True,
+                                         help_text="The first day the patient is overdue.")
 
 
 class HistoryEntrySerializer(serializers.Serializer):

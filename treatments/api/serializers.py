@@ -10,6 +10,7 @@ from patients.api.fields import ScopedPatientField
 from registry.api.serializers import RegistrySerializer, VersionedSerializer
 from treatments.models import AdverseEvent, Series
 from treatments.rules import interval_days
+from treatments.selectors import outcome_series_row
 
 if TYPE_CHECKING:  # the validator type exists only in the stubs
     from rest_framework.validators import Validator
@@ -34,19 +35,36 @@ class SeriesSerializer(VersionedSerializer):
     total_grams = serializers.DecimalField(max_digits=7, decimal_places=1, read_only=True,
                                            allow_null=True)
     interval_days = serializers.SerializerMethodField()
+    # clinical-rules.md §10: stored when the series is saved (the service), read-only here.
+    dosing_weight_kg = serializers.DecimalField(max_digits=5, decimal_places=1,
+                                                read_only=True, allow_null=True)
+    prescribed_grams = serializers.DecimalField(max_digits=7, decimal_places=1,
+                                                read_only=True, allow_null=True)
+    dose_intensity_g_per_kg_4w = serializers.SerializerMethodField()
+    expected_interval_days = serializers.IntegerField(
+        min_value=1, max_value=365, required=False, allow_null=True,
+        help_text="Days expected to the next series; empty: 28 iv, 7 sc.")
 
     class Meta:
         model = Series
         fields = [
             "id", "patient", "number", "started_on", "days", "dose_g_per_kg", "weight_kg",
             "total_grams", "product", "lot_numbers", "status", "stop_reason",
-            "adverse_events", "interval_days", "version",
+            "adverse_events", "interval_days", "route", "regimen", "expected_interval_days",
+            "height_cm", "dose_basis", "dosing_weight_kg", "prescribed_grams", "grams_given",
+            "dose_intensity_g_per_kg_4w", "version",
         ]
         validators: list[Validator[Any]] = []
 
     def get_interval_days(self, series: Series) -> int | None:
         return interval_days(started_on=series.started_on,
                              previous_started_on=getattr(series, "previous_started_on", None))
+
+    def get_dose_intensity_g_per_kg_4w(self, series: Series) -> float | None:
+        """As the stored outcome computed it (clinical-rules.md §10); null until the
+        outcome has been computed with this series."""
+        row = outcome_series_row(getattr(series, "outcome_series", None), series.number)
+        return row.get("dose_intensity")
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -25,4 +25,5 @@ urlpatterns = [
     path("reports/table1/", views.Table1View.as_view(), name="report-table1"),
     path("reports/table2/", views.Table2View.as_view(), name="report-table2"),
     path("reports/measures/", views.MeasuresReportView.as_view(), name="report-measures"),
+    path("reports/consumption/", views.ConsumptionView.as_view(), name="report-consumption"),
 ]

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, Subquery
+from django.db.models.fields.json import KeyTransform
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, renderers, serializers, viewsets
 from rest_framework.decorators import action
@@ -38,12 +40,14 @@ from treatments.api.outcome import (
 from treatments.api.serializers import SeriesSerializer
 from treatments.models import LotNumber, Series
 from treatments.reports import (
+    consumption_report,
     measures_report,
     report_csv_rows,
     table1_report,
     table2_report,
 )
 from treatments.rules import BlockCriteria
+from treatments.rules.consumption import consumption_csv_rows, default_period
 from treatments.selectors import block_criteria_named, blocks_under, lot_recipients
 
 
@@ -63,7 +67,9 @@ class SeriesViewSet(RegistryViewSet):
         series = scope_by_patient(
             Series.objects.select_related("patient")
             .prefetch_related("lots", "adverse_events")
-            .annotate(previous_started_on=Subquery(previous)),
+            .annotate(previous_started_on=Subquery(previous),
+                      # the stored outcome's series rows only (§10 dose intensity)
+                      outcome_series=KeyTransform("series", "patient__outcome__result")),
             self.request.user,
         )
         # as a researcher, consented patients only (api.md, clinical-rules.md §8)
@@ -167,6 +173,8 @@ class CsvRenderer(renderers.BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if isinstance(data, dict) and data.get("table") in ("table1", "table2", "measures"):
             rows = report_csv_rows(data)
+        elif isinstance(data, dict) and data.get("table") == "consumption":
+            rows = consumption_csv_rows(data)
         elif isinstance(data, dict):  # an error or an OPTIONS description
             rows = [[key, "; ".join(map(str, value)) if isinstance(value, list) else str(value)]
                     for key, value in data.items()]
@@ -214,6 +222,51 @@ class ReportView(RegistryViewMixin, APIView):
                             diagnosis=query.validated_data.get("diagnosis") or None,
                             criteria=query.validated_data.get("criteria"))
         return Response(report)
+
+
+class ConsumptionQuery(serializers.Serializer):
+    """The consumption report's query (clinical-rules.md §10): a period (default: the year
+    up to today), a centre and a diagnosis."""
+
+    # ``from`` is a Python keyword: the fields are named in ``get_fields``.
+    center = serializers.RegexField(
+        r"^[-A-Za-z0-9_]{1,32}$", required=False, allow_blank=True,
+        error_messages={"invalid": "Give a centre code or id."}, help_text="Centre code or id.")
+    diagnosis = serializers.ChoiceField(choices=cat.DIAGNOSES, required=False, allow_blank=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(required=False, help_text="First day (ISO).")
+        fields["to"] = serializers.DateField(required=False, help_text="Last day (ISO).")
+        return fields
+
+    def validate(self, attrs):
+        start, end = attrs.get("from"), attrs.get("to")
+        if start and end and start > end:
+            raise serializers.ValidationError({"to": "The period ends on or after it starts."})
+        return attrs
+
+
+@extend_schema_view(get=extend_schema(parameters=[
+    ConsumptionQuery,
+    OpenApiParameter("format", str, enum=["json", "csv"], description="``csv``: CSV lines."),
+]))
+class ConsumptionView(RegistryViewMixin, APIView):
+    """Immunoglobulin consumption over a period (clinical-rules.md §10), JSON or CSV:
+    every patient of the user's centres counted (an aggregate)."""
+
+    renderer_classes = [JSONRenderer, renderers.BrowsableAPIRenderer, CsvRenderer]
+    query_parameters = ("from", "to", "center", "diagnosis")
+
+    def get(self, request):
+        query = ConsumptionQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        default_start, default_end = default_period(timezone.localdate())
+        return Response(consumption_report(
+            user=request.user, start=data.get("from") or default_start,
+            end=data.get("to") or default_end, center=data.get("center") or None,
+            diagnosis=data.get("diagnosis") or None))
 
 
 def _report_schema(serializer):

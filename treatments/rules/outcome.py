@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from treatments.rules.blocks import BlockEvolution, block_evolution
+from treatments.rules.course import Schedule, dose_intensity, interval_bounds, schedule
 from treatments.rules.disability import (
     DisabilityChange,
     disability_change,
@@ -71,6 +73,7 @@ from treatments.rules.types import (
     VisitIn,
 )
 from treatments.rules.visits import (
+    OrderedSeries,
     baseline_visit,
     final_visit,
     ordered_series,
@@ -106,6 +109,8 @@ class SeriesResult:
     beneficial: bool
     interval_days: int | None
     interval_flag: bool
+    route: str = "iv"  # §10
+    dose_intensity: Decimal | None = None  # g/kg per 4 weeks (§10)
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,7 @@ class Outcome:
     primary_measure: Measure = Measure.MRC_TARGETS
     primary_baseline: int | Decimal | None = None
     measures: tuple[MeasureSummary, ...] = ()
+    schedule: Schedule = Schedule(None, None, False)  # §10
 
     def as_dict(self) -> JSON:
         blocks = self.conduction_blocks
@@ -181,9 +187,13 @@ class Outcome:
                 {"number": s.number, "pre_score": json_number(shown(s.pre_score)),
                  "post_score": json_number(shown(s.post_score)),
                  "grade": _code(s.grade), "beneficial": s.beneficial,
-                 "interval_days": s.interval_days, "interval_flag": s.interval_flag}
+                 "interval_days": s.interval_days, "interval_flag": s.interval_flag,
+                 "route": s.route, "dose_intensity": json_number(s.dose_intensity)}
                 for s in self.series
             ],
+            "next_series_due": _iso(self.schedule.next_series_due),
+            "overdue": self.schedule.overdue,
+            "overdue_from": _iso(self.schedule.overdue_from),
             "visits": [
                 {"id": v.id, "visited_on": _iso(v.visited_on), "kind": v.kind,
                  "series": v.series, "score": v.score, "grade": _code(v.grade),
@@ -255,13 +265,17 @@ def compute_outcome(
     rules: RuleSet,
     thresholds: Sequence[ThresholdIn],
     block_criteria: BlockCriteria,
+    today: date | None = None,
 ) -> Outcome:
     """Every rule of clinical-rules.md applied to one patient, under the rule set,
     titre thresholds and block criteria given (no default: a forgotten one is an error,
-    never a silent ``seed-1``)."""
+    never a silent ``seed-1``). ``today`` judges ``overdue`` (§10); None: not judged."""
     flags: list[str] = list(numbering_problems(patient.series))
-    visits = tuple(sorted(patient.visits, key=visit_order))
-    series = ordered_series(patient.series)
+    course = ordered_series(patient.series)
+    # §10: §2's per-series rules count ``iv`` series only; visits linked to an ``sc``
+    # administration are evaluation points as ``follow_up`` visits are.
+    recorded = tuple(sorted(patient.visits, key=visit_order))
+    series, visits = iv_course(course, recorded)
 
     baseline = baseline_visit(visits, series)
     selection = target_muscles(baseline, patient.pinned_targets, rules=rules)
@@ -320,12 +334,13 @@ def compute_outcome(
     if any(grip_one_hand(v) for v in visits):
         flags.append(GRIP_ONE_HAND_FLAG)
 
-    intervals = {row.number: row for row in series_intervals(series, rules=rules)}
-    for row in intervals.values():
+    intervals = {row.number: row for row in series_intervals(course, rules=rules)}
+    for previous, item in pairwise(course):
+        row = intervals[item.number]
         if row.flagged:
+            low, high = interval_bounds(previous, rules=rules)
             flags.append(f"series {row.number} given {row.interval_days} days after the"
-                         f" previous one (expected {rules.interval_min_days} to"
-                         f" {rules.interval_max_days})")
+                         f" previous one (expected {low:g} to {high:g})")
 
     before, after = prineas_before_after(visits, series)
     return Outcome(
@@ -343,17 +358,30 @@ def compute_outcome(
         disability=disability_change(before, after, rules=rules),
         conduction_blocks=block_evolution(patient.studies, criteria=block_criteria),
         titres_significant=significant_titres(patient.titres, thresholds=thresholds),
-        titres_before_ivig=titres_before_ivig(patient.titres, series, thresholds=thresholds),
+        titres_before_ivig=titres_before_ivig(patient.titres, course, thresholds=thresholds),
         series=_series_results(scores, mrc, primary_baseline, len(targets), intervals,
-                               judged.rules if judged else rules, comparison),
-        visits=_visit_results(visits, targets, baseline_score, rules, scales=scales,
+                               judged.rules if judged else rules, course, comparison),
+        visits=_visit_results(recorded, targets, baseline_score, rules, scales=scales,
                               primary=primary, judged=judged),
         flags=tuple(dict.fromkeys(flags)),
         primary_measure=primary,
         primary_baseline=shown(primary_baseline),
         measures=tuple(summary for scale in scales.values()
                        if (summary := measure_summary(scale, visits, series, rules=rules))),
+        schedule=schedule(course, today=today, rules=rules),
     )
+
+
+def iv_course(course: OrderedSeries, visits: tuple[VisitIn, ...]
+              ) -> tuple[OrderedSeries, tuple[VisitIn, ...]]:
+    """The series and visits §2 reads (§10): the ``iv`` series only, and each visit linked
+    to an ``sc`` administration as a ``follow_up`` visit."""
+    sc = {s.number for s in course if s.route != "iv"}
+    if not sc:
+        return course, visits
+    return (OrderedSeries(s for s in course if s.number not in sc),
+            tuple(replace(v, kind="follow_up", series_number=None)
+                  if v.series_number in sc else v for v in visits))
 
 
 @dataclass(frozen=True)
@@ -484,21 +512,27 @@ def _series_results(
     targets: int,
     intervals: dict[int, SeriesInterval],
     rules: RuleSet,
+    course: OrderedSeries,
     comparison: Comparison | None = None,
 ) -> tuple[SeriesResult, ...]:
     beneficial = set(mrc.beneficial) if mrc else set()
+    by_number = {row.number: row for row in scores}
     return tuple(
         SeriesResult(
-            number=row.number,
-            pre_score=row.pre_score,
-            post_score=row.post_score,
+            number=item.number,
+            pre_score=row.pre_score if row else None,
+            post_score=row.post_score if row else None,
             grade=grade_against(row.post_score, baseline_score, targets, rules=rules,
-                                comparison=comparison),
-            beneficial=row.number in beneficial,
-            interval_days=intervals[row.number].interval_days,
-            interval_flag=intervals[row.number].flagged,
+                                comparison=comparison)
+            if row else None,
+            beneficial=item.number in beneficial,
+            interval_days=intervals[item.number].interval_days,
+            interval_flag=intervals[item.number].flagged,
+            route=item.route,
+            dose_intensity=dose_intensity(course, item.number),
         )
-        for row in scores
+        for item in course
+        for row in (by_number.get(item.number),)
     )
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from itertools import pairwise
 
+from treatments.rules.course import Period, interval_flag
 from treatments.rules.types import RuleSet, SeriesIn
 from treatments.rules.visits import ordered_series
 
@@ -47,16 +48,20 @@ def interval_flagged(days: int | None, *, rules: RuleSet) -> bool:
     return not rules.interval_min_days <= days <= rules.interval_max_days
 
 
-def series_intervals(series: Sequence[SeriesIn], *, rules: RuleSet
+def series_intervals(series: Sequence[SeriesIn], *, rules: RuleSet,
+                     extension_periods: Sequence[Period] = ()
                      ) -> tuple[SeriesInterval, ...]:
-    """Days since the previous series, flagged outside 21-42 days (clinical-rules.md §6:
-    treatment given "every month")."""
+    """Days since the previous series, flagged outside 0.75–1.5 × the previous series'
+    expected interval (clinical-rules.md §6 as §10 makes it: 21–42 days for a monthly
+    series), except across a change of route or during an ``interval_extension``."""
     rows = []
     previous = None
     for item in ordered_series(series):
         days = interval_days(started_on=item.started_on,
                              previous_started_on=previous.started_on if previous else None)
-        rows.append(SeriesInterval(item.number, days, interval_flagged(days, rules=rules)))
+        rows.append(SeriesInterval(item.number, days, interval_flag(
+            days=days, previous=previous, current=item, rules=rules,
+            extension_periods=extension_periods)))
         previous = item
     return tuple(rows)
 

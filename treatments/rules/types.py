@@ -41,6 +41,8 @@ class RuleSet:
     no_response_min_series: int = 3
     disability_improved_change: int = -1
     disability_deteriorated_change: int = 1
+    # Superseded by ``interval_min_factor`` / ``interval_max_factor`` (§10: relative to
+    # the expected interval); kept so that stored rule sets naming them still load.
     interval_min_days: int = 21
     interval_max_days: int = 42
     # The block criteria set this rule set judges conduction blocks by (§4: "default:
@@ -69,6 +71,18 @@ class RuleSet:
     def primary_measure_for(self, diagnosis: str) -> Measure:
         """The primary measure of a diagnosis (§9); none named → ``mrc_targets``."""
         return Measure(dict(self.primary_measures).get(diagnosis, Measure.MRC_TARGETS))
+
+    # clinical-rules.md §10 (treatment course). The interval flag is relative to the
+    # previous series' expected interval (28 days → 21–42, as interval_min/max_days).
+    interval_min_factor: float = 0.75
+    interval_max_factor: float = 1.5
+    round_grams_iv: int = 5  # prescribed grams rounded to this step (Ontario's IG programme)
+    round_grams_sc: int = 1
+    overdue_grace_days: int = 7  # for ``sc`` the grace is the series' expected interval
+    relapse_window_days: int = 180  # tailoring episodes (§10)
+
+    def round_grams(self, route: str) -> int:
+        return self.round_grams_sc if route == "sc" else self.round_grams_iv
 
 
 @dataclass(frozen=True)
@@ -110,6 +124,11 @@ class SeriesIn:
     days: int
     status: str = "given"  # "given" | "stopped"
     stopped_for_adverse_event: bool = False
+    # clinical-rules.md §10
+    route: str = "iv"  # "iv" | "sc"
+    regimen: str = "maintenance"  # "loading" | "maintenance"
+    expected_interval_days: int = 28
+    dose_g_per_kg: Decimal | None = None
 
 
 @dataclass(frozen=True)

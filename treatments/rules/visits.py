@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 from itertools import pairwise
+from math import floor
 
+from treatments.rules.dates import LAST_SERIES_WINDOW
 from treatments.rules.types import RuleSet, SeriesIn, VisitIn
 
 LINKABLE_KINDS = ("pre_series", "post_series")
@@ -93,8 +95,8 @@ def post_visit(
 
     The ``post_series`` visit linked to it, else the last unlinked visit after it
     started and before the next series started. With no next series the window
-    closes ``interval_max_days`` after the start, so later follow-up visits stay
-    evaluation points instead of becoming the post visit.
+    closes 1.5 × its expected interval after the start (§1, §10), so later follow-up
+    visits stay evaluation points instead of becoming the post visit.
     """
     ordered = ordered_series(series)
     position = _position(ordered, number)
@@ -107,7 +109,8 @@ def post_visit(
     if position + 1 < len(ordered):
         end = ordered[position + 1].started_on
     else:
-        end = start + timedelta(days=rules.interval_max_days)
+        end = start + timedelta(days=floor(
+            LAST_SERIES_WINDOW * ordered[position].expected_interval_days))
     return _latest([
         v for v in visits
         if v.kind in POST_FALLBACK_KINDS and not _is_linked(v) and start < v.visited_on <= end

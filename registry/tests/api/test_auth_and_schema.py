@@ -160,7 +160,9 @@ API_MD_FIELDS = {
     "PriorTreatment": ("id", "patient", "kind", "started_on", "ended_on", "notes", "version"),
     "Series": ("id", "patient", "number", "started_on", "days", "dose_g_per_kg", "weight_kg",
                "total_grams", "product", "lot_numbers", "status", "stop_reason",
-               "adverse_events", "interval_days", "version"),
+               "adverse_events", "interval_days", "route", "regimen", "expected_interval_days",
+               "height_cm", "dose_basis", "grams_given", "dosing_weight_kg",
+               "prescribed_grams", "dose_intensity_g_per_kg_4w", "version"),
     "AdverseEvent": ("kind", "severity", "led_to_stop", "notes"),
     "Visit": ("id", "patient", "visited_on", "kind", "series", "examiner", "mrc",
               "functional_score", "prineas_score", "notes", "score", "version"),
@@ -174,7 +176,7 @@ API_MD_FIELDS = {
                 "baseline_score", "target_muscles", "initial_response", "beneficial_series",
                 "n_star", "plateau_after_series", "wear_off_intervals", "infusion_dependent",
                 "final", "disability", "conduction_blocks", "titres_significant", "series",
-                "flags"),
+                "flags", "next_series_due", "overdue"),
     "OutcomeFinal": ("grade", "persistent", "label"),
     "OutcomeDisability": ("measure", "before", "after", "change", "result"),
     "OutcomeBlocks": ("first_study", "latest_study", "segments"),
@@ -191,7 +193,8 @@ API_MD_FIELDS["Outcome"] = (*API_MD_FIELDS["Outcome"], "primary_measure", "measu
 API_MD_READ_ONLY = {
     "Patient": {"id", "consent_state", "created_at", "updated_at"},
     "Titre": {"id", "significant"},
-    "Series": {"id", "total_grams", "interval_days"},
+    "Series": {"id", "total_grams", "interval_days", "dosing_weight_kg", "prescribed_grams",
+               "dose_intensity_g_per_kg_4w"},
     "Visit": {"id", "score", "scores", "primary_score"},  # §9 (api.md 2026-12-01)
     "NerveSegment": {"block"},
 }
@@ -214,7 +217,7 @@ def test_schema_names_every_api_md_field():
         properties = components[name]["properties"]
         assert {f for f in properties if properties[f].get("readOnly")} == fields, name
         assert not fields & set(components[f"{name}Request"]["properties"]), name
-    assert set(components["Series"]["properties"]) - {"id", "total_grams", "interval_days"} \
+    assert set(components["Series"]["properties"]) - API_MD_READ_ONLY["Series"] \
         == set(components["SeriesRequest"]["properties"])
     assert components["PaginatedPatientListItemList"]["required"] == ["count", "results"]
     assert set(components["PaginatedPatientListItemList"]["properties"]) == {

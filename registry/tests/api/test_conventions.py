@@ -74,7 +74,8 @@ def test_version_missing_stale_then_right(clinician, patient, resource):
     assert response.json()["version"] == 2
     full = {k: v for k, v in response.json().items()
             if k not in ("id", "version", "total_grams", "interval_days", "score",
-                         "significant", "created_at", "updated_at")}
+                         "significant", "created_at", "updated_at", "dosing_weight_kg",
+                         "prescribed_grams", "dose_intensity_g_per_kg_4w")}
     stale = client.put(url, {**full, "version": 1}, format="json")
     assert stale.status_code == 409
     assert client.put(url, {**full, "version": 2}, format="json").json()["version"] == 3

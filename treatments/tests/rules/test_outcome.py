@@ -35,9 +35,9 @@ API_KEYS = {
     "rules_version", "status", "baseline_score", "target_muscles", "initial_response",
     "beneficial_series", "n_star", "plateau_after_series", "wear_off_intervals",
     "infusion_dependent", "final", "disability", "conduction_blocks", "titres_significant",
-    "series", "flags",
+    "series", "flags", "next_series_due", "overdue",
 }
-ADDED_KEYS = {"visits", "titres_before_ivig"}
+ADDED_KEYS = {"visits", "titres_before_ivig", "overdue_from"}
 # api.md "Additions of 2026-12-01" (§9), and the primary measure's baseline value beside
 # ``baseline_score`` (docs/rules-decisions.md, "§9 measures").
 API_KEYS |= {"primary_measure", "measures"}
@@ -164,7 +164,8 @@ def test_one_series_improving():
     assert result["final"]["label"] == "Mild improvement (not persistent)"
     assert result["series"] == [{"number": 1, "pre_score": None, "post_score": 15,
                                  "grade": "mild", "beneficial": True, "interval_days": None,
-                                 "interval_flag": False}]
+                                 "interval_flag": False, "route": "iv",
+                                 "dose_intensity": None}]
 
 
 def test_improving_when_the_latest_series_was_beneficial():

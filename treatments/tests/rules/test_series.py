@@ -36,7 +36,7 @@ def test_intervals_of_21_and_42_days_are_not_flagged_20_and_43_are():
 
 
 def test_interval_bounds_are_rule_set_parameters():
-    rows = series_intervals(given(0, 28), rules=RuleSet(version="x", interval_max_days=27))
+    rows = series_intervals(given(0, 28), rules=RuleSet(version="x", interval_max_factor=0.95))
     assert rows[1].flagged
 
 
