@@ -69,7 +69,8 @@ class PatientForm(VersionMixin, forms.ModelForm):
             (f"{side}:{nerve}", f"{gettext(side_label)} {gettext(nerve_label)}")
             for nerve, nerve_label in cat.NERVES for side, side_label in cat.SIDES]
         for name in CONSENT_FIELDS:
-            self.fields[f"consent_{name}"] = _related_field(Consent, name, CONSENT_LABELS[name])
+            self.fields[f"consent_{name}"] = _related_field(Consent, name,
+                                                                 str(CONSENT_LABELS[name]))
         if with_identity:
             for name in IDENTITY_FIELDS:
                 # The identity fields are Identity's own columns, never a reverse relation.

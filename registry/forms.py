@@ -38,7 +38,7 @@ class TranslatedLabels:
     fields: dict[str, forms.Field]
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             label = field.label if field.label is not None else pretty_name(name)
             if label:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 from registry.forms import put_errors
 from registry.scoping import can_write, center_id_of, scope_queryset
