@@ -165,7 +165,8 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     series = _grouped(
         Series.objects.filter(patient_id__in=ids).annotate(stopped=Exists(stopping))
         .order_by("patient_id", "number")
-        .values_list("patient_id", "number", "started_on", "days", "status", "stopped")
+        .values_list("patient_id", "number", "started_on", "days", "status", "stopped",
+                     "id", "weight_kg")
     )
     visits = _grouped(
         Visit.objects.filter(patient_id__in=ids).order_by("patient_id", "visited_on", "id")
@@ -184,7 +185,7 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     titres = _grouped(
         Titre.objects.filter(patient_id__in=ids).order_by("patient_id", "sampled_on", "id")
         .values_list("patient_id", "sampled_on", "antigen", "isotype", "method", "value",
-                     "unit")
+                     "unit", "id")
     )
     studies = _grouped(
         NerveStudy.objects.filter(patient_id__in=ids).order_by("patient_id", "studied_on", "id")
@@ -202,8 +203,9 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
             prior_treatments=prior.get(patient_id, ()),
             series=tuple(
                 SeriesIn(number=number, started_on=started_on, days=days, status=status,
-                         stopped_for_adverse_event=stopped)
-                for _, number, started_on, days, status, stopped in series.get(patient_id, ())
+                         stopped_for_adverse_event=stopped, id=pk, weight_kg=weight)
+                for _, number, started_on, days, status, stopped, pk, weight
+                in series.get(patient_id, ())
             ),
             visits=tuple(
                 VisitIn(id=pk, visited_on=on, kind=kind, series_number=number,
@@ -213,8 +215,8 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
             ),
             titres=tuple(
                 TitreIn(sampled_on=on, antigen=antigen, isotype=isotype, method=method,
-                        value=value, unit=unit)
-                for _, on, antigen, isotype, method, value, unit in titres.get(patient_id, ())
+                        value=value, unit=unit, id=pk)
+                for _, on, antigen, isotype, method, value, unit, pk in titres.get(patient_id, ())
             ),
             studies=tuple(
                 StudyIn(studied_on=on, segments=tuple(

@@ -81,6 +81,9 @@ class SeriesIn:
     days: int
     status: str = "given"  # "given" | "stopped"
     stopped_for_adverse_event: bool = False
+    # The record and its body weight, for the data-quality rules (§11, ``rules.quality``).
+    id: int | None = None
+    weight_kg: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class TitreIn:
     method: str
     value: Decimal
     unit: str = "dilution"
+    id: int | None = None  # the record, for the data-quality rules (§11)
 
 
 @dataclass(frozen=True)
