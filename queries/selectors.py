@@ -1,0 +1,40 @@
+"""Reads of the data-quality queries: lists scoped to the user's centres, per-centre counts,
+a patient's unresolved queries."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from queries.models import ANSWERED, CLOSED, OPEN, Query
+from registry.models import Center
+from registry.scoping import query_center_ids
+
+
+def queries_for(user) -> QuerySet[Query]:
+    """The queries the user reads: the centres where they are clinician or data manager
+    (researchers: none), with what a list shows in the same query."""
+    rows = Query.objects.select_related("patient__center", "raised_by", "answered_by",
+                                        "closed_by")
+    ids = query_center_ids(user)
+    return rows if ids is None else rows.filter(patient__center_id__in=ids)
+
+
+def patient_unresolved_queries(*, patient_id: int) -> list[Query]:
+    """The patient's open and answered queries, oldest first (the patient page)."""
+    return list(Query.objects.unresolved().filter(patient_id=patient_id)
+                .select_related("answered_by").order_by("raised_at", "id"))
+
+
+def query_counts_by_centre(user) -> list[dict]:
+    """Per centre the user reads queries of: open, answered and closed counts (one query)."""
+    ids = query_center_ids(user)
+    centres = Center.objects.all() if ids is None else Center.objects.filter(pk__in=ids)
+    by_status = {
+        status: Count("patients__queries", filter=Q(patients__queries__status=status))
+        for status in (OPEN, ANSWERED, CLOSED)
+    }
+    return [
+        {"center": row.pk, "code": row.code, "name": row.name, "open": row.open,
+         "answered": row.answered, "closed": row.closed}
+        for row in centres.annotate(**by_status).order_by("code")
+    ]
