@@ -8,6 +8,8 @@ from exchange.tests.helpers import csv_file
 from exchange.tests.test_imports import FILES
 from patients.models import Visit
 from queries.models import AUTO, CLOSED, OPEN, Query
+from treatments.models import Outcome
+from treatments.tasks import outcome_sweep_stale
 
 pytestmark = pytest.mark.django_db
 
@@ -30,9 +32,13 @@ def test_a_corrected_visit_imported_closes_its_query(data_manager,
     corrected = csv_file(MRC_HEADER, ["MMN-100", "1993-02-15", "post_series", "deltoid", "R",
                                       "4"],
                          ["MMN-100", "1993-02-15", "post_series", "biceps", "R", "3"])
-    with django_capture_on_commit_callbacks(execute=True):
-        report = import_files(user=data_manager, files={"mrc": corrected})
+    report = import_files(user=data_manager, files={"mrc": corrected})
     assert report.counts_dict() == {"mrc": {"updated": 2}}  # rows of the one grid
+    # The import marked the outcome stale; its recompute (here the sweep's: the test's
+    # transaction never commits) closes the query.
+    assert Outcome.objects.get(patient=post.patient).stale
+    assert outcome_sweep_stale() == 1
     query.refresh_from_db()
     assert (query.status, query.close_reason, query.closed_by) == (CLOSED, AUTO, None)
     assert query.history.count() == 2
+
