@@ -16,19 +16,19 @@ from registry.models import VersionedModel, audited, choice_constraint
 from treatments.rules.quality import RULES
 
 MANUAL = "manual"
-RULE_CHOICES = [(code, code.replace("_", " ").capitalize()) for code in RULES] + [
-    (MANUAL, "Manual")]
+RULE_CHOICES = (*((code, code.replace("_", " ").capitalize()) for code in RULES),
+                (MANUAL, "Manual"))
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
-STATUS_CHOICES = [(OPEN, "Open"), (ANSWERED, "Answered"), (CLOSED, "Closed")]
+STATUS_CHOICES = ((OPEN, "Open"), (ANSWERED, "Answered"), (CLOSED, "Closed"))
 
 # Why a query was closed: the registry found the data fixed (``auto``); a data manager
 # confirmed the data are right (``confirmed``: the same values never raise it again) or
 # closed it after a correction or an answer (``resolved``).
 AUTO, CONFIRMED, RESOLVED = "auto", "confirmed", "resolved"
-CLOSE_REASON_CHOICES = [(AUTO, "Closed automatically: the data no longer show it"),
+CLOSE_REASON_CHOICES = ((AUTO, "Closed automatically: the data no longer show it"),
                         (CONFIRMED, "Confirmed: the data are right"),
-                        (RESOLVED, "Resolved")]
+                        (RESOLVED, "Resolved"))
 
 # The records a query may name (model labels): the patient and each record of theirs.
 RECORD_MODELS = {
@@ -85,7 +85,7 @@ class Query(VersionedModel):
         constraints = [
             choice_constraint("rule", RULE_CHOICES, "query_rule_valid"),
             choice_constraint("status", STATUS_CHOICES, "query_status_valid"),
-            choice_constraint("record_model", list(RECORD_MODELS.items()),
+            choice_constraint("record_model", tuple(RECORD_MODELS.items()),
                               "query_record_model_valid"),
             models.CheckConstraint(
                 condition=Q(status=CLOSED, closed_at__isnull=False) & ~Q(close_reason="")

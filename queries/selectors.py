@@ -33,8 +33,5 @@ def query_counts_by_centre(user) -> list[dict]:
         status: Count("patients__queries", filter=Q(patients__queries__status=status))
         for status in (OPEN, ANSWERED, CLOSED)
     }
-    return [
-        {"center": row.pk, "code": row.code, "name": row.name, "open": row.open,
-         "answered": row.answered, "closed": row.closed}
-        for row in centres.annotate(**by_status).order_by("code")
-    ]
+    return list(centres.annotate(**by_status).order_by("code")
+                .values("id", "code", "name", *by_status))

@@ -6,8 +6,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from patients.api.fields import ScopedPatientField
-from queries.models import CLOSE_REASON_CHOICES, RECORD_LABELS, RECORD_MODELS, RULE_CHOICES, \
-    STATUS_CHOICES, Query
+from queries.models import (
+    CLOSE_REASON_CHOICES,
+    RECORD_LABELS,
+    RECORD_MODELS,
+    RULE_CHOICES,
+    STATUS_CHOICES,
+    Query,
+)
 from registry.api.serializers import VersionedSerializer
 
 
