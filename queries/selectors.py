@@ -7,15 +7,21 @@ from django.db.models import Count, Q, QuerySet
 
 from queries.models import ANSWERED, CLOSED, OPEN, Query
 from registry.models import Center
-from registry.scoping import query_center_ids
+from registry.scoping import query_center_ids, scope_by_patient, scope_research_consent
 
 
 def queries_for(user) -> QuerySet[Query]:
-    """The queries the user reads: the centres where they are clinician or data manager
-    (researchers: none), with what a list shows in the same query."""
+    """The queries the user reads, as every record of a patient (the user's centres; as a
+    researcher, consented patients only), with what a list shows in the same query."""
     rows = Query.objects.select_related("patient__center", "raised_by", "answered_by",
                                         "closed_by")
+    return scope_research_consent(scope_by_patient(rows, user), user, path="patient")
+
+
+def queries_to_work_on(user) -> QuerySet[Query]:
+    """The queries of the centres where the user answers or closes them (the pages)."""
     ids = query_center_ids(user)
+    rows = queries_for(user)
     return rows if ids is None else rows.filter(patient__center_id__in=ids)
 
 

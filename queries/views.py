@@ -18,7 +18,7 @@ from queries import services
 from queries.forms import AnswerForm, CloseForm, QueryFilterForm, RaiseForm
 from queries.links import record_url
 from queries.models import CLOSED, RECORD_LABELS, Query
-from queries.selectors import queries_for, query_counts_by_centre
+from queries.selectors import queries_to_work_on, query_counts_by_centre
 from registry.scoping import (
     can_answer_query,
     can_manage_queries,
@@ -39,7 +39,7 @@ def _readers_only(request) -> None:
 
 
 def _filtered(request, form: QueryFilterForm):
-    rows = queries_for(request.user).order_by("-raised_at", "-id")
+    rows = queries_to_work_on(request.user).order_by("-raised_at", "-id")
     if not form.is_valid():
         return rows.unresolved()
     data = form.cleaned_data
@@ -114,7 +114,7 @@ def _form_refusal(request, form) -> None:
 @require_POST
 def query_answer(request, pk: int) -> HttpResponse:
     _readers_only(request)
-    query = get_object_or_404(queries_for(request.user), pk=pk)
+    query = get_object_or_404(queries_to_work_on(request.user), pk=pk)
     if not can_answer_query(request.user, query.patient.center_id):
         raise PermissionDenied("Only the patient's centre answers its queries.")
     form = AnswerForm(request.POST)
@@ -135,7 +135,7 @@ def query_answer(request, pk: int) -> HttpResponse:
 @require_POST
 def query_close(request, pk: int) -> HttpResponse:
     _readers_only(request)
-    query = get_object_or_404(queries_for(request.user), pk=pk)
+    query = get_object_or_404(queries_to_work_on(request.user), pk=pk)
     if not can_manage_queries(request.user, query.patient.center_id):
         raise PermissionDenied("Only a data manager of the patient's centre closes a query.")
     form = CloseForm(request.POST)

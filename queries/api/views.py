@@ -1,7 +1,7 @@
 """``queries/``: data-quality queries (clinical-rules.md §11; api.md "Additions of
-2026-12-01"). Reads for the clinicians and data managers of the patient's centre
-(researchers: 403); POST (a manual query) and closing by data managers; answering by
-clinicians (and data managers). Writes go through ``queries.services``."""
+2026-12-01"). Reads scoped like every record (researchers: consented patients, read
+only); POST (a manual query) and closing by data managers; answering by clinicians (and
+data managers). Writes go through ``queries.services``."""
 
 from __future__ import annotations
 
@@ -19,23 +19,24 @@ from registry.scoping import (
     can_answer_query,
     can_manage_queries,
     query_center_ids,
-    query_manager_center_ids,
 )
 
 
 class QueryRole(permissions.BasePermission):
-    message = "Queries are read by the clinicians and data managers of the patient's centre."
+    """Reads are scoped like every record (a researcher reads the consented patients'
+    queries of their centres, never writes one); writes need the clinician or
+    data-manager role somewhere, then the patient's centre (checked by the view, once the
+    patient or query is found)."""
+
+    message = "Queries are written by the clinicians and data managers of the patient's centre."
 
     def has_permission(self, request, view) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if view.kwargs.get("pk") is not None:
+            return True  # a query: 404 if not in the user's centres, then the role check
         ids = query_center_ids(request.user)
-        if ids is not None and not ids:
-            return False
-        if request.method == "POST":
-            managed = query_manager_center_ids(request.user)
-            if managed is not None and not managed:
-                self.message = "Only a data manager raises a query by hand."
-                return False
-        return True
+        return ids is None or bool(ids)
 
 
 MANAGERS_ONLY = "Only a data manager of the patient's centre closes a query or raises one."

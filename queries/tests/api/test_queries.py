@@ -151,7 +151,8 @@ def test_clinicians_do_not_close_and_researchers_do_nothing(clinician, researche
                                                             weight_query):
     assert patch(clinician, weight_query, {"status": "closed", "version": 1}).status_code == 403
     assert patch(researcher, weight_query, {"answer": "x", "version": 1}).status_code == 403
-    assert api(researcher).get(URL).status_code == 403
+    assert api(researcher).post(URL, {"patient": weight_query.patient_id, "message": "?"},
+                                format="json").status_code == 403
     weight_query.refresh_from_db()
     assert (weight_query.status, weight_query.version) == ("open", 1)
 
@@ -211,3 +212,12 @@ def test_the_list_needs_the_same_queries_for_one_or_many(clinician, data_manager
     client = api(clinician)
     with django_assert_num_queries(AUTH_QUERIES + 2):
         assert client.get(URL).json()["count"] == 6
+
+
+def test_researchers_read_the_consented_patients_queries_only(researcher, weight_query):
+    from patients.models import Consent
+
+    assert [row["id"] for row in api(researcher).get(URL).json()["results"]] == [
+        weight_query.pk]
+    Consent.objects.filter(patient=weight_query.patient).update(withdrawn_on="2000-01-01")
+    assert api(researcher).get(URL).json()["count"] == 0

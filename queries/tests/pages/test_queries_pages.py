@@ -125,10 +125,6 @@ def test_the_patient_page_lists_open_queries_and_a_clinician_answers_there(
 
 
 def test_researchers_see_no_queries_on_the_patient_page(client, researcher, weight_query):
-    from patients.models import Consent
-
-    Consent.objects.update_or_create(patient=weight_query.patient,
-                                     defaults={"given_on": "1993-01-01", "version": "1"})
     client.force_login(researcher)
     page = client.get(reverse("patients:detail", args=[weight_query.patient_id]))
     assert page.status_code == 200
