@@ -11,24 +11,19 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+import catalogues as cat
 from patients.models import Patient
 from registry.models import VersionedModel, audited, choice_constraint
-from treatments.rules.quality import RULES
 
 MANUAL = "manual"
-RULE_CHOICES = (*((code, code.replace("_", " ").capitalize()) for code in RULES),
-                (MANUAL, "Manual"))
-
-OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
-STATUS_CHOICES = ((OPEN, "Open"), (ANSWERED, "Answered"), (CLOSED, "Closed"))
-
+RULE_CHOICES = cat.QUERY_RULES
+STATUS_CHOICES = cat.QUERY_STATUSES
+OPEN, ANSWERED, CLOSED = cat.codes(STATUS_CHOICES)
 # Why a query was closed: the registry found the data fixed (``auto``); a data manager
 # confirmed the data are right (``confirmed``: the same values never raise it again) or
 # closed it after a correction or an answer (``resolved``).
-AUTO, CONFIRMED, RESOLVED = "auto", "confirmed", "resolved"
-CLOSE_REASON_CHOICES = ((AUTO, "Closed automatically: the data no longer show it"),
-                        (CONFIRMED, "Confirmed: the data are right"),
-                        (RESOLVED, "Resolved"))
+CLOSE_REASON_CHOICES = cat.QUERY_CLOSE_REASONS
+AUTO, CONFIRMED, RESOLVED = cat.codes(CLOSE_REASON_CHOICES)
 
 # The records a query may name (model labels): the patient and each record of theirs.
 RECORD_MODELS = {

@@ -32,7 +32,7 @@ INTERVAL = "interval"
 POST_SCORE_MISSING = "post_score_missing"
 TITRE_THRESHOLD_MISSING = "titre_threshold_missing"
 RULES = (TARGET_GRADE_MISSING, MRC_JUMP, WEIGHT_CHANGE, INTERVAL, POST_SCORE_MISSING,
-         TITRE_THRESHOLD_MISSING)
+         TITRE_THRESHOLD_MISSING)  # each a code of ``catalogues.QUERY_RULES``
 
 # §11: a muscle-side's grade changing by 3 or more between two consecutive visits that
 # graded it; a body weight more than 10 % away from the previous series'.
@@ -91,7 +91,8 @@ def mrc_jumps(patient: PatientIn) -> tuple[Finding, ...]:
     visits that graded it (visits in date order; any muscle, not only the targets). The
     finding names the later visit."""
     findings = []
-    last: dict[MuscleSide, tuple[int, str, int]] = {}  # muscle-side → visit id, date, grade
+    # muscle-side → the last visit that graded it: id, date, grade
+    last: dict[MuscleSide, tuple[int, str, int]] = {}
     for visit in sorted(patient.visits, key=visit_order):
         for muscle_side in sorted(visit.mrc):
             grade = visit.mrc[muscle_side]
@@ -102,7 +103,7 @@ def mrc_jumps(patient: PatientIn) -> tuple[Finding, ...]:
                     MRC_JUMP, VISIT, visit.id,
                     f"{muscle} {side}: grade {previous[2]} on {previous[1]}, {grade} on"
                     f" {visit.visited_on.isoformat()} (a change of {grade - previous[2]:+d}).",
-                    {"muscle": muscle, "side": side, "previous_visit": previous[0],
+                    {"muscle": muscle, "side": side, "previous_visited_on": previous[1],
                      "previous_grade": previous[2], "grade": grade},
                 ))
             last[muscle_side] = (visit.id, visit.visited_on.isoformat(), grade)

@@ -75,7 +75,8 @@ def test_a_grade_changing_by_three_between_consecutive_visits_is_found_on_the_la
     assert len(found) == len(TARGETS)
     post = patient.visits[1]
     assert {f.record_id for f in found} == {post.id}
-    assert found[0].values == {"muscle": "biceps", "side": "L", "previous_visit": 1,
+    assert found[0].values == {"muscle": "biceps", "side": "L",
+                               "previous_visited_on": patient.visits[0].visited_on.isoformat(),
                                "previous_grade": 2, "grade": 5}
 
 
@@ -93,8 +94,8 @@ def test_a_jump_is_counted_between_the_visits_that_graded_the_muscle_only():
     patient = replace(patient, visits=(baseline, replace(first, mrc=ungraded), second))
     jumps = [f for f in findings(patient, MRC_JUMP) if f.values["muscle"] == "deltoid"
              and f.values["side"] == "R"]
-    assert [(f.record_id, f.values["previous_visit"]) for f in jumps] == [(second.id,
-                                                                          baseline.id)]
+    assert [(f.record_id, f.values["previous_visited_on"]) for f in jumps] == [
+        (second.id, baseline.visited_on.isoformat())]
 
 
 # weight_change
@@ -229,3 +230,10 @@ def test_every_finding_names_values_that_are_json():
     assert {f.rule for f in found} >= {MRC_JUMP, WEIGHT_CHANGE, TITRE_THRESHOLD_MISSING}
     for finding in found:
         assert json.loads(json.dumps(finding.values)) == finding.values
+
+
+def test_every_rule_is_a_code_of_the_catalogue():
+    import catalogues as cat
+    from treatments.rules.quality import RULES
+
+    assert set(RULES) | {"manual"} == set(cat.codes(cat.QUERY_RULES))
