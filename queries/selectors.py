@@ -41,3 +41,17 @@ def query_counts_by_centre(user) -> list[dict]:
     }
     return list(centres.annotate(**by_status).order_by("code")
                 .values("id", "code", "name", *by_status))
+
+
+def worklist_open_queries(user, *, limit: int = 200) -> list[dict]:
+    """The worklist's ``queries`` (api.md ``worklist/``): the open queries of the centres
+    where the user answers or closes them, oldest first, as ``{patient, code, …}``."""
+    ids = query_center_ids(user)
+    rows = Query.objects.filter(status=OPEN).select_related("patient")
+    if ids is not None:
+        rows = rows.filter(patient__center_id__in=ids)
+    return [
+        {"patient": q.patient_id, "code": q.patient.code, "query": q.pk, "rule": q.rule,
+         "message": q.message, "raised_at": q.raised_at}
+        for q in rows.order_by("raised_at", "id")[:limit]
+    ]

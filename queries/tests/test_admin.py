@@ -56,3 +56,4 @@ def test_nobody_adds_or_deletes_a_query_in_the_admin(client, data_manager, weigh
     assert client.get(reverse("admin:queries_query_add")).status_code == 403
     assert client.get(reverse("admin:queries_query_delete",
                               args=[weight_query.pk])).status_code == 403
+
