@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,7 +18,7 @@ from patients.models import Patient
 from queries import services
 from queries.forms import AnswerForm, CloseForm, QueryFilterForm, RaiseForm
 from queries.links import record_url
-from queries.models import CLOSED, RECORD_LABELS, Query
+from queries.models import ANSWERED, CLOSED, OPEN, RECORD_LABELS, Query
 from queries.selectors import queries_to_work_on, query_counts_by_centre
 from registry.scoping import (
     can_answer_query,
@@ -38,17 +39,18 @@ def _readers_only(request) -> None:
         raise PermissionDenied("Queries are for the clinicians and data managers of a centre.")
 
 
-def _filtered(request, form: QueryFilterForm):
+def _filtered(request, form: QueryFilterForm) -> QuerySet[Query]:
     rows = queries_to_work_on(request.user).order_by("-raised_at", "-id")
+    unresolved = rows.filter(status__in=(OPEN, ANSWERED))
     if not form.is_valid():
-        return rows.unresolved()
+        return unresolved
     data = form.cleaned_data
     if data["status"] == "all":
         pass
     elif data["status"]:
         rows = rows.filter(status=data["status"])
     else:
-        rows = rows.unresolved()
+        rows = unresolved
     if data["rule"]:
         rows = rows.filter(rule=data["rule"])
     if data["center"]:
@@ -62,11 +64,9 @@ def decorate(user, rows) -> list[Query]:
     """Each query with its record's page and what the user may do to it."""
     for query in rows:
         center_id = query.patient.center_id
-        query.url = record_url(query)  # type: ignore[attr-defined]
-        query.may_answer = (query.status != CLOSED  # type: ignore[attr-defined]
-                            and can_answer_query(user, center_id))
-        query.may_close = (query.status != CLOSED  # type: ignore[attr-defined]
-                           and can_manage_queries(user, center_id))
+        query.url = record_url(query)
+        query.may_answer = query.status != CLOSED and can_answer_query(user, center_id)
+        query.may_close = query.status != CLOSED and can_manage_queries(user, center_id)
     return list(rows)
 
 
