@@ -86,7 +86,7 @@ def _plan(findings: Mapping[int, Sequence[Finding]], kept: Sequence[Query]) -> _
     for key, query in unresolved.items():
         if key not in found:
             query.status, query.closed_at, query.closed_by = CLOSED, now, None
-            query.close_reason = AUTO
+            query.close_reason, query.updated_at = AUTO, now
             query.version += 1
             plan.close.append(query)
     return plan
