@@ -302,6 +302,25 @@ CONSENT_STATES: Choices = enum_choices({
 })
 
 
+# Data-quality queries (clinical-rules.md §11): the rules that raise them, ``manual`` for a
+# data manager's own, their states and why one was closed.
+QUERY_RULES: Choices = (
+    ("target_grade_missing", "A visit lacks a grade for a target muscle"),
+    ("mrc_jump", "An MRC grade changes by 3 or more"),
+    ("weight_change", "The weight changes by more than 10 %"),
+    ("interval", "Interval between series flagged"),
+    ("post_score_missing", "A loading series has no post score"),
+    ("titre_threshold_missing", "A titre's assay has no threshold"),
+    ("manual", "Raised by a data manager"),
+)
+QUERY_STATUSES: Choices = (("open", "Open"), ("answered", "Answered"), ("closed", "Closed"))
+QUERY_CLOSE_REASONS: Choices = (
+    ("auto", "Closed automatically: the data no longer show it"),
+    ("confirmed", "Confirmed: the data are right"),
+    ("resolved", "Resolved"),
+)
+
+
 def codes(choices: Choices) -> tuple[str, ...]:
     return tuple(code for code, _ in choices)
 

@@ -90,6 +90,9 @@ CODE_LISTS: dict[str, cat.Choices] = {
     "disability_results": cat.DISABILITY_RESULTS,
     "block_states": cat.BLOCK_STATES,
     "measures": cat.MEASURES,
+    "query_rules": cat.QUERY_RULES,
+    "query_statuses": cat.QUERY_STATUSES,
+    "query_close_reasons": cat.QUERY_CLOSE_REASONS,
 }
 
 PATIENT = Column("patient", TEXT, "Registry code of the patient (the pseudonymous identity, "
@@ -396,6 +399,39 @@ DATASETS: tuple[Dataset, ...] = (
                    computed=True),
         ),
         key=("patient",),
+        importable=False,
+    ),
+    Dataset(
+        "queries", "one row per data-quality query",
+        "The data-quality queries raised by the registry after each recompute, or by a data "
+        "manager (clinical-rules.md §11), with their answer and how they were closed. "
+        "Export only: the registry raises and closes them from the data.",
+        (
+            PATIENT,
+            Column("query", INTEGER, "Id of the query.", computed=True),
+            Column("rule", CODE, "The rule that raised it (manual: a data manager).",
+                   codes="query_rules", computed=True),
+            Column("record", TEXT, "Kind of record it is about (patient, visit, series, "
+                   "titre, paraprotein, prior_treatment, nerve_study).", computed=True),
+            Column("record_id", INTEGER, "Id of that record.", computed=True),
+            Column("message", TEXT, "The question.", computed=True),
+            Column("values", TEXT, "What the rule found, as JSON (the query's identity with "
+                   "the rule and the record).", computed=True),
+            Column("status", CODE, "State of the query.", codes="query_statuses",
+                   computed=True),
+            Column("answer", TEXT, "A clinician's answer.", computed=True),
+            Column("raised_at", DATETIME, "When it was raised.", computed=True),
+            Column("raised_by", TEXT, "Who raised it by hand (empty: the registry).",
+                   computed=True),
+            Column("answered_by", TEXT, "Who answered it.", computed=True),
+            Column("answered_at", DATETIME, "When it was answered.", computed=True),
+            Column("closed_by", TEXT, "Who closed it (empty when the registry did).",
+                   computed=True),
+            Column("closed_at", DATETIME, "When it was closed.", computed=True),
+            Column("close_reason", CODE, "Why it was closed.", codes="query_close_reasons",
+                   computed=True),
+        ),
+        key=("patient", "query"),
         importable=False,
     ),
 )

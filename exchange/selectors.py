@@ -7,6 +7,7 @@ memory stays bounded by the batch, whatever the registry's size.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -29,6 +30,7 @@ from patients.models import (
     Titre,
     Visit,
 )
+from queries.models import Query
 from registry.scoping import export_center_ids, scope_reportable_patients
 from treatments.models import AdverseEvent, LotNumber, Outcome, Series
 from treatments.rules import TitreIn
@@ -303,6 +305,27 @@ def outcome_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
         }
 
 
+def query_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
+    """The batch's data-quality queries (clinical-rules.md §11), by patient code then id."""
+    rows = (Query.objects.filter(patient_id__in=ids)
+            .select_related("patient", "raised_by", "answered_by", "closed_by")
+            .order_by("patient__code", "id"))
+    for q in rows:
+        yield {
+            "patient": q.patient.code, "query": q.pk, "rule": q.rule,
+            "record": q.record_name, "record_id": q.record_id, "message": q.message,
+            "values": json.dumps(q.fingerprint, sort_keys=True) if q.fingerprint else None,
+            "status": q.status, "answer": q.answer or None, "raised_at": q.raised_at,
+            "raised_by": _username(q.raised_by), "answered_by": _username(q.answered_by),
+            "answered_at": q.answered_at, "closed_by": _username(q.closed_by),
+            "closed_at": q.closed_at, "close_reason": q.close_reason or None,
+        }
+
+
+def _username(user) -> str | None:
+    return None if user is None else user.get_username()
+
+
 READERS: dict[str, Callable[[list[int], ExportContext], Iterator[Row]]] = {
     "patients": patient_rows,
     "affected_nerves": affected_nerve_rows,
@@ -319,6 +342,7 @@ READERS: dict[str, Callable[[list[int], ExportContext], Iterator[Row]]] = {
     "nerve_segments": nerve_segment_rows,
     "measures": measure_rows,
     "outcomes": outcome_rows,
+    "queries": query_rows,
 }
 
 

@@ -25,6 +25,8 @@ REFERENCE_DATA = ["treatments.ruleset", "treatments.diagnosisruleset",
                   "treatments.nervereference"]
 # Who exported and imported what: data managers read it in the admin, nobody edits it.
 EXCHANGE_RECORDS = ["exchange.exportrecord", "exchange.importrecord"]
+# Data-quality queries (§11): clinicians read and answer them, data managers also close.
+QUERY_RECORDS = ["queries.query"]
 PSEUDONYMOUS = [*CLINICAL_RECORDS, "patients.patient", "patients.consent",
                 "treatments.series", "treatments.outcome"]
 
@@ -41,13 +43,14 @@ WRITE = ("view", "add", "change")
 CLINICIAN_PERMISSIONS = (
     _perms(CLINICAL_RECORDS, (*WRITE, "delete")) | _perms(NEVER_DELETED, WRITE)
     | _perms(["treatments.outcome"], ("view",)) | _perms(REFERENCE_DATA, ("view",))
+    | _perms(QUERY_RECORDS, ("view",))
 )
 GROUP_PERMISSIONS: dict[str, set[tuple[str, str]]] = {
     Role.CLINICIAN: CLINICIAN_PERMISSIONS,
     Role.DATA_MANAGER: (
         CLINICIAN_PERMISSIONS | _perms(REFERENCE_DATA, WRITE)
         | _perms(["registry.center", "registry.membership"], ("view",))
-        | _perms(EXCHANGE_RECORDS, ("view",))
+        | _perms(EXCHANGE_RECORDS, ("view",)) | _perms(QUERY_RECORDS, WRITE)
     ),
     # Read-only, and never the identity model (name, date of birth, hospital number).
     Role.RESEARCHER: _perms(PSEUDONYMOUS, ("view",)) | _perms(REFERENCE_DATA, ("view",)),
@@ -65,7 +68,7 @@ def ensure_role_groups(apps=global_apps) -> None:
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        if app_config.label in {"patients", "treatments", "registry", "exchange"}:
+        if app_config.label in {"patients", "treatments", "registry", "exchange", "queries"}:
             had_module = getattr(app_config, "models_module", None)
             app_config.models_module = had_module or True  # historical apps have none
             create_permissions(app_config, apps=apps, verbosity=0)

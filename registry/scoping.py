@@ -58,6 +58,10 @@ IDENTIFIER_EXPORTERS = (Role.DATA_MANAGER,)
 IMPORTERS = (Role.DATA_MANAGER,)
 ADMINS = (Role.DATA_MANAGER,)
 REFERENCE_DATA_MANAGERS = (Role.DATA_MANAGER,)
+# Data-quality queries (clinical-rules.md §11): read and answered by the centre's writers,
+# raised by hand and closed by its data managers; researchers never see them.
+QUERY_READERS = WRITERS
+QUERY_MANAGERS = (Role.DATA_MANAGER,)
 
 # Direct identifiers (``patients.Identity``): withheld unless ``can_see_identifiers``.
 IDENTIFIER_FIELDS = ("name", "date_of_birth", "hospital_number")
@@ -82,6 +86,7 @@ CENTRE_PATHS: dict[str, str] = {
     "treatments.lotnumber": "series__patient__center",
     "treatments.adverseevent": "series__patient__center",
     "treatments.outcome": "patient__center",
+    "queries.query": "patient__center",
 }
 
 
@@ -313,3 +318,22 @@ def scope_research_consent(queryset: QuerySet, user, *, path: str = "") -> Query
         return queryset
     prefix = f"{path}__" if path else ""
     return queryset.filter(~Q(**{f"{prefix}center_id__in": ids}) | _consent_given(path=path))
+
+
+def query_center_ids(user) -> list[int] | None:
+    """Centres whose data-quality queries the user reads and answers (§11): clinicians'
+    and data managers' (``None``: every centre)."""
+    return _center_ids_with(user, QUERY_READERS)
+
+
+def can_answer_query(user, center_id: int | None) -> bool:
+    return _in(center_id, query_center_ids(user))
+
+
+def query_manager_center_ids(user) -> list[int] | None:
+    """Centres where the user raises queries by hand and closes them: data managers'."""
+    return _center_ids_with(user, QUERY_MANAGERS)
+
+
+def can_manage_queries(user, center_id: int | None) -> bool:
+    return _in(center_id, query_manager_center_ids(user))

@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("patients.urls")),
     path("", include("treatments.urls")),
     path("", include("exchange.urls")),
+    path("", include("queries.urls")),
 ]

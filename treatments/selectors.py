@@ -175,7 +175,8 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
         Series.objects.filter(patient_id__in=ids).annotate(stopped=Exists(stopping))
         .order_by("patient_id", "number")
         .values_list("patient_id", "number", "started_on", "days", "status", "stopped",
-                     "route", "regimen", "expected_interval_days", "dose_g_per_kg")
+                     "route", "regimen", "expected_interval_days", "dose_g_per_kg",
+                     "id", "weight_kg")
     )
     visits = _grouped(
         Visit.objects.filter(patient_id__in=ids).order_by("patient_id", "visited_on", "id")
@@ -194,7 +195,7 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     titres = _grouped(
         Titre.objects.filter(patient_id__in=ids).order_by("patient_id", "sampled_on", "id")
         .values_list("patient_id", "sampled_on", "antigen", "isotype", "method", "value",
-                     "unit")
+                     "unit", "id")
     )
     studies = _grouped(
         NerveStudy.objects.filter(patient_id__in=ids).order_by("patient_id", "studied_on", "id")
@@ -213,8 +214,10 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
             series=tuple(
                 SeriesIn(number=number, started_on=started_on, days=days, status=status,
                          stopped_for_adverse_event=stopped, route=route, regimen=regimen,
-                         expected_interval_days=interval, dose_g_per_kg=dose)
-                for _, number, started_on, days, status, stopped, route, regimen, interval, dose
+                         expected_interval_days=interval, dose_g_per_kg=dose, id=pk,
+                         weight_kg=weight)
+                for (_, number, started_on, days, status, stopped, route, regimen, interval,
+                     dose, pk, weight)
                 in series.get(patient_id, ())
             ),
             visits=tuple(
@@ -227,8 +230,8 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
             ),
             titres=tuple(
                 TitreIn(sampled_on=on, antigen=antigen, isotype=isotype, method=method,
-                        value=value, unit=unit)
-                for _, on, antigen, isotype, method, value, unit in titres.get(patient_id, ())
+                        value=value, unit=unit, id=pk)
+                for _, on, antigen, isotype, method, value, unit, pk in titres.get(patient_id, ())
             ),
             studies=tuple(
                 StudyIn(studied_on=on, segments=tuple(

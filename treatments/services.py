@@ -24,6 +24,7 @@ from registry.services import (
     save_validated,
 )
 from treatments.dates import series_change_check
+from treatments.hooks import Recomputed, outcome_stored
 from treatments.models import (
     AdverseEvent,
     BlockCriteriaSet,
@@ -121,11 +122,14 @@ def outcome_recompute(*, patient_id: int) -> Outcome | None:
     inputs = outcome_inputs(patient_id=patient_id)
     if inputs is None:
         return None
-    result = _with_versions(compute_outcome(
+    computed = compute_outcome(
         inputs.patient, rules=inputs.rules, thresholds=inputs.thresholds,
         block_criteria=inputs.block_criteria, today=timezone.localdate(),
-    ).as_dict(), thresholds_revision=inputs.thresholds_revision)
-    _outcome_store(patient_id=patient_id, read_version=read_version, result=result)
+    )
+    result = _with_versions(computed.as_dict(), thresholds_revision=inputs.thresholds_revision)
+    if _outcome_store(patient_id=patient_id, read_version=read_version, result=result):
+        outcome_stored([Recomputed(patient_id, read_version, inputs.patient, computed,
+                                   inputs.thresholds)])
     outcome.refresh_from_db()
     return outcome
 
@@ -149,33 +153,43 @@ def outcome_recompute_many(*, patient_ids: Sequence[int], batch_size: int = 200)
         )
         batch = outcome_batch_inputs(patient_ids=list(versions))
         results = {}
+        computed: dict[int, Recomputed] = {}
         for patient_id, patient in batch.patients.items():
             rules = batch.rules_for(patient)
+            thresholds = batch.thresholds.for_centre(patient.center)
             try:
-                results[patient_id] = _with_versions(compute_outcome(
-                    patient, rules=rules, thresholds=batch.thresholds.for_centre(patient.center),
+                outcome = compute_outcome(
+                    patient, rules=rules, thresholds=thresholds,
                     block_criteria=batch.criteria_for(rules), today=timezone.localdate(),
-                ).as_dict(), thresholds_revision=batch.thresholds.revision)
+                )
+                results[patient_id] = _with_versions(
+                    outcome.as_dict(), thresholds_revision=batch.thresholds.revision)
             except Exception:  # one patient's failure must not hold back the batch
                 logger.exception("Recompute of patient %s failed; left stale.", patient_id,
                                  extra={"patient_id": patient_id})
-        stored += _outcome_store_many(versions=versions, results=results)
+                continue
+            computed[patient_id] = Recomputed(patient_id, versions[patient_id], patient,
+                                              outcome, thresholds)
+        stored_ids = _outcome_store_many(versions=versions, results=results)
+        outcome_stored([computed[patient_id] for patient_id in sorted(stored_ids)])
+        stored += len(stored_ids)
     return stored
 
 
-def _outcome_store_many(*, versions: dict[int, int], results: dict[int, dict[str, Any]]) -> int:
+def _outcome_store_many(*, versions: dict[int, int], results: dict[int, dict[str, Any]]
+                        ) -> set[int]:
     """``_outcome_store`` for a whole batch in one statement: the same conditional UPDATE,
     row by row, through ``UPDATE … FROM (VALUES …)`` (one round trip instead of one per
     patient, which was a quarter of a batch's time; bench/README.md)."""
     if not results:
-        return 0
+        return set()
     if connection.vendor != "postgresql":  # SQLite (local use): one UPDATE each
         with transaction.atomic():
-            return sum(
-                _outcome_store(patient_id=patient_id, read_version=versions[patient_id],
-                               result=result)
-                for patient_id, result in results.items()
-            )
+            return {
+                patient_id for patient_id, result in results.items()
+                if _outcome_store(patient_id=patient_id, read_version=versions[patient_id],
+                                  result=result)
+            }
     table = connection.ops.quote_name(Outcome._meta.db_table)
     rows = ", ".join(
         ["(%s::bigint, %s::bigint, %s, %s::integer, %s, %s, %s::jsonb, %s::jsonb)"]
@@ -195,13 +209,13 @@ def _outcome_store_many(*, versions: dict[int, int], results: dict[int, dict[str
             f" FROM (VALUES {rows}) AS v(patient_id, read_version, rules_version,"
             " thresholds_revision, criteria, status, result, summary)"
             " WHERE o.patient_id = v.patient_id AND o.computed_data_version <= v.read_version"
-            " AND o.data_version >= v.read_version",
+            " AND o.data_version >= v.read_version RETURNING o.patient_id",
             [timezone.now(), *params],
         )
-        stored = cursor.rowcount
-    if stored < len(results):
+        stored = {row[0] for row in cursor.fetchall()}
+    if len(stored) < len(results):
         logger.info("%s outcome(s) changed meanwhile; kept the newer ones.",
-                    len(results) - stored)
+                    len(results) - len(stored))
     return stored
 
 

@@ -101,6 +101,8 @@ def test_every_kind_of_record_round_trips_through_an_empty_database(tmp_path, em
     exported = tmp_path / "exported"
     call_command("export", out=str(exported), identifiers=True, stdout=open(os.devnull, "w"))
     for dataset in BY_NAME.values():  # a record of every kind, and every column filled
+        if dataset.name == "queries":  # raised from the data; answered by people (none)
+            continue
         rows = read(exported / dataset.filename)
         assert rows, dataset.filename
         assert all(any(row[c] for row in rows) for c in dataset.header(identifiers=True)), (
@@ -125,6 +127,11 @@ def test_every_kind_of_record_round_trips_through_an_empty_database(tmp_path, em
             assert strip == [{k: v for k, v in row.items() if k != "computed_at"}
                              for row in read(copy)]
             assert {row["stale"] for row in read(copy)} == {"FALSE"}
+        elif original.name == "queries.csv":  # raised again from the imported data
+            def found(path):
+                return sorted((r["patient"], r["rule"], r["record"], r["values"], r["status"])
+                              for r in read(path))
+            assert found(original) == found(copy)
         else:
             assert original.read_bytes() == copy.read_bytes(), original.name
     assert len(read(exported / "patients.csv")) == 25

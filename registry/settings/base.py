@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "patients",
     "treatments",
     "exchange",
+    "queries",
 ]
 
 MIDDLEWARE = [

@@ -54,6 +54,12 @@ NO_ACCESS = {
         lambda user, centre: list(scoping.scope_reportable_patients(Patient.objects.all(),
                                                                     user)), []),
     "research_center_ids": (lambda user, centre: scoping.research_center_ids(user), []),
+    "query_center_ids": (lambda user, centre: scoping.query_center_ids(user), []),
+    "can_answer_query": (lambda user, centre: scoping.can_answer_query(user, centre), False),
+    "query_manager_center_ids": (lambda user, centre: scoping.query_manager_center_ids(user),
+                                 []),
+    "can_manage_queries": (lambda user, centre: scoping.can_manage_queries(user, centre),
+                           False),
     # A narrowing of the scoped rows (consented patients where the user researches).
     "scope_research_consent": (
         lambda user, centre: list(scoping.scope_research_consent(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from patients.models import Consent, Identity, Patient
-from registry.tests.factories import clinical_history
+from registry.tests.factories import UserFactory, clinical_history
 
 NAME = "Zebulon Quaxley"
 HOSPITAL_NUMBER = "HN-7734-SECRET"
@@ -31,6 +31,10 @@ def populate(patient: Patient) -> None:
                             hospital_number=HOSPITAL_NUMBER)
     Consent.objects.update_or_create(patient=patient, defaults={
         "given_on": date(1993, 12, 1), "version": "v1", "withdrawn_on": None})
+    from queries.services import query_raise
+
+    query_raise(patient=patient, message="Is the consent version right?",
+                by=UserFactory(username=f"dm_{patient.center.code}"))
 
 
 @dataclass

@@ -129,6 +129,9 @@ class SeriesIn:
     regimen: str = "maintenance"  # "loading" | "maintenance"
     expected_interval_days: int = 28
     dose_g_per_kg: Decimal | None = None
+    # The record and its body weight, for the data-quality rules (§11, ``rules.quality``).
+    id: int | None = None
+    weight_kg: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,7 @@ class TitreIn:
     method: str
     value: Decimal
     unit: str = "dilution"
+    id: int | None = None  # the record, for the data-quality rules (§11)
 
 
 @dataclass(frozen=True)

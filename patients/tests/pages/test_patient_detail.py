@@ -90,8 +90,9 @@ def test_query_count_does_not_grow_with_records(
     # prior treatments, affected nerves, and the audit trail: one query per audited model
     # (patient, consent, affected nerve, pinned muscle, titre, paraprotein, prior treatment,
     # visit, nerve study, series, identity, MRC grade, segment, lot, adverse event), and
-    # the block criteria sets the conduction-block selector offers.
-    with django_assert_num_queries(32):
+    # the block criteria sets the conduction-block selector offers, the patient's open
+    # data-quality queries (§11).
+    with django_assert_num_queries(33):
         response = client.get(url(patient))
     assert response.status_code == 200
 

@@ -138,9 +138,9 @@ def test_every_list_takes_patient_ordering_and_pages():
             assert "patient" in names, path
     paginated = [path for path, _method, op in operations(schema)
                  if any(p["name"] == "page" for p in op.get("parameters", []))]
-    # 8 resource lists, history, lot recipients and the reference data (rule sets, titre
-    # thresholds, block criteria)
-    assert len(paginated) == 13
+    # 8 resource lists, history, lot recipients, the reference data (rule sets, titre
+    # thresholds, block criteria) and the data-quality queries
+    assert len(paginated) == 14
 
 
 # api.md "Resources": the names clients rely on, read-only ones marked so.
