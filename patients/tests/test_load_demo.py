@@ -151,10 +151,11 @@ def test_the_cidp_cohort_results_by_the_mcids(demo):
     assert results("CIDP-004") == {"incat": "deteriorated", "adjusted_incat": "deteriorated",
                                    "irods": "deteriorated", "grip": "deteriorated",
                                    "onls": "deteriorated"}
-def test_the_paper_patients_are_iv_loading_then_maintenance_on_actual_weight(demo):
+def test_the_demo_patients_but_the_scig_one_are_iv_loading_then_maintenance_on_actual_weight(
+        demo):
     from treatments.models import Series
 
-    paper = Series.objects.exclude(patient__code="CIDP-001")
+    paper = Series.objects.exclude(patient__code="CIDP-005")
     assert set(paper.values_list("route", "dose_basis")) == {("iv", "actual")}
     assert set(paper.filter(number=1).values_list("regimen", flat=True)) == {"loading"}
     assert set(paper.exclude(number=1).values_list("regimen", flat=True)) == {"maintenance"}
