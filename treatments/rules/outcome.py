@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -39,6 +39,7 @@ from treatments.rules.mrc import (
     wear_off_intervals,
 )
 from treatments.rules.series import SeriesInterval, numbering_problems, series_intervals
+from treatments.rules.tailoring import TailoringAssessment, assess_tailoring, off_treatment
 from treatments.rules.titres import (
     AssessedTitre,
     significant_titres,
@@ -112,6 +113,7 @@ class Outcome:
     series: tuple[SeriesResult, ...]
     visits: tuple[VisitResult, ...]
     flags: tuple[str, ...]
+    tailoring: tuple[TailoringAssessment, ...] = ()
 
     def as_dict(self) -> JSON:
         blocks = self.conduction_blocks
@@ -164,6 +166,12 @@ class Outcome:
                 for v in self.visits
             ],
             "flags": list(self.flags),
+            "tailoring": [
+                {"id": t.id, "kind": t.kind, "started_on": _iso(t.started_on),
+                 "result": _code(t.result), "relapse_on": _iso(t.relapse_on),
+                 "window_ends_on": _iso(t.window_ends_on)}
+                for t in self.tailoring
+            ],
         }
 
 
@@ -219,10 +227,13 @@ def compute_outcome(
     rules: RuleSet,
     thresholds: Sequence[ThresholdIn],
     block_criteria: BlockCriteria,
+    today: date | None = None,
 ) -> Outcome:
     """Every rule of clinical-rules.md applied to one patient, under the rule set,
     titre thresholds and block criteria given (no default: a forgotten one is an error,
-    never a silent ``seed-1``)."""
+    never a silent ``seed-1``). ``today`` (default: the machine's date) closes the
+    tailoring windows (§10)."""
+    today = today or date.today()
     flags: list[str] = list(numbering_problems(patient.series))
     visits = tuple(sorted(patient.visits, key=visit_order))
     series = ordered_series(patient.series)
@@ -266,6 +277,8 @@ def compute_outcome(
                          + ", ".join(str(number) for number in unmeasured))
         if context.baseline_at_ceiling:
             flags.append(BASELINE_AT_CEILING_FLAG)
+    tailoring = _tailoring(patient, visits, targets, today, rules)
+    context = replace(context, off_treatment=off_treatment(tailoring, series, today=today))
     mrc = _mrc_results(baseline_score, scores, points, targets, visits, context, rules) \
         if baseline_score is not None and series else None
 
@@ -296,7 +309,19 @@ def compute_outcome(
         series=_series_results(scores, mrc, baseline_score, len(targets), intervals, rules),
         visits=_visit_results(visits, targets, baseline_score, rules),
         flags=tuple(dict.fromkeys(flags)),
+        tailoring=tailoring,
     )
+
+
+def _tailoring(patient: PatientIn, visits: tuple[VisitIn, ...], targets: tuple[MuscleSide, ...],
+               today: date, rules: RuleSet) -> tuple[TailoringAssessment, ...]:
+    """§10's episodes judged by the primary measure. Until §9's primary measure drives
+    §2, that is the MRC target score (higher is better, step ``min_step``): exactly MMN's
+    primary measure (``mrc_targets``)."""
+    values = [(v.visited_on, score) for v in visits
+              if (score := visit_score(v, targets)) is not None]
+    return assess_tailoring(patient.tailoring, values, step=rules.min_step, today=today,
+                            rules=rules)
 
 
 @dataclass(frozen=True)
@@ -305,6 +330,7 @@ class _StatusContext:
     scored_series_count: int
     on_immunoglobulin: bool
     baseline_at_ceiling: bool
+    off_treatment: bool = False  # §10: a tolerated withdrawal, nothing given since
 
 
 @dataclass(frozen=True)
@@ -343,6 +369,7 @@ def _mrc_results(
             latest_series_number=scores[-1].number if scores else None,
             on_immunoglobulin=context.on_immunoglobulin,
             baseline_at_ceiling=context.baseline_at_ceiling,
+            off_treatment=context.off_treatment,
             rules=rules,
         ),
         initial=initial_response(baseline_score, scores[0].post_score, len(targets),

@@ -16,6 +16,7 @@ from catalogues import (  # noqa: F401 - the judgements' codes, defined once the
     DisabilityResult,
     Grade,
     Status,
+    TailoringResult,
 )
 
 MuscleSide = tuple[str, str]  # (muscle code, side code), e.g. ("deltoid", "R")
@@ -40,6 +41,9 @@ class RuleSet:
     # The block criteria set this rule set judges conduction blocks by (§4: "default:
     # the rule set's"); ``?criteria=`` chooses another for one view.
     block_criteria: str = "seed-1"
+    # §10: a tailoring episode is followed this long for a relapse (a documented choice:
+    # most relapses after IVIg withdrawal come within 12 weeks; 180 days covers them).
+    relapse_window_days: int = 180
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,16 @@ class PriorTreatmentIn:
 
 
 @dataclass(frozen=True)
+class TailoringIn:
+    """A dose-tailoring episode (clinical-rules.md §10)."""
+
+    id: int
+    kind: str  # a code of ``catalogues.TAILORING_KINDS``
+    started_on: date
+    ended_on: date | None = None
+
+
+@dataclass(frozen=True)
 class PatientIn:
     diagnosis: str
     series: tuple[SeriesIn, ...] = ()
@@ -153,3 +167,4 @@ class PatientIn:
     pinned_targets: tuple[MuscleSide, ...] = ()
     center: int | None = None  # picks the centre's own titre thresholds (§5)
     prior_treatments: tuple[PriorTreatmentIn, ...] = ()
+    tailoring: tuple[TailoringIn, ...] = ()
