@@ -82,6 +82,7 @@ CENTRE_PATHS: dict[str, str] = {
     "treatments.lotnumber": "series__patient__center",
     "treatments.adverseevent": "series__patient__center",
     "treatments.outcome": "patient__center",
+    "treatments.tailoringepisode": "patient__center",
 }
 
 

@@ -32,6 +32,7 @@ from treatments.models import (
     NerveReference,
     Outcome,
     Series,
+    TailoringEpisode,
     TitreThreshold,
 )
 from treatments.rules import (
@@ -44,6 +45,7 @@ from treatments.rules import (
     SegmentIn,
     SeriesIn,
     StudyIn,
+    TailoringIn,
     ThresholdIn,
     TitreIn,
     VisitIn,
@@ -153,7 +155,7 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     24-series history has some 700 MRC grades, and building a model object for each one
     cost more than the rules themselves (bench/README.md)."""
     ids = list(patient_ids)
-    diagnoses, prior = _patients_and_prior_treatments(ids)
+    diagnoses, prior, tailoring = _patients_and_prior_treatments(ids)
     if not diagnoses:
         return {}
     limits = lower_limits()
@@ -200,6 +202,7 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
             diagnosis=diagnosis, center=center,
             pinned_targets=tuple((m, s) for _, m, s in pinned.get(patient_id, ())),
             prior_treatments=prior.get(patient_id, ()),
+            tailoring=tailoring.get(patient_id, ()),
             series=tuple(
                 SeriesIn(number=number, started_on=started_on, days=days, status=status,
                          stopped_for_adverse_event=stopped)
@@ -228,24 +231,36 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
 
 
 def _patients_and_prior_treatments(ids: list[int]) -> tuple[
-    dict[int, tuple[str, int]], dict[int, tuple[PriorTreatmentIn, ...]]
+    dict[int, tuple[str, int]], dict[int, tuple[PriorTreatmentIn, ...]],
+    dict[int, tuple[TailoringIn, ...]],
 ]:
-    """Each patient's diagnosis and centre, and the prior treatments the rules read (§2
-    "stable on treatment"). On PostgreSQL the treatments come in the patient row, an array
-    of small objects (not a query more); elsewhere (SQLite, ``make run``) in a query of
-    their own."""
+    """Each patient's diagnosis and centre, the prior treatments the rules read (§2
+    "stable on treatment") and the tailoring episodes (§10). On PostgreSQL the treatments
+    and episodes come in the patient row, arrays of small objects (not a query more);
+    elsewhere (SQLite, ``make run``) in queries of their own."""
     patients = Patient.objects.filter(pk__in=ids)
     if connection.vendor == "postgresql":
         treatments = ArraySubquery(
             PriorTreatment.objects.filter(patient=OuterRef("pk")).order_by("started_on", "id")
             .values(json=JSONObject(kind="kind", started_on="started_on", ended_on="ended_on"))
         )
-        rows = list(patients.values_list("pk", "diagnosis", "center_id", treatments))
-        return ({pk: (diagnosis, center) for pk, diagnosis, center, _ in rows},
-                {pk: _prior_treatments(items) for pk, _, _, items in rows})
+        episodes = ArraySubquery(
+            TailoringEpisode.objects.filter(patient=OuterRef("pk")).order_by("started_on", "id")
+            .values(json=JSONObject(id="id", kind="kind", started_on="started_on",
+                                    ended_on="ended_on"))
+        )
+        rows = list(patients.values_list("pk", "diagnosis", "center_id", treatments, episodes))
+        return ({pk: (diagnosis, center) for pk, diagnosis, center, _, _ in rows},
+                {pk: _prior_treatments(items) for pk, _, _, items, _ in rows},
+                {pk: _tailoring(items) for pk, _, _, _, items in rows})
     grouped = _grouped(
         PriorTreatment.objects.filter(patient_id__in=ids).order_by("patient_id", "started_on", "id")
         .values_list("patient_id", "kind", "started_on", "ended_on")
+    )
+    episodes_by_patient = _grouped(
+        TailoringEpisode.objects.filter(patient_id__in=ids)
+        .order_by("patient_id", "started_on", "id")
+        .values_list("patient_id", "id", "kind", "started_on", "ended_on")
     )
     return (
         {pk: (diagnosis, center) for pk, diagnosis, center in
@@ -253,6 +268,17 @@ def _patients_and_prior_treatments(ids: list[int]) -> tuple[
         {pk: tuple(PriorTreatmentIn(kind=kind, started_on=started, ended_on=ended)
                    for _, kind, started, ended in items)
          for pk, items in grouped.items()},
+        {pk: tuple(TailoringIn(id=id_, kind=kind, started_on=started, ended_on=ended)
+                   for _, id_, kind, started, ended in items)
+         for pk, items in episodes_by_patient.items()},
+    )
+
+
+def _tailoring(items: list[dict] | None) -> tuple[TailoringIn, ...]:
+    return tuple(
+        TailoringIn(id=item["id"], kind=item["kind"], started_on=date.fromisoformat(
+            item["started_on"]), ended_on=_date(item["ended_on"]))
+        for item in items or ()
     )
 
 

@@ -33,6 +33,7 @@ from treatments.models import (
     Outcome,
     RuleSet,
     Series,
+    TailoringEpisode,
     TitreThreshold,
 )
 
@@ -123,7 +124,7 @@ def outcome_recompute(*, patient_id: int) -> Outcome | None:
         return None
     result = _with_versions(compute_outcome(
         inputs.patient, rules=inputs.rules, thresholds=inputs.thresholds,
-        block_criteria=inputs.block_criteria,
+        block_criteria=inputs.block_criteria, today=timezone.localdate(),
     ).as_dict(), thresholds_revision=inputs.thresholds_revision)
     _outcome_store(patient_id=patient_id, read_version=read_version, result=result)
     outcome.refresh_from_db()
@@ -142,6 +143,7 @@ def outcome_recompute_many(*, patient_ids: Sequence[int], batch_size: int = 200)
 
     stored = 0
     ids = list(patient_ids)
+    today = timezone.localdate()
     for start in range(0, len(ids), batch_size):
         versions = dict(
             Outcome.objects.filter(patient_id__in=ids[start:start + batch_size])
@@ -154,7 +156,7 @@ def outcome_recompute_many(*, patient_ids: Sequence[int], batch_size: int = 200)
             try:
                 results[patient_id] = _with_versions(compute_outcome(
                     patient, rules=rules, thresholds=batch.thresholds.for_centre(patient.center),
-                    block_criteria=batch.criteria_for(rules),
+                    block_criteria=batch.criteria_for(rules), today=today,
                 ).as_dict(), thresholds_revision=batch.thresholds.revision)
             except Exception:  # one patient's failure must not hold back the batch
                 logger.exception("Recompute of patient %s failed; left stale.", patient_id,
@@ -285,6 +287,46 @@ def series_update(
     _series_children(series, lot_numbers, adverse_events)
     outcome_mark_stale(patient_id=series.patient_id)
     return series
+
+
+# Dose-tailoring episodes (clinical-rules.md §10): their result is the rules', stored in
+# the outcome, so every write marks the outcome stale in its transaction.
+
+TAILORING_FIELDS = ("kind", "started_on", "ended_on", "notes")
+
+
+def _tailoring_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(data) - set(TAILORING_FIELDS) - {"patient"})
+    if unknown:
+        raise ValidationError({name: "Not a field of a tailoring episode." for name in unknown})
+    return {name: value for name, value in data.items() if name in TAILORING_FIELDS}
+
+
+@transaction.atomic
+def tailoring_record(*, patient: Patient, data: Mapping[str, Any], by: User | None = None
+                     ) -> TailoringEpisode:
+    episode = save_validated(TailoringEpisode(patient=patient, **_tailoring_fields(data)), by=by)
+    outcome_mark_stale(patient_id=patient.pk)
+    return episode
+
+
+@transaction.atomic
+def tailoring_update(*, episode: TailoringEpisode, version: int | None,
+                     data: Mapping[str, Any], by: User | None = None) -> TailoringEpisode:
+    changes = _tailoring_fields(data)
+    if "patient" in data:
+        changes["patient"] = data["patient"]
+    episode = apply_changes(episode, changes=changes, version=version, by=by)
+    outcome_mark_stale(patient_id=episode.patient_id)
+    return episode
+
+
+@transaction.atomic
+def tailoring_delete(*, episode: TailoringEpisode, by: User | None = None) -> None:
+    episode._history_user = by  # type: ignore[attr-defined]  # read by simple-history
+    patient_id = episode.patient_id
+    episode.delete()
+    outcome_mark_stale(patient_id=patient_id)
 
 
 # Reference data (clinical-rules.md, preamble): every change marks the outcomes it

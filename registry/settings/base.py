@@ -215,6 +215,8 @@ SPECTACULAR_SETTINGS = {
         "PriorTreatmentKindEnum": "catalogues.PRIOR_TREATMENTS",
         "AntigenEnum": "catalogues.ANTIGENS",
         "DiagnosisEnum": "catalogues.DIAGNOSES",
+        "TailoringKindEnum": "catalogues.TAILORING_KINDS",
+        "TailoringResultEnum": "treatments.api.outcome.TAILORING_RESULTS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

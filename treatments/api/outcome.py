@@ -16,6 +16,7 @@ from treatments.rules.types import (
     DisabilityResult,
     Grade,
     Status,
+    TailoringResult,
 )
 
 # api.md "Outcome": fields that do not apply are null or empty, never missing.
@@ -43,6 +44,7 @@ EMPTY_RESULT: dict[str, Any] = {
     "series": [],
     "visits": [],
     "flags": [],
+    "tailoring": [],
 }
 
 
@@ -82,6 +84,7 @@ RESPONSE_GRADES = codes_of(Grade)
 BLOCK_STATES = codes_of(BlockState)
 BLOCK_EVOLUTIONS = codes_of(BlockEvolutionState)
 DISABILITY_RESULTS = codes_of(DisabilityResult)
+TAILORING_RESULTS = codes_of(TailoringResult)
 DISABILITY_MEASURES = ("prineas",)  # what the outcome compares (clinical-rules.md §3)
 
 
@@ -177,6 +180,15 @@ class OutcomeVisit(serializers.Serializer):
     grade = one_of(Grade, null=True)
 
 
+class OutcomeTailoring(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = one_of(cat.TAILORING_KINDS)
+    started_on = serializers.DateField()
+    result = one_of(TailoringResult)
+    relapse_on = serializers.DateField(allow_null=True)
+    window_ends_on = serializers.DateField(help_text="The last day of the episode's window.")
+
+
 class OutcomeSerializer(serializers.Serializer):
     """The documented shape of ``patients/{id}/outcome/`` (schema only; api.md "Outcome")."""
 
@@ -206,6 +218,8 @@ class OutcomeSerializer(serializers.Serializer):
     series = OutcomeSeries(many=True)
     visits = OutcomeVisit(many=True)
     flags = serializers.ListField(child=serializers.CharField())
+    tailoring = OutcomeTailoring(many=True, help_text="Dose-tailoring episodes and their"
+                                 " result (clinical-rules.md §10).")
 
 
 class HistoryEntrySerializer(serializers.Serializer):
