@@ -463,3 +463,10 @@ def outcome_series_results(result: dict | None) -> dict[int, dict]:
     and its flag: clinical-rules.md §2, §6), by series number."""
     return {row["number"]: row for row in (result or {}).get("series") or []
             if row.get("number") is not None}
+
+
+def outcome_tailoring_results(result: dict | None) -> dict[int, dict]:
+    """Each tailoring episode's computed row of the stored outcome (result, relapse_on,
+    window: clinical-rules.md §10), by episode id."""
+    return {row["id"]: row for row in (result or {}).get("tailoring") or []
+            if row.get("id") is not None}

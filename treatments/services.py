@@ -314,8 +314,6 @@ def tailoring_record(*, patient: Patient, data: Mapping[str, Any], by: User | No
 def tailoring_update(*, episode: TailoringEpisode, version: int | None,
                      data: Mapping[str, Any], by: User | None = None) -> TailoringEpisode:
     changes = _tailoring_fields(data)
-    if "patient" in data:
-        changes["patient"] = data["patient"]
     episode = apply_changes(episode, changes=changes, version=version, by=by)
     outcome_mark_stale(patient_id=episode.patient_id)
     return episode

@@ -8,6 +8,7 @@ from treatments.api import reference, views
 
 router = SimpleRouter()
 router.register("series", views.SeriesViewSet, basename="series")
+router.register("tailoring", views.TailoringEpisodeViewSet, basename="tailoring")
 router.register("rule-sets", reference.RuleSetViewSet, basename="rule-set")
 router.register("titre-thresholds", reference.TitreThresholdViewSet, basename="titre-threshold")
 router.register("block-criteria", reference.BlockCriteriaViewSet, basename="block-criteria")

@@ -25,7 +25,7 @@ from registry.api.permissions import WriteRole
 from registry.api.viewsets import RegistryViewMixin, RegistryViewSet
 from registry.scoping import scope_by_patient, scope_patients, scope_research_consent
 from treatments import services
-from treatments.api.filters import SeriesFilter
+from treatments.api.filters import SeriesFilter, TailoringEpisodeFilter
 from treatments.api.outcome import (
     CRITERIA_PARAMETER,
     LotRecipientSerializer,
@@ -34,8 +34,8 @@ from treatments.api.outcome import (
     Table2Serializer,
     outcome_payload,
 )
-from treatments.api.serializers import SeriesSerializer
-from treatments.models import LotNumber, Series
+from treatments.api.serializers import SeriesSerializer, TailoringEpisodeSerializer
+from treatments.models import LotNumber, Series, TailoringEpisode
 from treatments.reports import report_csv_rows, table1_report, table2_report
 from treatments.rules import BlockCriteria
 from treatments.selectors import block_criteria_named, blocks_under, lot_recipients
@@ -76,6 +76,30 @@ class SeriesViewSet(RegistryViewSet):
             lot_numbers=children.get("lot_numbers"),
             adverse_events=children.get("adverse_events"),
         )
+
+
+class TailoringEpisodeViewSet(RegistryViewSet):
+    """Dose-tailoring episodes (clinical-rules.md §10); ``result`` and ``relapse_on`` are
+    the stored outcome's."""
+
+    serializer_class = TailoringEpisodeSerializer
+    filterset_class = TailoringEpisodeFilter
+    ordering_fields = ["started_on", "ended_on", "id", "kind"]
+
+    def get_queryset(self):
+        episodes = scope_by_patient(
+            TailoringEpisode.objects.select_related("patient__outcome"), self.request.user)
+        # as a researcher, consented patients only (api.md, clinical-rules.md §8)
+        return scope_research_consent(episodes, self.request.user, path="patient")
+
+    def create_record(self, *, patient, data, children, by):
+        return services.tailoring_record(patient=patient, data=data, by=by)
+
+    def update_record(self, *, record, version, data, children, by):
+        return services.tailoring_update(episode=record, version=version, data=data, by=by)
+
+    def delete_record(self, *, record, by):
+        services.tailoring_delete(episode=record, by=by)
 
 
 LOT_ORDERING = ("code", "patient", "series", "started_on")
