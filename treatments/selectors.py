@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache, lru_cache
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.fields.json import KT
 from django.db.models.functions import JSONObject
 
 from patients.models import (
@@ -470,3 +471,51 @@ def outcome_tailoring_results(result: dict | None) -> dict[int, dict]:
     window: clinical-rules.md §10), by episode id."""
     return {row["id"]: row for row in (result or {}).get("tailoring") or []
             if row.get("id") is not None}
+
+
+# --- The worklist (ui.md ``/worklist/``, api.md ``worklist/``): what a clinic acts on this
+# week, read from the stored outcomes (their ``summary``), never recomputed here.
+
+WORKLIST_DUE_DAYS = 7  # "series due within 7 days" (api.md)
+
+
+def open_queries(*, patients) -> list[dict]:
+    """The open data-quality queries of ``patients`` (clinical-rules.md §11), as
+    ``{patient, code, …}`` rows. The queries app does not exist yet: an empty list until
+    it lands, which replaces this body with its own selector."""
+    return []
+
+
+def worklist(*, patients, today: date) -> dict[str, list[dict]]:
+    """``due`` (the next series due from ``today`` to ``today`` + 7 days, not overdue),
+    ``overdue``, ``stale`` (outcomes pending recompute) and ``queries`` (open) for the
+    patients given (already scoped by the caller). One query for the first three, whatever
+    the number of patients: the outcome rows with their patient's code.
+
+    ``next_series_due`` (ISO date) and ``overdue`` (bool) are the stored summary's keys
+    (clinical-rules.md §10 "Schedule"), written by the recompute."""
+    until = (today + timedelta(days=WORKLIST_DUE_DAYS)).isoformat()
+    rows = list(
+        Outcome.objects.filter(patient__in=patients)
+        .annotate(due=KT("summary__next_series_due"))
+        .filter(Q(due__gte=today.isoformat(), due__lte=until) | Q(summary__overdue=True)
+                | Q(computed_data_version__lt=F("data_version")))
+        .order_by("patient__code", "patient_id")
+        .values_list("patient_id", "patient__code", "due", "summary__overdue",
+                     "computed_data_version",
+                     "data_version", "computed_at")
+    )
+    due, overdue, stale = [], [], []
+    for patient_id, code, next_due, late, computed, version, computed_at in rows:
+        if late is True:
+            overdue.append({"patient": patient_id, "code": code, "next_series_due": next_due,
+                            "days_overdue": (today - date.fromisoformat(next_due)).days
+                            if next_due else None})
+        elif next_due is not None and today.isoformat() <= next_due <= until:
+            due.append({"patient": patient_id, "code": code, "next_series_due": next_due})
+        if computed < version:
+            stale.append({"patient": patient_id, "code": code, "computed_at": computed_at})
+    due.sort(key=lambda row: (row["next_series_due"], row["code"]))
+    overdue.sort(key=lambda row: (row["next_series_due"] or "", row["code"]))
+    return {"due": due, "overdue": overdue, "stale": stale,
+            "queries": open_queries(patients=patients)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -36,6 +36,7 @@ from treatments.models import (
     TailoringEpisode,
     TitreThreshold,
 )
+from treatments.rules.types import RuleSet as RuleSetParameters
 
 logger = logging.getLogger(__name__)
 
@@ -325,6 +326,22 @@ def tailoring_delete(*, episode: TailoringEpisode, by: User | None = None) -> No
     patient_id = episode.patient_id
     episode.delete()
     outcome_mark_stale(patient_id=patient_id)
+
+
+def outcomes_mark_stale_dated(*, today: date) -> list[int]:
+    """The outcomes whose judgement moves with the date alone, not with a change of data:
+    a tailoring window closes (§10: ``ongoing`` → ``tolerated`` / ``not_assessed``, and
+    the status ``off_treatment``). Marked stale once a day (the beat task
+    ``outcome_mark_stale_dated_task``) when computed before ``today`` with an episode whose
+    window may still have been open then."""
+    from treatments.selectors import rules_by_diagnosis
+
+    longest = max([r.relapse_window_days for r in rules_by_diagnosis().values()]
+                  + [RuleSetParameters().relapse_window_days])
+    return outcomes_mark_stale(patients=Patient.objects.filter(
+        tailoring_episodes__started_on__gte=today - timedelta(days=longest + 1),
+        outcome__computed_at__date__lt=today,
+    ))
 
 
 # Reference data (clinical-rules.md, preamble): every change marks the outcomes it

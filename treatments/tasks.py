@@ -34,3 +34,14 @@ def outcome_recompute_batch_task(patient_ids: list[int]) -> int:
     """Recompute a batch of outcomes a reference-data change made stale (one threshold
     can concern thousands of patients: batches, not one message each)."""
     return services.outcome_recompute_many(patient_ids=patient_ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def outcome_mark_stale_dated_task() -> int:
+    """Once a day: the outcomes a date moves (a tailoring window closing, §10) go stale;
+    the recompute follows after commit."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    with transaction.atomic():
+        return len(services.outcomes_mark_stale_dated(today=timezone.localdate()))

@@ -256,6 +256,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "treatments.tasks.outcome_sweep_stale",
         "schedule": float(os.environ.get("STALE_SWEEP_SECONDS", "60")),
     },
+    "outcomes-moved-by-the-date": {  # tailoring windows close (clinical-rules.md §10)
+        "task": "treatments.tasks.outcome_mark_stale_dated_task",
+        "schedule": 3600.0,  # hourly: stales only outcomes computed before today
+    },
     "purge-idempotency-keys": {
         "task": "registry.tasks.idempotency_keys_purge_task",
         "schedule": 3600.0,

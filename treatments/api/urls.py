@@ -23,6 +23,7 @@ urlpatterns = [
     *format_suffix_patterns(router.urls),  # as DRF's DefaultRouter: ``.json`` too
     *format_suffix_patterns(outcome_router.urls),
     path("lots/<str:lot>/patients/", views.LotPatientsView.as_view(), name="lot-patients"),
+    path("worklist/", views.WorklistView.as_view(), name="worklist"),
     path("reports/table1/", views.Table1View.as_view(), name="report-table1"),
     path("reports/table2/", views.Table2View.as_view(), name="report-table2"),
 ]

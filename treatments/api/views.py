@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, renderers, serializers, viewsets
 from rest_framework.decorators import action
@@ -23,7 +24,12 @@ from registry.api.media import JSONRenderer
 from registry.api.ordering import ordering_description, ordering_schema, ordering_terms, sort_rows
 from registry.api.permissions import WriteRole
 from registry.api.viewsets import RegistryViewMixin, RegistryViewSet
-from registry.scoping import scope_by_patient, scope_patients, scope_research_consent
+from registry.scoping import (
+    scope_by_patient,
+    scope_patients,
+    scope_research_consent,
+    writable_center_ids,
+)
 from treatments import services
 from treatments.api.filters import SeriesFilter, TailoringEpisodeFilter
 from treatments.api.outcome import (
@@ -38,7 +44,7 @@ from treatments.api.serializers import SeriesSerializer, TailoringEpisodeSeriali
 from treatments.models import LotNumber, Series, TailoringEpisode
 from treatments.reports import report_csv_rows, table1_report, table2_report
 from treatments.rules import BlockCriteria
-from treatments.selectors import block_criteria_named, blocks_under, lot_recipients
+from treatments.selectors import block_criteria_named, blocks_under, lot_recipients, worklist
 
 
 class SeriesViewSet(RegistryViewSet):
@@ -250,3 +256,45 @@ class Table1View(ReportView):
 @extend_schema_view(get=_report_schema(Table2Serializer))
 class Table2View(ReportView):
     build = staticmethod(table2_report)
+
+
+def care_patients(user):
+    """The patients of the centres where the user gives care (clinician or data manager):
+    the worklist's (a researcher's worklist is empty)."""
+    ids = writable_center_ids(user)
+    patients = Patient.objects.all()
+    return patients if ids is None else patients.filter(center_id__in=ids)
+
+
+class WorklistRow(serializers.Serializer):
+    patient = serializers.IntegerField()
+    code = serializers.CharField()
+
+
+class WorklistDueRow(WorklistRow):
+    next_series_due = serializers.DateField()
+
+
+class WorklistOverdueRow(WorklistDueRow):
+    days_overdue = serializers.IntegerField(allow_null=True)
+
+
+class WorklistStaleRow(WorklistRow):
+    computed_at = serializers.DateTimeField(allow_null=True)
+
+
+class WorklistSerializer(serializers.Serializer):
+    due = WorklistDueRow(many=True, help_text="Next series due within 7 days.")
+    overdue = WorklistOverdueRow(many=True)
+    stale = WorklistStaleRow(many=True, help_text="Outcomes still recomputing.")
+    queries = WorklistRow(many=True, help_text="Open data-quality queries (§11).")
+
+
+class WorklistView(RegistryViewMixin, APIView):
+    """``worklist/``: for your centres, series due within 7 days, overdue patients,
+    outcomes pending recompute and open queries (api.md; clinical-rules.md §10)."""
+
+    @extend_schema(responses=WorklistSerializer)
+    def get(self, request):
+        return Response(worklist(patients=care_patients(request.user),
+                                 today=timezone.localdate()))
