@@ -7,7 +7,7 @@ import re
 from django import forms
 
 from registry.forms import DATE, RecordForm
-from treatments.models import AdverseEvent, Series
+from treatments.models import AdverseEvent, Series, TailoringEpisode
 
 
 class SeriesForm(RecordForm):
@@ -44,3 +44,14 @@ def adverse_event_rows(formset) -> list[dict]:
         for f in formset.forms
         if f.cleaned_data and not f.cleaned_data.get("DELETE")
     ]
+
+
+class TailoringEpisodeForm(RecordForm):
+    """A dose-tailoring episode (clinical-rules.md §10); its result is computed."""
+
+    class Meta:
+        model = TailoringEpisode
+        fields = ["kind", "started_on", "ended_on", "notes"]
+        widgets = {"started_on": DATE, "ended_on": DATE,
+                   "notes": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"ended_on": "Leave empty while the attempt goes on."}

@@ -25,6 +25,7 @@ from patients.models import (
     Titre,
     Visit,
 )
+from registry.scoping import writable_center_ids
 from treatments.models import (
     AdverseEvent,
     BlockCriteriaSet,
@@ -477,6 +478,14 @@ def outcome_tailoring_results(result: dict | None) -> dict[int, dict]:
 # week, read from the stored outcomes (their ``summary``), never recomputed here.
 
 WORKLIST_DUE_DAYS = 7  # "series due within 7 days" (api.md)
+
+
+def care_patients(user):
+    """The patients of the centres where the user gives care (clinician or data manager):
+    the worklist's. A researcher has no worklist (none of their centres is care)."""
+    ids = writable_center_ids(user)
+    patients = Patient.objects.all()
+    return patients if ids is None else patients.filter(center_id__in=ids)
 
 
 def open_queries(*, patients) -> list[dict]:

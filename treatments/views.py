@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 import catalogues as cat
 from patients.models import Patient
@@ -16,10 +17,15 @@ from registry.models import Center
 from registry.scoping import scope_centers, scope_patients
 from registry.views import save_or_errors, scoped_or_404
 from treatments import services
-from treatments.forms import AdverseEventFormSet, SeriesForm, adverse_event_rows
-from treatments.models import BlockCriteriaSet, Series
+from treatments.forms import (
+    AdverseEventFormSet,
+    SeriesForm,
+    TailoringEpisodeForm,
+    adverse_event_rows,
+)
+from treatments.models import BlockCriteriaSet, Series, TailoringEpisode
 from treatments.reports import report_csv_rows, table1_report, table2_report
-from treatments.selectors import block_criteria_named, lot_recipients
+from treatments.selectors import block_criteria_named, care_patients, lot_recipients, worklist
 
 REPORTS = {"table1": table1_report, "table2": table2_report}
 
@@ -64,6 +70,42 @@ def series_form(request, pk: int, series_pk: int | None = None):
             return redirect("patients:detail", pk=patient.pk)
     return render(request, "treatments/series_form.html",
                   {"form": form, "formset": formset, "patient": patient, "series": series})
+
+
+@login_required
+def tailoring_form(request, pk: int, episode_pk: int | None = None):
+    """Add or edit a dose-tailoring episode (clinical-rules.md §10)."""
+    patient = scoped_or_404(
+        request, Patient.objects.select_related("center", "outcome", "consent"), pk, write=True
+    )
+    episode = (get_object_or_404(TailoringEpisode, pk=episode_pk, patient=patient)
+               if episode_pk else None)
+    initial = {"version": episode.version} if episode else {"started_on": timezone.localdate()}
+    form = TailoringEpisodeForm(request.POST or None, instance=episode, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        def write():
+            if episode is None:
+                services.tailoring_record(patient=patient, data=form.data_fields(),
+                                          by=request.user)
+            else:
+                services.tailoring_update(episode=episode,
+                                          version=form.cleaned_data.get("version"),
+                                          data=form.data_fields(), by=request.user)
+
+        if save_or_errors(request, form, write):
+            messages.success(request, "Tailoring episode saved.")
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/record_form.html", {
+        "form": form, "patient": patient, "title": "Tailoring episode", "record": episode})
+
+
+@login_required
+def worklist_page(request):
+    """The clinicians' home page (ui.md ``/worklist/``): due this week, overdue,
+    outcomes still recomputing, open queries — the user's centres only."""
+    today = timezone.localdate()
+    return render(request, "treatments/worklist.html", {
+        "today": today, "lists": worklist(patients=care_patients(request.user), today=today)})
 
 
 @login_required

@@ -151,7 +151,7 @@ CONTENT_SECURITY_POLICY = {
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/patients/"
+LOGIN_REDIRECT_URL = "/"  # the home page: the worklist for clinicians (ui.md)
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 LANGUAGE_CODE = "en-gb"

@@ -24,12 +24,7 @@ from registry.api.media import JSONRenderer
 from registry.api.ordering import ordering_description, ordering_schema, ordering_terms, sort_rows
 from registry.api.permissions import WriteRole
 from registry.api.viewsets import RegistryViewMixin, RegistryViewSet
-from registry.scoping import (
-    scope_by_patient,
-    scope_patients,
-    scope_research_consent,
-    writable_center_ids,
-)
+from registry.scoping import scope_by_patient, scope_patients, scope_research_consent
 from treatments import services
 from treatments.api.filters import SeriesFilter, TailoringEpisodeFilter
 from treatments.api.outcome import (
@@ -44,7 +39,13 @@ from treatments.api.serializers import SeriesSerializer, TailoringEpisodeSeriali
 from treatments.models import LotNumber, Series, TailoringEpisode
 from treatments.reports import report_csv_rows, table1_report, table2_report
 from treatments.rules import BlockCriteria
-from treatments.selectors import block_criteria_named, blocks_under, lot_recipients, worklist
+from treatments.selectors import (
+    block_criteria_named,
+    blocks_under,
+    care_patients,
+    lot_recipients,
+    worklist,
+)
 
 
 class SeriesViewSet(RegistryViewSet):
@@ -256,14 +257,6 @@ class Table1View(ReportView):
 @extend_schema_view(get=_report_schema(Table2Serializer))
 class Table2View(ReportView):
     build = staticmethod(table2_report)
-
-
-def care_patients(user):
-    """The patients of the centres where the user gives care (clinician or data manager):
-    the worklist's (a researcher's worklist is empty)."""
-    ids = writable_center_ids(user)
-    patients = Patient.objects.all()
-    return patients if ids is None else patients.filter(center_id__in=ids)
 
 
 class WorklistRow(serializers.Serializer):
