@@ -7,6 +7,13 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def role_groups(apps, schema_editor):
+    """The role groups gain the episodes' permissions (``registry.roles``)."""
+    from registry.roles import ensure_role_groups
+
+    ensure_role_groups(apps)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -66,4 +73,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ('dose_reduction', 'interval_extension', 'withdrawal'))), name='tailoring_kind_valid'), models.CheckConstraint(condition=models.Q(('ended_on__isnull', True), ('ended_on__gte', models.F('started_on')), _connector='OR'), name='tailoring_ends_after_start', violation_error_message='An episode cannot end before it started.')],
             },
         ),
+        migrations.RunPython(role_groups, migrations.RunPython.noop),
     ]
