@@ -32,11 +32,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TypeVar
+from typing import Any
 
 from treatments.rules.types import RuleSet, SeriesIn, TailoringIn, TailoringResult
 
-V = TypeVar("V")
+# A value of the measure: a number, or what ``change`` compares (§9 adjusted INCAT).
+Value = Any
 WITHDRAWAL = "withdrawal"
 INTERVAL_EXTENSION = "interval_extension"
 STOPPING_RESULTS = (TailoringResult.ONGOING, TailoringResult.TOLERATED)
@@ -49,7 +50,7 @@ class TailoringAssessment:
     started_on: date
     ended_on: date | None
     window_ends_on: date
-    reference: float | None
+    reference: Value | None  # the measure's value the visits are compared with
     result: TailoringResult
     relapse_on: date | None
 
@@ -76,11 +77,11 @@ def episode_result(
     *,
     started_on: date,
     window_ends_on: date,
-    values: Sequence[tuple[date, V]],
+    values: Sequence[tuple[date, Value]],
     step: float,
     today: date,
-    change: Callable[[V, V], float] | None = None,
-) -> tuple[TailoringResult, date | None, V | None]:
+    change: Callable[[Value, Value], float] | None = None,
+) -> tuple[TailoringResult, date | None, Value | None]:
     """(result, relapse_on, reference) of one episode (§10)."""
     change = change or _default_change
     before = [value for on, value in values if on <= started_on]
@@ -100,12 +101,12 @@ def episode_result(
 
 def assess_tailoring(
     episodes: Sequence[TailoringIn],
-    values: Sequence[tuple[date, V]],
+    values: Sequence[tuple[date, Value]],
     *,
     step: float,
     today: date,
     rules: RuleSet,
-    change: Callable[[V, V], float] | None = None,
+    change: Callable[[Value, Value], float] | None = None,
 ) -> tuple[TailoringAssessment, ...]:
     """Every episode's window, reference and result, in start order (§10)."""
     ordered = ordered_episodes(episodes)
@@ -119,7 +120,7 @@ def assess_tailoring(
         assessed.append(TailoringAssessment(
             id=episode.id, kind=episode.kind, started_on=episode.started_on,
             ended_on=episode.ended_on, window_ends_on=ends,
-            reference=None if reference is None else float(reference),  # type: ignore[arg-type]
+            reference=reference,
             result=result, relapse_on=relapse_on,
         ))
     return tuple(assessed)
