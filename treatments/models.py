@@ -345,9 +345,7 @@ class Outcome(models.Model):
 
     # What ``summary`` holds: Table 1's and Table 2's keys (treatments/reports.py).
     SUMMARY_KEYS = ("initial_response", "n_star", "final", "titres_before_ivig", "disability",
-                    "titres_significant", "conduction_blocks",
-                    # and the worklist's (§10 "Schedule"; treatments.selectors.worklist)
-                    "next_series_due", "overdue")
+                    "titres_significant", "conduction_blocks")
 
     objects = OutcomeQuerySet.as_manager()
 
