@@ -49,6 +49,17 @@ class Status(StrEnum):
     ON_TREATMENT = "on_treatment"
     STABLE_ON_TREATMENT = "stable_on_treatment"
     NOT_EVALUABLE = "not_evaluable"
+    OFF_TREATMENT = "off_treatment"  # after a tolerated withdrawal (§10)
+
+
+class TailoringResult(StrEnum):
+    """The result of a dose-tailoring episode (clinical-rules.md §10)."""
+
+    ONGOING = "ongoing"
+    RELAPSE = "relapse"
+    TOLERATED = "tolerated"
+    NOT_ASSESSED = "not_assessed"
+    NOT_ASSESSABLE = "not_assessable"
 
 
 class BlockState(StrEnum):
@@ -272,6 +283,22 @@ OUTCOME_STATUSES: Choices = enum_choices({
     Status.ON_TREATMENT: "On treatment",
     Status.STABLE_ON_TREATMENT: "Stable on treatment",
     Status.NOT_EVALUABLE: "Not evaluable",
+    Status.OFF_TREATMENT: "Off treatment",
+})
+
+# An attempt to lower the treatment (clinical-rules.md §10, EAN/PNS 2021).
+TAILORING_KINDS: Choices = (
+    ("dose_reduction", "Dose reduction"),
+    ("interval_extension", "Interval extension"),
+    ("withdrawal", "Withdrawal (trial off)"),
+)
+
+TAILORING_RESULTS: Choices = enum_choices({
+    TailoringResult.ONGOING: "Ongoing",
+    TailoringResult.RELAPSE: "Relapse",
+    TailoringResult.TOLERATED: "Tolerated",
+    TailoringResult.NOT_ASSESSED: "Not assessed (no visit in the window)",
+    TailoringResult.NOT_ASSESSABLE: "Not assessable (no reference value)",
 })
 
 DISABILITY_RESULTS: Choices = enum_choices({

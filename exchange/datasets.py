@@ -93,6 +93,8 @@ CODE_LISTS: dict[str, cat.Choices] = {
     "query_rules": cat.QUERY_RULES,
     "query_statuses": cat.QUERY_STATUSES,
     "query_close_reasons": cat.QUERY_CLOSE_REASONS,
+    "tailoring_kinds": cat.TAILORING_KINDS,
+    "tailoring_results": cat.TAILORING_RESULTS,
 }
 
 PATIENT = Column("patient", TEXT, "Registry code of the patient (the pseudonymous identity, "
@@ -182,6 +184,23 @@ DATASETS: tuple[Dataset, ...] = (
             Column("started_on", DATE, "Start date."),
             Column("ended_on", DATE, "End date."),
             _notes("treatment"),
+        ),
+        key=("patient", "kind", "started_on"),
+    ),
+    Dataset(
+        "tailoring", "one row per patient × dose-tailoring episode",
+        "Attempts to lower the treatment: dose reduction, interval extension or withdrawal "
+        "(trial off), with their computed result (clinical-rules.md §10).",
+        (
+            PATIENT,
+            Column("kind", CODE, "Kind of attempt.", codes="tailoring_kinds", required=True),
+            Column("started_on", DATE, "Start date.", required=True),
+            Column("ended_on", DATE, "End date (empty: still going on)."),
+            _notes("episode"),
+            Column("result", CODE, "Result against the primary measure (§10).",
+                   codes="tailoring_results", computed=True),
+            Column("relapse_on", DATE, "Date of the visit that showed the relapse.",
+                   computed=True),
         ),
         key=("patient", "kind", "started_on"),
     ),

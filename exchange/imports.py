@@ -42,7 +42,7 @@ from registry.models import Center
 from registry.scoping import can_import_into
 from registry.services import ITEM, REPEAT, VersionConflict
 from treatments import services as treatment_services
-from treatments.models import Series
+from treatments.models import Series, TailoringEpisode
 
 ALL_OR_NOTHING, VALID_ONLY, DRY_RUN = "all_or_nothing", "valid_only", "dry_run"
 MODES = (ALL_OR_NOTHING, VALID_ONLY, DRY_RUN)
@@ -67,7 +67,9 @@ CHILD_FIELDS = {
                        "distal_duration_ms", "proximal_duration_ms", "velocity_m_s"),
 }
 SIMPLE_RECORDS = {"titres": Titre, "paraproteins": Paraprotein,
-                  "prior_treatments": PriorTreatment}
+                  "prior_treatments": PriorTreatment, "tailoring": TailoringEpisode}
+# A simple dataset whose name is not the patient's relation to its records.
+RELATIONS = {"tailoring": "tailoring_episodes"}
 
 
 @dataclass
@@ -378,7 +380,7 @@ class Importer:
                        f"its patient {plan.code} could not be imported.")
             return
         patient = Patient.objects.prefetch_related(
-            "titres", "paraproteins", "prior_treatments",
+            "titres", "paraproteins", "prior_treatments", "tailoring_episodes",
             Prefetch("series", queryset=Series.objects.prefetch_related(
                 "lots", "adverse_events")),
             Prefetch("visits", queryset=Visit.objects.prefetch_related("mrc")),
@@ -451,7 +453,7 @@ class Importer:
     def _simple_records(self, patient: Patient, name: str, lines: list[Line]) -> None:
         model, key = SIMPLE_RECORDS[name], BY_NAME[name].key[1:]
         existing: dict[tuple, list] = defaultdict(list)
-        for record in getattr(patient, name).all():
+        for record in getattr(patient, RELATIONS.get(name, name)).all():
             existing[tuple(getattr(record, k) for k in key)].append(record)
         for line in lines:
             data = {k: v for k, v in line.values.items() if k != "patient"}
@@ -461,14 +463,13 @@ class Importer:
                 self._reject([line], f"The registry holds {len(matches)} such records for "
                                      f"{patient.code}; correct them in the admin first.")
             elif not matches:
-                done = self._write(nested, lambda data=data: patient_services.record_create(
-                    model=model, patient=patient, data=data, by=self.by))
+                done = self._write(nested, lambda data=data: _record_create(
+                    name, model=model, patient=patient, data=data, by=self.by))
                 self._after(nested, done, "created")
             elif changes := _changes(matches[0], data):
                 record = matches[0]
-                done = self._write(nested, lambda r=record, c=changes: (
-                    patient_services.record_update(record=r, version=r.version, data=c,
-                                                   by=self.by)))
+                done = self._write(nested, lambda r=record, c=changes: _record_update(
+                    name, record=r, data=c, by=self.by))
                 self._after(nested, done, "updated")
             else:
                 self._count([line], "unchanged")
@@ -608,6 +609,22 @@ class Importer:
                 study=record, version=record.version, data=changes,
                 segments=lists["nerve_segments"], by=self.by),
         )
+
+
+def _record_create(name: str, *, model, patient: Patient, data: dict, by):
+    """A simple record through its own service: tailoring episodes through the treatments'
+    (clinical-rules.md §10), the others through ``patients.services.record_create``."""
+    if name == "tailoring":
+        return treatment_services.tailoring_record(patient=patient, data=data, by=by)
+    return patient_services.record_create(model=model, patient=patient, data=data, by=by)
+
+
+def _record_update(name: str, *, record, data: dict, by):
+    if name == "tailoring":
+        return treatment_services.tailoring_update(episode=record, version=record.version,
+                                                   data=data, by=by)
+    return patient_services.record_update(record=record, version=record.version, data=data,
+                                          by=by)
 
 
 def _repeated_column(key: tuple[str, ...]) -> str:

@@ -32,10 +32,11 @@ from patients.models import (
 )
 from queries.models import Query
 from registry.scoping import export_center_ids, scope_reportable_patients
-from treatments.models import AdverseEvent, LotNumber, Outcome, Series
+from treatments.models import AdverseEvent, LotNumber, Outcome, Series, TailoringEpisode
 from treatments.rules import TitreIn
 from treatments.selectors import (
     outcome_series_results,
+    outcome_tailoring_results,
     outcome_visit_rows,
     segment_block_reader,
     titre_significance_reader,
@@ -164,6 +165,20 @@ def prior_treatment_rows(ids: list[int], context: ExportContext) -> Iterator[Row
     rows = PriorTreatment.objects.filter(patient_id__in=ids).order_by(
         "patient__code", "started_on", "id")
     yield from _values(rows, names, ("patient__code", *names[1:]))
+
+
+def tailoring_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
+    """Episodes with the stored outcome's result (clinical-rules.md §10), two queries."""
+    computed = {patient_id: outcome_tailoring_results({"tailoring": parts[0]})
+                for patient_id, parts in _outcome_parts(ids, "tailoring").items()}
+    rows = TailoringEpisode.objects.filter(patient_id__in=ids).order_by(
+        "patient__code", "started_on", "id").values_list(
+        "id", "patient_id", "patient__code", "kind", "started_on", "ended_on", "notes")
+    for pk, patient_id, code, kind, started_on, ended_on, notes in rows:
+        result = computed.get(patient_id, {}).get(pk, {})
+        yield {"patient": code, "kind": kind, "started_on": started_on, "ended_on": ended_on,
+               "notes": notes, "result": result.get("result"),
+               "relapse_on": result.get("relapse_on")}
 
 
 def series_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
@@ -333,6 +348,7 @@ READERS: dict[str, Callable[[list[int], ExportContext], Iterator[Row]]] = {
     "titres": titre_rows,
     "paraproteins": paraprotein_rows,
     "prior_treatments": prior_treatment_rows,
+    "tailoring": tailoring_rows,
     "series": series_rows,
     "lots": lot_rows,
     "adverse_events": adverse_event_rows,

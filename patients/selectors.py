@@ -22,7 +22,7 @@ from patients.models import (
     Titre,
     Visit,
 )
-from treatments.models import AdverseEvent, LotNumber, Series
+from treatments.models import AdverseEvent, LotNumber, Series, TailoringEpisode
 
 # A patient's short nested lists as the API shows them: name → (model, its two fields).
 NESTED_ROWS = {
@@ -115,7 +115,7 @@ def _history_querysets(
     by_patient = [Patient.history.filter(id=patient_id)] + [
         model.history.filter(patient_id=patient_id)
         for model in (Consent, AffectedNerve, PinnedTargetMuscle, Titre, Paraprotein,
-                      PriorTreatment, Visit, NerveStudy, Series)
+                      PriorTreatment, Visit, NerveStudy, Series, TailoringEpisode)
     ]
     if with_identity:  # direct identifiers: only for those allowed to see them
         by_patient.append(Identity.history.filter(patient_id=patient_id))

@@ -1,12 +1,11 @@
 from django.urls import path
-from django.views.generic import RedirectView
 
 from patients import views
 
 app_name = "patients"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="patients:list", permanent=False), name="home"),
+    path("", views.home, name="home"),
     path("patients/", views.patient_list, name="list"),
     path("patients/new/", views.patient_create, name="new"),
     path("patients/<int:pk>/", views.patient_detail, name="detail"),

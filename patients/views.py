@@ -35,7 +35,7 @@ from patients.models import (
     Visit,
 )
 from patients.selectors import patient_history
-from registry.models import Center
+from registry.models import Center, Role
 from registry.scoping import (
     can_see_identifiers,
     can_write,
@@ -43,6 +43,7 @@ from registry.scoping import (
     scope_centers,
     scope_patients,
     scope_queryset,
+    user_roles,
     writable_center_ids,
 )
 from registry.views import save_or_errors, scoped_or_404
@@ -51,6 +52,7 @@ from treatments.selectors import (
     block_criteria_named,
     blocks_under,
     outcome_series_results,
+    outcome_tailoring_results,
     outcome_visit_scores,
     titre_significance_reader,
 )
@@ -62,6 +64,14 @@ def scoped_patient(request, pk: int, *, write: bool = False) -> Patient:
     """The patient if the user's centres hold it (else 404); writes need a writing role."""
     patients = Patient.objects.select_related("center", "outcome", "consent")
     return scoped_or_404(request, patients, pk, write=write)
+
+
+@login_required
+def home(request):
+    """``/``: the worklist for clinicians (ui.md), the patient list for everyone else."""
+    if Role.CLINICIAN in user_roles(request.user):
+        return redirect("treatments:worklist")
+    return redirect("patients:list")
 
 
 @login_required
@@ -181,6 +191,11 @@ def patient_detail(request, pk: int):
     scores = outcome_visit_scores(result)
     for visit in visits:
         visit.score = scores.get(visit.pk)  # type: ignore[attr-defined]  # for the template
+    tailoring = list(patient.tailoring_episodes.all())
+    computed_tailoring = outcome_tailoring_results(result)
+    for episode in tailoring:
+        # Read by the template only (not a model field): the stored outcome's result.
+        episode.computed = computed_tailoring.get(episode.pk, {})  # type: ignore[attr-defined]
     studies = list(patient.nerve_studies.prefetch_related(
         Prefetch("segments")).order_by("studied_on"))
     blocks, criteria_error = _blocks_section(request, patient, result)
@@ -194,7 +209,7 @@ def patient_detail(request, pk: int):
         "paraproteins": list(patient.paraproteins.all()),
         "prior_treatments": list(patient.prior_treatments.all()),
         "affected_nerves": list(patient.affected_nerves.all()),
-        "series_list": series, "visits": visits, "studies": studies,
+        "series_list": series, "visits": visits, "studies": studies, "tailoring": tailoring,
         "blocks": blocks, "criteria_sets": list(BlockCriteriaSet.objects.values_list(
             "code", flat=True)), "criteria_error": criteria_error,
         "history": patient_history(patient.pk, with_identity=identifiers)[:100],

@@ -55,3 +55,14 @@ def worklist_open_queries(user, *, limit: int = 200) -> list[dict]:
          "message": q.message, "raised_at": q.raised_at}
         for q in rows.order_by("raised_at", "id")[:limit]
     ]
+
+
+def worklist_patient_queries(patients, *, limit: int = 200) -> list[dict]:
+    """The open queries of ``patients`` (already scoped by the worklist), oldest first, as
+    the worklist's ``{patient, code, …}`` rows (registered in ``treatments.hooks``)."""
+    rows = Query.objects.filter(status=OPEN, patient__in=patients).select_related("patient")
+    return [
+        {"patient": q.patient_id, "code": q.patient.code, "query": q.pk, "rule": q.rule,
+         "message": q.message, "raised_at": q.raised_at}
+        for q in rows.order_by("raised_at", "id")[:limit]
+    ]

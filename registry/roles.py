@@ -16,7 +16,7 @@ CLINICAL_RECORDS = [
     "patients.titre", "patients.paraprotein", "patients.priortreatment", "patients.visit",
     "patients.mrcgrade", "patients.nervestudy", "patients.nervesegment",
     "patients.affectednerve", "patients.pinnedtargetmuscle",
-    "treatments.lotnumber", "treatments.adverseevent",
+    "treatments.lotnumber", "treatments.adverseevent", "treatments.tailoringepisode",
 ]
 NEVER_DELETED = ["patients.patient", "patients.identity", "patients.consent",
                  "treatments.series"]

@@ -87,6 +87,7 @@ CENTRE_PATHS: dict[str, str] = {
     "treatments.adverseevent": "series__patient__center",
     "treatments.outcome": "patient__center",
     "queries.query": "patient__center",
+    "treatments.tailoringepisode": "patient__center",
 }
 
 

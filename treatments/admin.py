@@ -19,8 +19,45 @@ from treatments.models import (
     Outcome,
     RuleSet,
     Series,
+    TailoringEpisode,
     TitreThreshold,
 )
+from treatments.selectors import outcome_tailoring_results
+
+
+@admin.register(TailoringEpisode)
+class TailoringEpisodeAdmin(PatientRecordAdmin):
+    """Written by ``tailoring_record`` / ``tailoring_update`` / ``tailoring_delete``; the
+    result is the stored outcome's (clinical-rules.md §10), as on the API and the page."""
+
+    list_display = ["patient", "kind", "started_on", "ended_on", "result"]
+    list_filter = ["kind", "patient__diagnosis", centre_filter("patient__center")]
+    search_fields = ["patient__code"]
+    readonly_fields = [*PatientRecordAdmin.readonly_fields, "result", "relapse_on"]
+    list_select_related = ["patient__outcome"]
+
+    def _computed(self, obj) -> dict:
+        outcome = getattr(obj.patient, "outcome", None) if obj.pk else None
+        return outcome_tailoring_results(outcome.result if outcome else None).get(obj.pk, {})
+
+    @admin.display(description="Result")
+    def result(self, obj):
+        code = self._computed(obj).get("result")
+        return cat.label(cat.TAILORING_RESULTS, code) if code else "—"
+
+    @admin.display(description="Relapse on")
+    def relapse_on(self, obj):
+        return self._computed(obj).get("relapse_on") or "—"
+
+    def service_save(self, request, *, obj, data, version, children, change):
+        if not change:
+            patient = data.pop("patient")
+            return services.tailoring_record(patient=patient, data=data, by=request.user)
+        return services.tailoring_update(episode=obj, version=version, data=data,
+                                         by=request.user)
+
+    def service_delete(self, request, *, obj) -> None:
+        services.tailoring_delete(episode=obj, by=request.user)
 
 
 class LotInline(admin.TabularInline):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 import catalogues as cat
 from registry.forms import DATE, RecordForm, TranslatedLabels
-from treatments.models import AdverseEvent, Series
+from treatments.models import AdverseEvent, Series, TailoringEpisode
 
 
 class SeriesForm(RecordForm):
@@ -86,3 +86,12 @@ class ConsumptionPeriodForm(forms.Form):
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             self.add_error("end", "The period ends on or after it starts.")
         return data
+class TailoringEpisodeForm(RecordForm):
+    """A dose-tailoring episode (clinical-rules.md §10); its result is computed."""
+
+    class Meta:
+        model = TailoringEpisode
+        fields = ["kind", "started_on", "ended_on", "notes"]
+        widgets = {"started_on": DATE, "ended_on": DATE,
+                   "notes": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {"ended_on": "Leave empty while the attempt goes on."}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from treatments.rules import Outcome, PatientIn, ThresholdIn
 
@@ -30,6 +31,10 @@ class Recomputed:
 
 
 OutcomeStoredHook = Callable[[Sequence[Recomputed]], None]
+# The worklist's open queries (api.md ``worklist/``): the app that holds the queries
+# registers a reader of the patients' open ones, as ``{patient, code, …}`` rows.
+WorklistQueries = Callable[[Any], list[dict[str, Any]]]
+_worklist_queries: list[WorklistQueries] = []
 _hooks: list[OutcomeStoredHook] = []
 
 
@@ -48,3 +53,14 @@ def outcome_stored(recomputed: Sequence[Recomputed]) -> None:
         except Exception:  # the outcome is stored; the hook catches up on the next recompute
             logger.exception("After-recompute hook %s failed for %s patient(s).",
                              getattr(hook, "__qualname__", hook), len(recomputed))
+
+
+def worklist_queries_register(reader: WorklistQueries) -> None:
+    if reader not in _worklist_queries:
+        _worklist_queries.append(reader)
+
+
+def worklist_queries(patients: Any) -> list[dict[str, Any]]:
+    """The open queries of ``patients`` (a queryset, already scoped) from every registered
+    reader; none registered (the queries app not installed): none."""
+    return [row for reader in _worklist_queries for row in reader(patients)]

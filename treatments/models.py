@@ -425,3 +425,36 @@ class Outcome(models.Model):
     @classmethod
     def summary_of(cls, result: dict) -> dict:
         return {key: result[key] for key in cls.SUMMARY_KEYS if key in result}
+
+
+class TailoringEpisode(VersionedModel):
+    """An attempt to lower the treatment: a dose reduction, an interval extension or a
+    withdrawal (trial off), clinical-rules.md §10. Its result is computed by the rules and
+    stored in the outcome, never here."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT,
+                                related_name="tailoring_episodes")
+    kind = models.CharField(max_length=20, choices=cat.TAILORING_KINDS)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    history = audited()
+
+    class Meta:
+        ordering = ["patient_id", "started_on", "id"]
+        constraints = [
+            choice_constraint("kind", cat.TAILORING_KINDS, "tailoring_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+                name="tailoring_ends_after_start",
+                violation_error_message="An episode cannot end before it started.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} from {self.started_on.isoformat()}"
+
+    def clean(self) -> None:
+        # Named by field (the constraint's message has none): a 400 naming ``ended_on``.
+        if self.started_on and self.ended_on and self.ended_on < self.started_on:
+            raise ValidationError({"ended_on": "An episode cannot end before it started."})

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.fields.json import KT
 from django.db.models.functions import JSONObject
 
 from patients.models import (
@@ -26,6 +27,7 @@ from patients.models import (
     Titre,
     Visit,
 )
+from registry.scoping import writable_center_ids
 from treatments.models import (
     AdverseEvent,
     BlockCriteriaSet,
@@ -34,6 +36,7 @@ from treatments.models import (
     NerveReference,
     Outcome,
     Series,
+    TailoringEpisode,
     TitreThreshold,
 )
 from treatments.rules import (
@@ -46,6 +49,7 @@ from treatments.rules import (
     SegmentIn,
     SeriesIn,
     StudyIn,
+    TailoringIn,
     ThresholdIn,
     TitreIn,
     VisitIn,
@@ -162,7 +166,7 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     24-series history has some 700 MRC grades, and building a model object for each one
     cost more than the rules themselves (bench/README.md)."""
     ids = list(patient_ids)
-    diagnoses, prior = _patients_and_prior_treatments(ids)
+    diagnoses, prior, tailoring = _patients_and_prior_treatments(ids)
     if not diagnoses:
         return {}
     limits = lower_limits()
@@ -211,6 +215,7 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
             diagnosis=diagnosis, center=center, primary_measure=primary_measure,
             pinned_targets=tuple((m, s) for _, m, s in pinned.get(patient_id, ())),
             prior_treatments=prior.get(patient_id, ()),
+            tailoring=tailoring.get(patient_id, ()),
             series=tuple(
                 SeriesIn(number=number, started_on=started_on, days=days, status=status,
                          stopped_for_adverse_event=stopped, route=route, regimen=regimen,
@@ -245,25 +250,38 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
 
 
 def _patients_and_prior_treatments(ids: list[int]) -> tuple[
-    dict[int, tuple[str, int, str | None]], dict[int, tuple[PriorTreatmentIn, ...]]
+    dict[int, tuple[str, int, str | None]], dict[int, tuple[PriorTreatmentIn, ...]],
+    dict[int, tuple[TailoringIn, ...]],
 ]:
-    """Each patient's diagnosis and centre, and the prior treatments the rules read (§2
-    "stable on treatment"). On PostgreSQL the treatments come in the patient row, an array
-    of small objects (not a query more); elsewhere (SQLite, ``make run``) in a query of
-    their own."""
+    """Each patient's diagnosis and centre, the prior treatments the rules read (§2
+    "stable on treatment") and the tailoring episodes (§10). On PostgreSQL the treatments
+    and episodes come in the patient row, arrays of small objects (not a query more);
+    elsewhere (SQLite, ``make run``) in queries of their own."""
     patients = Patient.objects.filter(pk__in=ids)
     if connection.vendor == "postgresql":
         treatments = ArraySubquery(
             PriorTreatment.objects.filter(patient=OuterRef("pk")).order_by("started_on", "id")
             .values(json=JSONObject(kind="kind", started_on="started_on", ended_on="ended_on"))
         )
+        episodes = ArraySubquery(
+            TailoringEpisode.objects.filter(patient=OuterRef("pk")).order_by("started_on", "id")
+            .values(json=JSONObject(id="id", kind="kind", started_on="started_on",
+                                    ended_on="ended_on"))
+        )
         rows = list(patients.values_list("pk", "diagnosis", "center_id", "primary_measure",
-                                         treatments))
-        return ({pk: (diagnosis, center, measure) for pk, diagnosis, center, measure, _ in rows},
-                {pk: _prior_treatments(items) for pk, _, _, _, items in rows})
+                                         treatments, episodes))
+        return ({pk: (diagnosis, center, measure)
+                 for pk, diagnosis, center, measure, _, _ in rows},
+                {pk: _prior_treatments(items) for pk, _, _, _, items, _ in rows},
+                {pk: _tailoring(items) for pk, _, _, _, _, items in rows})
     grouped = _grouped(
         PriorTreatment.objects.filter(patient_id__in=ids).order_by("patient_id", "started_on", "id")
         .values_list("patient_id", "kind", "started_on", "ended_on")
+    )
+    episodes_by_patient = _grouped(
+        TailoringEpisode.objects.filter(patient_id__in=ids)
+        .order_by("patient_id", "started_on", "id")
+        .values_list("patient_id", "id", "kind", "started_on", "ended_on")
     )
     return (
         {pk: (diagnosis, center, measure) for pk, diagnosis, center, measure in
@@ -271,6 +289,17 @@ def _patients_and_prior_treatments(ids: list[int]) -> tuple[
         {pk: tuple(PriorTreatmentIn(kind=kind, started_on=started, ended_on=ended)
                    for _, kind, started, ended in items)
          for pk, items in grouped.items()},
+        {pk: tuple(TailoringIn(id=id_, kind=kind, started_on=started, ended_on=ended)
+                   for _, id_, kind, started, ended in items)
+         for pk, items in episodes_by_patient.items()},
+    )
+
+
+def _tailoring(items: list[dict] | None) -> tuple[TailoringIn, ...]:
+    return tuple(
+        TailoringIn(id=item["id"], kind=item["kind"], started_on=date.fromisoformat(
+            item["started_on"]), ended_on=_date(item["ended_on"]))
+        for item in items or ()
     )
 
 
@@ -483,3 +512,66 @@ def series_dosing_for(
         basis=dose_basis, sex=patient.sex, age_years=age,
         rules=rules_for_diagnosis(patient.diagnosis),
     )
+def outcome_tailoring_results(result: dict | None) -> dict[int, dict]:
+    """Each tailoring episode's computed row of the stored outcome (result, relapse_on,
+    window: clinical-rules.md §10), by episode id."""
+    return {row["id"]: row for row in (result or {}).get("tailoring") or []
+            if row.get("id") is not None}
+
+
+# --- The worklist (ui.md ``/worklist/``, api.md ``worklist/``): what a clinic acts on this
+# week, read from the stored outcomes (their ``summary``), never recomputed here.
+
+WORKLIST_DUE_DAYS = 7  # "series due within 7 days" (api.md)
+
+
+def care_patients(user):
+    """The patients of the centres where the user gives care (clinician or data manager):
+    the worklist's. A researcher has no worklist (none of their centres is care)."""
+    ids = writable_center_ids(user)
+    patients = Patient.objects.all()
+    return patients if ids is None else patients.filter(center_id__in=ids)
+
+
+def open_queries(*, patients) -> list[dict]:
+    """The open data-quality queries of ``patients`` (clinical-rules.md §11), as
+    ``{patient, code, …}`` rows: read by the queries app, which registers its reader in
+    ``treatments.hooks`` (treatments imports nothing of it)."""
+    from treatments.hooks import worklist_queries
+
+    return worklist_queries(patients)
+
+
+def worklist(*, patients, today: date) -> dict[str, list[dict]]:
+    """``due`` (the next series due from ``today`` to ``today`` + 7 days, not overdue),
+    ``overdue``, ``stale`` (outcomes pending recompute) and ``queries`` (open) for the
+    patients given (already scoped by the caller). One query for the first three, whatever
+    the number of patients: the outcome rows with their patient's code.
+
+    ``next_series_due`` (ISO date) and ``overdue`` (bool) are the stored summary's keys
+    (clinical-rules.md §10 "Schedule"), written by the recompute."""
+    until = (today + timedelta(days=WORKLIST_DUE_DAYS)).isoformat()
+    rows = list(
+        Outcome.objects.filter(patient__in=patients)
+        .annotate(due=KT("summary__next_series_due"))
+        .filter(Q(due__gte=today.isoformat(), due__lte=until) | Q(summary__overdue=True)
+                | Q(computed_data_version__lt=F("data_version")))
+        .order_by("patient__code", "patient_id")
+        .values_list("patient_id", "patient__code", "due", "summary__overdue",
+                     "computed_data_version",
+                     "data_version", "computed_at")
+    )
+    due, overdue, stale = [], [], []
+    for patient_id, code, next_due, late, computed, version, computed_at in rows:
+        if late is True:
+            overdue.append({"patient": patient_id, "code": code, "next_series_due": next_due,
+                            "days_overdue": (today - date.fromisoformat(next_due)).days
+                            if next_due else None})
+        elif next_due is not None and today.isoformat() <= next_due <= until:
+            due.append({"patient": patient_id, "code": code, "next_series_due": next_due})
+        if computed < version:
+            stale.append({"patient": patient_id, "code": code, "computed_at": computed_at})
+    due.sort(key=lambda row: (row["next_series_due"], row["code"]))
+    overdue.sort(key=lambda row: (row["next_series_due"] or "", row["code"]))
+    return {"due": due, "overdue": overdue, "stale": stale,
+            "queries": open_queries(patients=patients)}

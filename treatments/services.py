@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -34,8 +34,10 @@ from treatments.models import (
     Outcome,
     RuleSet,
     Series,
+    TailoringEpisode,
     TitreThreshold,
 )
+from treatments.rules.types import RuleSet as RuleSetParameters
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +148,7 @@ def outcome_recompute_many(*, patient_ids: Sequence[int], batch_size: int = 200)
 
     stored = 0
     ids = list(patient_ids)
+    today = timezone.localdate()
     for start in range(0, len(ids), batch_size):
         versions = dict(
             Outcome.objects.filter(patient_id__in=ids[start:start + batch_size])
@@ -160,7 +163,7 @@ def outcome_recompute_many(*, patient_ids: Sequence[int], batch_size: int = 200)
             try:
                 outcome = compute_outcome(
                     patient, rules=rules, thresholds=thresholds,
-                    block_criteria=batch.criteria_for(rules), today=timezone.localdate(),
+                    block_criteria=batch.criteria_for(rules), today=today,
                 )
                 results[patient_id] = _with_versions(
                     outcome.as_dict(), thresholds_revision=batch.thresholds.revision)
@@ -366,6 +369,58 @@ def outcomes_mark_overdue_stale(*, today: date) -> list[int]:
     due = Outcome.objects.filter(summary__overdue=False,
                                  summary__overdue_from__lte=today.isoformat())
     return outcomes_mark_stale(patients=Patient.objects.filter(outcome__in=due))
+# Dose-tailoring episodes (clinical-rules.md §10): their result is the rules', stored in
+# the outcome, so every write marks the outcome stale in its transaction.
+
+TAILORING_FIELDS = ("kind", "started_on", "ended_on", "notes")
+
+
+def _tailoring_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(data) - set(TAILORING_FIELDS) - {"patient"})
+    if unknown:
+        raise ValidationError({name: "Not a field of a tailoring episode." for name in unknown})
+    return {name: value for name, value in data.items() if name in TAILORING_FIELDS}
+
+
+@transaction.atomic
+def tailoring_record(*, patient: Patient, data: Mapping[str, Any], by: User | None = None
+                     ) -> TailoringEpisode:
+    episode = save_validated(TailoringEpisode(patient=patient, **_tailoring_fields(data)), by=by)
+    outcome_mark_stale(patient_id=patient.pk)
+    return episode
+
+
+@transaction.atomic
+def tailoring_update(*, episode: TailoringEpisode, version: int | None,
+                     data: Mapping[str, Any], by: User | None = None) -> TailoringEpisode:
+    changes = _tailoring_fields(data)
+    episode = apply_changes(episode, changes=changes, version=version, by=by)
+    outcome_mark_stale(patient_id=episode.patient_id)
+    return episode
+
+
+@transaction.atomic
+def tailoring_delete(*, episode: TailoringEpisode, by: User | None = None) -> None:
+    episode._history_user = by  # type: ignore[attr-defined]  # read by simple-history
+    patient_id = episode.patient_id
+    episode.delete()
+    outcome_mark_stale(patient_id=patient_id)
+
+
+def outcomes_mark_stale_dated(*, today: date) -> list[int]:
+    """The outcomes whose judgement moves with the date alone, not with a change of data:
+    a tailoring window closes (§10: ``ongoing`` → ``tolerated`` / ``not_assessed``, and
+    the status ``off_treatment``). Marked stale once a day (the beat task
+    ``outcome_mark_stale_dated_task``) when computed before ``today`` with an episode whose
+    window may still have been open then."""
+    from treatments.selectors import rules_by_diagnosis
+
+    longest = max([r.relapse_window_days for r in rules_by_diagnosis().values()]
+                  + [RuleSetParameters().relapse_window_days])
+    return outcomes_mark_stale(patients=Patient.objects.filter(
+        tailoring_episodes__started_on__gte=today - timedelta(days=longest + 1),
+        outcome__computed_at__date__lt=today,
+    ))
 
 
 # Reference data (clinical-rules.md, preamble): every change marks the outcomes it

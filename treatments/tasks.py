@@ -43,3 +43,11 @@ def outcome_sweep_overdue() -> int:
     from django.utils import timezone
 
     return len(services.outcomes_mark_overdue_stale(today=timezone.localdate()))
+def outcome_mark_stale_dated_task() -> int:
+    """Once a day: the outcomes a date moves (a tailoring window closing, §10) go stale;
+    the recompute follows after commit."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    with transaction.atomic():
+        return len(services.outcomes_mark_stale_dated(today=timezone.localdate()))

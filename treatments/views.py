@@ -23,9 +23,10 @@ from treatments.forms import (
     ConsumptionPeriodForm,
     DosingPreviewForm,
     SeriesForm,
+    TailoringEpisodeForm,
     adverse_event_rows,
 )
-from treatments.models import BlockCriteriaSet, Series
+from treatments.models import BlockCriteriaSet, Series, TailoringEpisode
 from treatments.reports import (
     consumption_report,
     measures_report,
@@ -35,7 +36,13 @@ from treatments.reports import (
 )
 from treatments.rules.consumption import consumption_csv_rows, default_period
 from treatments.rules.course import DosingError
-from treatments.selectors import block_criteria_named, lot_recipients, series_dosing_for
+from treatments.selectors import (
+    block_criteria_named,
+    care_patients,
+    lot_recipients,
+    series_dosing_for,
+    worklist,
+)
 
 REPORTS = {"table1": table1_report, "table2": table2_report, "measures": measures_report}
 
@@ -111,6 +118,42 @@ def series_dosing(request, pk: int):
                          "total_grams": str(dosing.total_grams),
                          "prescribed_grams": str(dosing.prescribed_grams),
                          "rules_version": dosing.rules_version})
+
+
+@login_required
+def tailoring_form(request, pk: int, episode_pk: int | None = None):
+    """Add or edit a dose-tailoring episode (clinical-rules.md §10)."""
+    patient = scoped_or_404(
+        request, Patient.objects.select_related("center", "outcome", "consent"), pk, write=True
+    )
+    episode = (get_object_or_404(TailoringEpisode, pk=episode_pk, patient=patient)
+               if episode_pk else None)
+    initial = {"version": episode.version} if episode else {"started_on": timezone.localdate()}
+    form = TailoringEpisodeForm(request.POST or None, instance=episode, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        def write():
+            if episode is None:
+                services.tailoring_record(patient=patient, data=form.data_fields(),
+                                          by=request.user)
+            else:
+                services.tailoring_update(episode=episode,
+                                          version=form.cleaned_data.get("version"),
+                                          data=form.data_fields(), by=request.user)
+
+        if save_or_errors(request, form, write):
+            messages.success(request, _("Tailoring episode saved."))
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/record_form.html", {
+        "form": form, "patient": patient, "title": _("Tailoring episode"), "record": episode})
+
+
+@login_required
+def worklist_page(request):
+    """The clinicians' home page (ui.md ``/worklist/``): due this week, overdue,
+    outcomes still recomputing, open queries — the user's centres only."""
+    today = timezone.localdate()
+    return render(request, "treatments/worklist.html", {
+        "today": today, "lists": worklist(patients=care_patients(request.user), today=today)})
 
 
 @login_required

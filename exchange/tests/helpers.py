@@ -69,14 +69,15 @@ def every_kind_of_record(center) -> None:
     column filled where it can be: identity and consent, affected nerves and pinned target
     muscles, titres (one with no threshold: ``significant`` empty), a paraprotein, a prior
     treatment, series with lots and adverse events (one that led to stopping), visits of
-    every kind with MRC grids, nerve studies with named segments. Written through the
+    every kind with MRC grids, nerve studies with named segments, tailoring episodes (one
+    relapse). Written through the
     services, as users write."""
     from datetime import date, timedelta
     from decimal import Decimal
 
     from patients import services as patient_services
     from registry.tests.factories import clinical_history, mrc_grid
-    from treatments.services import series_give
+    from treatments.services import series_give, tailoring_record
 
     patient = patient_services.patient_create(
         center=center,
@@ -120,6 +121,13 @@ def every_kind_of_record(center) -> None:
     patient_services.prior_treatment_record(patient=patient, data={
         "kind": "plasma_exchange", "started_on": date(1992, 5, 1),
         "ended_on": date(1992, 6, 1), "notes": "Five exchanges."})
+    # Tailoring episodes (§10): a dose reduction after series 2's post visit (grade 4), the
+    # trough before series 3 (grade 3) a relapse; a trial off after the final evaluation.
+    tailoring_record(patient=patient, data={
+        "kind": "dose_reduction", "started_on": start + timedelta(days=42),
+        "ended_on": start + timedelta(days=100), "notes": "1.6 g/kg."})
+    tailoring_record(patient=patient, data={"kind": "withdrawal",
+                                            "started_on": start + timedelta(days=365)})
     patient_services.nerve_study_record(patient=patient, data={
         "studied_on": start + timedelta(days=300), "notes": "Follow-up study."}, segments=[{
             "nerve": "ulnar", "side": "L", "distal_site": "wrist", "proximal_site": "elbow",

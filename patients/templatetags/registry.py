@@ -22,6 +22,7 @@ CATALOGUES = {
     "block": cat.BLOCK_STATES, "evolution": cat.BLOCK_EVOLUTIONS,
     "disability": cat.DISABILITY_RESULTS, "side": cat.SIDES, "antigen": cat.ANTIGENS,
     "measure": cat.MEASURES,
+    "tailoring_kind": cat.TAILORING_KINDS, "tailoring": cat.TAILORING_RESULTS,
 }
 
 CHART_STYLE = Style(
@@ -69,6 +70,33 @@ def badge(value, catalogue: str = "status", prefix: str = ""):
 
 def _day(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+TAILORING_SHADE = "#5b8c5a"
+
+
+def _shade_tailoring(chart, episodes: list[dict], *, top) -> None:
+    """Each tailoring episode's window (clinical-rules.md §10), as the stored outcome
+    computed it, shaded from its start to its end (today at the latest) and named in the
+    legend with its result; drawn after the score so ``.serie-0`` stays the visits."""
+    if not episodes:
+        return
+    today = date.today()
+    for episode in episodes:
+        start = _day(episode["started_on"])
+        end = max(start, min(_day(episode["window_ends_on"]), today))
+        result = cat.label(cat.TAILORING_RESULTS, episode["result"])
+        if episode.get("relapse_on"):
+            result = f"relapse on {episode['relapse_on']}"
+        chart.add(f"{cat.label(cat.TAILORING_KINDS, episode['kind'])} from"
+                  f" {start.isoformat()}: {result}",
+                  [(start, top), (end, top)], fill=True, show_dots=False,
+                  stroke_style={"width": 0})
+    used = len(chart.raw_series) - len(episodes)
+    colors = tuple(CHART_STYLE.colors[i % len(CHART_STYLE.colors)] for i in range(used))
+    chart.config.style = Style(**{**CHART_STYLE.__dict__, "opacity": ".18",
+                                  "opacity_hover": ".3",
+                                  "colors": colors + (TAILORING_SHADE,) * len(episodes)})
 
 
 @register.simple_tag
@@ -122,6 +150,7 @@ def score_chart(result: dict, series) -> str:
                 "number": wear_off[v["id"]]["before_series"], "drop": wear_off[v["id"]]["drop"]}}
             for point, v in troughs
         ], stroke=False, dots_size=6)
+    _shade_tailoring(chart, result.get("tailoring") or [], top=max(scores))
     # pygal still writes its config as an inline script: unused without its JS, so dropped
     # (no script of any kind on a page that may run under a strict CSP).
     svg = SCRIPT.sub("", chart.render(is_unicode=True))

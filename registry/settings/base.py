@@ -155,7 +155,7 @@ CONTENT_SECURITY_POLICY = {
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/patients/"
+LOGIN_REDIRECT_URL = "/"  # the home page: the worklist for clinicians (ui.md)
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 LANGUAGE_CODE = "en-gb"
@@ -230,6 +230,8 @@ SPECTACULAR_SETTINGS = {
         "AntigenEnum": "catalogues.ANTIGENS",
         "DiagnosisEnum": "catalogues.DIAGNOSES",
         "MeasureEnum": "treatments.api.outcome.MEASURES",
+        "TailoringKindEnum": "catalogues.TAILORING_KINDS",
+        "TailoringResultEnum": "treatments.api.outcome.TAILORING_RESULTS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -272,6 +274,10 @@ CELERY_BEAT_SCHEDULE = {
     "outcomes-becoming-overdue": {
         "task": "treatments.tasks.outcome_sweep_overdue",
         "schedule": 6 * 3600.0,  # a few times a day: a day's change is seen the same day
+    },
+    "outcomes-moved-by-the-date": {  # tailoring windows close (clinical-rules.md §10)
+        "task": "treatments.tasks.outcome_mark_stale_dated_task",
+        "schedule": 3600.0,  # hourly: stales only outcomes computed before today
     },
     "purge-idempotency-keys": {
         "task": "registry.tasks.idempotency_keys_purge_task",

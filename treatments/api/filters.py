@@ -6,7 +6,7 @@ import django_filters as df
 
 import catalogues as cat
 from registry.api.filters import IntegerFilter, IsoDateFilter, PatientRecordFilter
-from treatments.models import Series
+from treatments.models import Series, TailoringEpisode
 
 
 class SeriesFilter(PatientRecordFilter):
@@ -20,3 +20,13 @@ class SeriesFilter(PatientRecordFilter):
     class Meta:
         model = Series
         fields = ["patient", "status", "number"]
+
+
+class TailoringEpisodeFilter(PatientRecordFilter):
+    kind = df.ChoiceFilter(choices=cat.TAILORING_KINDS)
+    started_after = IsoDateFilter(field_name="started_on", lookup_expr="gte")
+    started_before = IsoDateFilter(field_name="started_on", lookup_expr="lte")
+
+    class Meta:
+        model = TailoringEpisode
+        fields = ["patient", "kind"]

@@ -17,6 +17,7 @@ from treatments.rules.types import (
     Grade,
     Measure,
     Status,
+    TailoringResult,
 )
 
 # api.md "Outcome": fields that do not apply are null or empty, never missing.
@@ -50,6 +51,7 @@ EMPTY_RESULT: dict[str, Any] = {
     "next_series_due": None,
     "overdue": False,
     "overdue_from": None,
+    "tailoring": [],
 }
 
 
@@ -89,6 +91,7 @@ RESPONSE_GRADES = codes_of(Grade)
 BLOCK_STATES = codes_of(BlockState)
 BLOCK_EVOLUTIONS = codes_of(BlockEvolutionState)
 DISABILITY_RESULTS = codes_of(DisabilityResult)
+TAILORING_RESULTS = codes_of(TailoringResult)
 DISABILITY_MEASURES = ("prineas",)  # what the outcome compares (clinical-rules.md §3)
 MEASURES = codes_of(Measure)  # clinical-rules.md §9
 
@@ -212,6 +215,15 @@ class OutcomeMeasure(serializers.Serializer):
     responder = serializers.BooleanField()
 
 
+class OutcomeTailoring(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = one_of(cat.TAILORING_KINDS)
+    started_on = serializers.DateField()
+    result = one_of(TailoringResult)
+    relapse_on = serializers.DateField(allow_null=True)
+    window_ends_on = serializers.DateField(help_text="The last day of the episode's window.")
+
+
 class OutcomeSerializer(serializers.Serializer):
     """The documented shape of ``patients/{id}/outcome/`` (schema only; api.md "Outcome")."""
 
@@ -254,6 +266,8 @@ class OutcomeSerializer(serializers.Serializer):
         " (recomputed when that day comes, §10).")
     overdue_from = serializers.DateField(allow_null=True,
                                          help_text="The first day the patient is overdue.")
+    tailoring = OutcomeTailoring(many=True, help_text="Dose-tailoring episodes and their"
+                                 " result (clinical-rules.md §10).")
 
 
 class HistoryEntrySerializer(serializers.Serializer):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from patients.api.fields import ScopedPatientField
 from registry.api.serializers import RegistrySerializer, VersionedSerializer
-from treatments.models import AdverseEvent, Series
-from treatments.rules import interval_days
-from treatments.selectors import outcome_series_row
+from treatments.api.outcome import one_of
+from treatments.models import AdverseEvent, Series, TailoringEpisode
+from treatments.rules import TailoringResult, interval_days
+from treatments.selectors import outcome_series_row, outcome_tailoring_results
 
 if TYPE_CHECKING:  # the validator type exists only in the stubs
     from rest_framework.validators import Validator
@@ -70,3 +72,32 @@ class SeriesSerializer(VersionedSerializer):
         data = super().to_representation(instance)
         data["lot_numbers"] = [lot.lot for lot in instance.lots.all()]
         return data
+
+
+class TailoringEpisodeSerializer(VersionedSerializer):
+    """``result`` and ``relapse_on`` are the stored outcome's (clinical-rules.md §10): null
+    until the outcome is computed with this episode."""
+
+    patient = ScopedPatientField()
+    result = serializers.SerializerMethodField()
+    relapse_on = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TailoringEpisode
+        fields = ["id", "patient", "kind", "started_on", "ended_on", "notes", "result",
+                  "relapse_on", "version"]
+        validators: list[Validator[Any]] = []
+
+    def _computed(self, episode: TailoringEpisode) -> dict:
+        outcome = getattr(episode.patient, "outcome", None)
+        if outcome is None:
+            return {}
+        return outcome_tailoring_results(outcome.result).get(episode.pk, {})
+
+    @extend_schema_field(one_of(TailoringResult, null=True))
+    def get_result(self, episode: TailoringEpisode) -> str | None:
+        return self._computed(episode).get("result")
+
+    @extend_schema_field(serializers.DateField(allow_null=True))
+    def get_relapse_on(self, episode: TailoringEpisode) -> str | None:
+        return self._computed(episode).get("relapse_on")

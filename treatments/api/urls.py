@@ -8,6 +8,7 @@ from treatments.api import reference, views
 
 router = SimpleRouter()
 router.register("series", views.SeriesViewSet, basename="series")
+router.register("tailoring", views.TailoringEpisodeViewSet, basename="tailoring")
 router.register("rule-sets", reference.RuleSetViewSet, basename="rule-set")
 router.register("titre-thresholds", reference.TitreThresholdViewSet, basename="titre-threshold")
 router.register("block-criteria", reference.BlockCriteriaViewSet, basename="block-criteria")
@@ -22,6 +23,7 @@ urlpatterns = [
     *format_suffix_patterns(router.urls),  # as DRF's DefaultRouter: ``.json`` too
     *format_suffix_patterns(outcome_router.urls),
     path("lots/<str:lot>/patients/", views.LotPatientsView.as_view(), name="lot-patients"),
+    path("worklist/", views.WorklistView.as_view(), name="worklist"),
     path("reports/table1/", views.Table1View.as_view(), name="report-table1"),
     path("reports/table2/", views.Table2View.as_view(), name="report-table2"),
     path("reports/measures/", views.MeasuresReportView.as_view(), name="report-measures"),

@@ -27,7 +27,7 @@ from registry.api.permissions import WriteRole
 from registry.api.viewsets import RegistryViewMixin, RegistryViewSet
 from registry.scoping import scope_by_patient, scope_patients, scope_research_consent
 from treatments import services
-from treatments.api.filters import SeriesFilter
+from treatments.api.filters import SeriesFilter, TailoringEpisodeFilter
 from treatments.api.outcome import (
     CRITERIA_PARAMETER,
     LotRecipientSerializer,
@@ -37,8 +37,8 @@ from treatments.api.outcome import (
     Table2Serializer,
     outcome_payload,
 )
-from treatments.api.serializers import SeriesSerializer
-from treatments.models import LotNumber, Series
+from treatments.api.serializers import SeriesSerializer, TailoringEpisodeSerializer
+from treatments.models import LotNumber, Series, TailoringEpisode
 from treatments.reports import (
     consumption_report,
     measures_report,
@@ -48,7 +48,13 @@ from treatments.reports import (
 )
 from treatments.rules import BlockCriteria
 from treatments.rules.consumption import consumption_csv_rows, default_period
-from treatments.selectors import block_criteria_named, blocks_under, lot_recipients
+from treatments.selectors import (
+    block_criteria_named,
+    blocks_under,
+    care_patients,
+    lot_recipients,
+    worklist,
+)
 
 
 class SeriesViewSet(RegistryViewSet):
@@ -88,6 +94,30 @@ class SeriesViewSet(RegistryViewSet):
             lot_numbers=children.get("lot_numbers"),
             adverse_events=children.get("adverse_events"),
         )
+
+
+class TailoringEpisodeViewSet(RegistryViewSet):
+    """Dose-tailoring episodes (clinical-rules.md §10); ``result`` and ``relapse_on`` are
+    the stored outcome's."""
+
+    serializer_class = TailoringEpisodeSerializer
+    filterset_class = TailoringEpisodeFilter
+    ordering_fields = ["started_on", "ended_on", "id", "kind"]
+
+    def get_queryset(self):
+        episodes = scope_by_patient(
+            TailoringEpisode.objects.select_related("patient__outcome"), self.request.user)
+        # as a researcher, consented patients only (api.md, clinical-rules.md §8)
+        return scope_research_consent(episodes, self.request.user, path="patient")
+
+    def create_record(self, *, patient, data, children, by):
+        return services.tailoring_record(patient=patient, data=data, by=by)
+
+    def update_record(self, *, record, version, data, children, by):
+        return services.tailoring_update(episode=record, version=version, data=data, by=by)
+
+    def delete_record(self, *, record, by):
+        services.tailoring_delete(episode=record, by=by)
 
 
 LOT_ORDERING = ("code", "patient", "series", "started_on")
@@ -292,3 +322,37 @@ class MeasuresReportView(ReportView):
     """``reports/measures/`` (clinical-rules.md §9): responders per measure and diagnosis."""
 
     build = staticmethod(measures_report)
+
+
+class WorklistRow(serializers.Serializer):
+    patient = serializers.IntegerField()
+    code = serializers.CharField()
+
+
+class WorklistDueRow(WorklistRow):
+    next_series_due = serializers.DateField()
+
+
+class WorklistOverdueRow(WorklistDueRow):
+    days_overdue = serializers.IntegerField(allow_null=True)
+
+
+class WorklistStaleRow(WorklistRow):
+    computed_at = serializers.DateTimeField(allow_null=True)
+
+
+class WorklistSerializer(serializers.Serializer):
+    due = WorklistDueRow(many=True, help_text="Next series due within 7 days.")
+    overdue = WorklistOverdueRow(many=True)
+    stale = WorklistStaleRow(many=True, help_text="Outcomes still recomputing.")
+    queries = WorklistRow(many=True, help_text="Open data-quality queries (§11).")
+
+
+class WorklistView(RegistryViewMixin, APIView):
+    """``worklist/``: for your centres, series due within 7 days, overdue patients,
+    outcomes pending recompute and open queries (api.md; clinical-rules.md §10)."""
+
+    @extend_schema(responses=WorklistSerializer)
+    def get(self, request):
+        return Response(worklist(patients=care_patients(request.user),
+                                 today=timezone.localdate()))

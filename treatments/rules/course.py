@@ -198,6 +198,21 @@ class Schedule:
     overdue: bool
 
 
+def extension_interval(series: Sequence[SeriesIn], extensions: Sequence[Period]
+                       ) -> int | None:
+    """The interval that schedules the next series during an ongoing
+    ``interval_extension`` (§10 "Schedule": "the interval of the series given since it
+    started"): the days from the previous given series to the last one, once that last
+    one was given on or after the extension's start; None otherwise (the series' expected
+    interval applies). ``extensions`` as ``tailoring.extension_periods`` gives them (end
+    None: still in force)."""
+    ongoing = [start for start, end in extensions if end is None]
+    given = [s for s in ordered_series(series) if s.status == "given"]
+    if not ongoing or len(given) < 2 or given[-1].started_on < max(ongoing):
+        return None
+    return (given[-1].started_on - given[-2].started_on).days
+
+
 def schedule(
     series: Sequence[SeriesIn], *, today: date | None, rules: RuleSet,
     treatment_stopped: bool = False, extension_interval_days: int | None = None,

@@ -334,6 +334,7 @@ def status(
     baseline_at_ceiling: bool,
     rules: RuleSet,
     comparison: Comparison | None = None,
+    off_treatment: bool = False,
 ) -> Status:
     """Latest state, the first that applies in the spec's order (clinical-rules.md §2).
 
@@ -341,6 +342,7 @@ def status(
     nothing about a response); it gives way to ``stable_on_treatment`` for a patient
     already on immunoglobulin at series 1 (the baseline is an on-treatment one) and to
     ``not_evaluable`` for a baseline at the ceiling of the scale (it cannot improve).
+    ``off_treatment`` (§10) comes right after ``deteriorating``.
     """
     if baseline_score is None or series_count == 0:
         return Status.INSUFFICIENT_DATA
@@ -348,6 +350,8 @@ def status(
                    comparison.below_baseline(comparison.gain(baseline_score, points[-1].score),
                                              rules=rules)):
         return Status.DETERIORATING
+    if off_treatment:  # §10: a tolerated withdrawal with no series given since its start
+        return Status.OFF_TREATMENT
     if scored_series_count >= rules.no_response_min_series and not beneficial:
         if on_immunoglobulin:
             return Status.STABLE_ON_TREATMENT

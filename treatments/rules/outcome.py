@@ -11,7 +11,13 @@ from itertools import pairwise
 from typing import Any
 
 from treatments.rules.blocks import BlockEvolution, block_evolution
-from treatments.rules.course import Schedule, dose_intensity, interval_bounds, schedule
+from treatments.rules.course import (
+    Schedule,
+    dose_intensity,
+    extension_interval,
+    interval_bounds,
+    schedule,
+)
 from treatments.rules.disability import (
     DisabilityChange,
     disability_change,
@@ -54,6 +60,13 @@ from treatments.rules.mrc import (
     wear_off_intervals,
 )
 from treatments.rules.series import SeriesInterval, numbering_problems, series_intervals
+from treatments.rules.tailoring import (
+    TailoringAssessment,
+    assess_tailoring,
+    extension_periods,
+    off_treatment,
+    treatment_stopped,
+)
 from treatments.rules.titres import (
     AssessedTitre,
     significant_titres,
@@ -142,6 +155,7 @@ class Outcome:
     primary_baseline: int | Decimal | None = None
     measures: tuple[MeasureSummary, ...] = ()
     schedule: Schedule = Schedule(None, None, False)  # §10
+    tailoring: tuple[TailoringAssessment, ...] = ()
 
     def as_dict(self) -> JSON:
         blocks = self.conduction_blocks
@@ -210,6 +224,12 @@ class Outcome:
                  "result": _code(m.result), "mcid": m.mcid, "responder": m.responder}
                 for m in self.measures
             ],
+            "tailoring": [
+                {"id": t.id, "kind": t.kind, "started_on": _iso(t.started_on),
+                 "result": _code(t.result), "relapse_on": _iso(t.relapse_on),
+                 "window_ends_on": _iso(t.window_ends_on)}
+                for t in self.tailoring
+            ],
         }
 
 
@@ -269,7 +289,8 @@ def compute_outcome(
 ) -> Outcome:
     """Every rule of clinical-rules.md applied to one patient, under the rule set,
     titre thresholds and block criteria given (no default: a forgotten one is an error,
-    never a silent ``seed-1``). ``today`` judges ``overdue`` (§10); None: not judged."""
+    never a silent ``seed-1``). ``today`` judges ``overdue`` (§10; None: not judged) and
+    closes the tailoring windows (§10; None: the machine's date)."""
     flags: list[str] = list(numbering_problems(patient.series))
     course = ordered_series(patient.series)
     # §10: §2's per-series rules count ``iv`` series only; visits linked to an ``sc``
@@ -317,12 +338,20 @@ def compute_outcome(
                          + ", ".join(str(number) for number in unmeasured))
         if context.baseline_at_ceiling:
             flags.append(BASELINE_AT_CEILING_FLAG)
-    mrc = _mrc_results(baseline_score, scores, points, targets, visits, context, rules) \
-        if baseline_score is not None and series else None
-    # clinical-rules.md §9: the machinery above judges the primary measure; for any measure
-    # but mrc_targets it runs again on that measure's scale (its visits, gain, MCID).
+    # clinical-rules.md §9: the primary measure, and the scale of every measure.
     primary = primary_measure(patient, rules=rules)
     scales = all_scales(visits, series, targets=targets, rules=rules)
+    # §10: the tailoring episodes, judged by the primary measure, before the status (a
+    # tolerated withdrawal is ``off_treatment``).
+    episodes_today = today or date.today()
+    tailoring = _tailoring(patient, recorded, scales[primary], episodes_today, rules)
+    extensions = extension_periods(tailoring, episodes_today)
+    context = replace(context, off_treatment=off_treatment(tailoring, course,
+                                                           today=episodes_today))
+    mrc = _mrc_results(baseline_score, scores, points, targets, visits, context, rules) \
+        if baseline_score is not None and series else None
+    # The machinery above judges mrc_targets; for any other primary measure it runs again
+    # on that measure's scale (its visits, gain, MCID).
     judged = _judgement(primary, scales[primary], visits, series, patient, context, rules)
     primary_baseline: Any = baseline_score
     comparison: Comparison | None = None
@@ -334,7 +363,8 @@ def compute_outcome(
     if any(grip_one_hand(v) for v in visits):
         flags.append(GRIP_ONE_HAND_FLAG)
 
-    intervals = {row.number: row for row in series_intervals(course, rules=rules)}
+    intervals = {row.number: row for row in series_intervals(
+        course, rules=rules, extension_periods=extensions)}
     for previous, item in pairwise(course):
         row = intervals[item.number]
         if row.flagged:
@@ -368,7 +398,10 @@ def compute_outcome(
         primary_baseline=shown(primary_baseline),
         measures=tuple(summary for scale in scales.values()
                        if (summary := measure_summary(scale, visits, series, rules=rules))),
-        schedule=schedule(course, today=today, rules=rules),
+        schedule=schedule(course, today=today, rules=rules,
+                          treatment_stopped=treatment_stopped(tailoring, course, episodes_today),
+                          extension_interval_days=extension_interval(course, extensions)),
+        tailoring=tailoring,
     )
 
 
@@ -439,12 +472,23 @@ def _judgement(measure: Measure, scale: Scale, visits: tuple[VisitIn, ...],
                       tuple(flags))
 
 
+def _tailoring(patient: PatientIn, visits: tuple[VisitIn, ...], scale: Scale, today: date,
+               rules: RuleSet) -> tuple[TailoringAssessment, ...]:
+    """§10's episodes judged by the primary measure (§9): its value at every visit, its
+    MCID as the step and its own comparison (positive = better; adjusted INCAT pairwise)."""
+    values = [(v.visited_on, value) for v in visits
+              if (value := scale.score_of(v)) is not None]
+    return assess_tailoring(patient.tailoring, values, step=scale.mcid, today=today,
+                            rules=rules, change=scale.comparison.gain)
+
+
 @dataclass(frozen=True)
 class _StatusContext:
     series_count: int
     scored_series_count: int
     on_immunoglobulin: bool
     baseline_at_ceiling: bool
+    off_treatment: bool = False  # §10: a tolerated withdrawal, nothing given since
 
 
 @dataclass(frozen=True)
@@ -485,6 +529,7 @@ def _mrc_results(
             latest_series_number=scores[-1].number if scores else None,
             on_immunoglobulin=context.on_immunoglobulin,
             baseline_at_ceiling=context.baseline_at_ceiling,
+            off_treatment=context.off_treatment,
             rules=rules,
             comparison=comparison,
         ),

@@ -17,6 +17,7 @@ from catalogues import (  # noqa: F401 - the judgements' codes, defined once the
     Grade,
     Measure,
     Status,
+    TailoringResult,
 )
 
 MuscleSide = tuple[str, str]  # (muscle code, side code), e.g. ("deltoid", "R")
@@ -205,6 +206,16 @@ class PriorTreatmentIn:
 
 
 @dataclass(frozen=True)
+class TailoringIn:
+    """A dose-tailoring episode (clinical-rules.md §10)."""
+
+    id: int
+    kind: str  # a code of ``catalogues.TAILORING_KINDS``
+    started_on: date
+    ended_on: date | None = None
+
+
+@dataclass(frozen=True)
 class PatientIn:
     diagnosis: str
     series: tuple[SeriesIn, ...] = ()
@@ -215,3 +226,4 @@ class PatientIn:
     center: int | None = None  # picks the centre's own titre thresholds (§5)
     prior_treatments: tuple[PriorTreatmentIn, ...] = ()
     primary_measure: str | None = None  # pinned on the patient (§9); None: the rule set's
+    tailoring: tuple[TailoringIn, ...] = ()

@@ -3,13 +3,15 @@ import os
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 
+from patients.demo.course import load_course_demo
 from patients.demo.load import load_demo
 from registry.models import Membership, Role
 from registry.services import membership_grant
 
 
 class Command(BaseCommand):
-    help = "Load the source paper's 23 patients (idempotent) and a demo login."
+    help = ("Load the source paper's 23 patients, the treatment-course demo's two CIDP "
+            "patients (idempotent) and a demo login.")
 
     def add_arguments(self, parser):
         parser.add_argument("--user", default="demo", help="Demo login to create (default: demo).")
@@ -17,6 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, user: str, no_user: bool, **options):
         center, created = load_demo()
+        created += load_course_demo(center)
         self.stdout.write(f"Demo centre {center.code}: {len(created)} patients loaded.")
         if no_user:
             return

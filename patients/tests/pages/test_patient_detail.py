@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from patients.models import Identity, NerveSegment, NerveStudy
 from registry.tests.factories import MrcGradeFactory, SeriesFactory, TitreFactory, VisitFactory
-from treatments.models import LotNumber, Outcome
+from treatments.models import LotNumber, Outcome, TailoringEpisode
 
 
 def url(patient):
@@ -75,6 +75,8 @@ def _fill(patient, rows):
         TitreFactory(patient=patient, sampled_on=f"19{80 + i}-01-01")
         study = NerveStudy.objects.create(patient=patient, studied_on=f"19{80 + i}-03-01")
         NerveSegment.objects.create(study=study, nerve="median", side="R")
+        TailoringEpisode.objects.create(patient=patient, kind="dose_reduction",
+                                        started_on=f"19{80 + i}-04-01")
 
 
 @pytest.mark.parametrize("rows", [1, 5])
@@ -87,12 +89,12 @@ def test_query_count_does_not_grow_with_records(
     # outcome, identity, series, lots, adverse events, visits + series,
     # nerve studies, segments, titres, the titre thresholds (significance by the rules, as
     # the API), paraproteins,
-    # prior treatments, affected nerves, and the audit trail: one query per audited model
-    # (patient, consent, affected nerve, pinned muscle, titre, paraprotein, prior treatment,
-    # visit, nerve study, series, identity, MRC grade, segment, lot, adverse event), and
-    # the block criteria sets the conduction-block selector offers, the patient's open
-    # data-quality queries (§11).
-    with django_assert_num_queries(33):
+    # prior treatments, affected nerves, tailoring episodes, and the audit trail: one query
+    # per audited model (patient, consent, affected nerve, pinned muscle, titre,
+    # paraprotein, prior treatment, visit, nerve study, series, tailoring episode, identity,
+    # MRC grade, segment, lot, adverse event), the block criteria sets the conduction-block
+    # selector offers, and the patient's open data-quality queries (§11).
+    with django_assert_num_queries(35):
         response = client.get(url(patient))
     assert response.status_code == 200
 

@@ -12,9 +12,13 @@ def test_login_is_required(client, db):
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_home_redirects_to_the_list(client, clinician):
+def test_home_is_the_worklist_for_clinicians_the_list_for_others(client, clinician,
+                                                                  data_manager, researcher):
     client.force_login(clinician)
-    assert client.get("/")["Location"] == URL
+    assert client.get("/")["Location"] == "/worklist/"
+    for user in (data_manager, researcher):
+        client.force_login(user)
+        assert client.get("/")["Location"] == URL
 
 
 def test_lists_only_the_users_centres(client, clinician, patient, other_patient):

@@ -36,6 +36,7 @@ API_KEYS = {
     "beneficial_series", "n_star", "plateau_after_series", "wear_off_intervals",
     "infusion_dependent", "final", "disability", "conduction_blocks", "titres_significant",
     "series", "flags", "next_series_due", "overdue",
+    "tailoring",  # api.md, additions of 2026-12-01 (§10)
 }
 ADDED_KEYS = {"visits", "titres_before_ivig", "overdue_from"}
 # api.md "Additions of 2026-12-01" (§9), and the primary measure's baseline value beside
