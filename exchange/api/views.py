@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import catalogues as cat
 from exchange import services
 from exchange.datasets import CODE_LISTS, DATASETS
+from exchange.fhir import FHIR_JSON, Systems, code_system, patient_bundle
 from exchange.models import Source
+from exchange.selectors import fhir_patient
 from exchange.services import CONTENT_TYPES, export_request, file_response
 from registry.api.viewsets import RegistryViewMixin
 from registry.scoping import identifiable_center_ids
@@ -117,3 +121,44 @@ class ExportView(RegistryViewMixin, APIView):
             request.accepted_renderer = renderers.JSONRenderer()
             request.accepted_media_type = renderers.JSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
+
+
+class FhirJson(renderers.JSONRenderer):
+    """FHIR's JSON media type (``?_format=json`` is not needed: the answer is always it)."""
+
+    media_type, format = FHIR_JSON, "fhir"
+
+
+class FhirView(RegistryViewMixin, APIView):
+    """FHIR R4 answers (docs/fhir.md): same sign-in, centres and pseudonymisation as the
+    rest of the API; errors stay the API's JSON ``{"detail"}``."""
+
+    renderer_classes = [FhirJson, renderers.JSONRenderer]
+
+    def systems(self) -> Systems:
+        return Systems(base=settings.FHIR_SYSTEM_BASE)
+
+
+class FhirPatientEverythingView(FhirView):
+    """``Patient/{id}/$everything``: the patient's record as a ``Bundle`` (``collection``)."""
+
+    @extend_schema(operation_id="fhir_patient_everything", responses={
+        (200, FHIR_JSON): OpenApiTypes.OBJECT,
+        404: OpenApiResponse(description="Not found, or not in your centres"),
+    })
+    def get(self, request, pk: int):
+        found = fhir_patient(user=request.user, patient_id=pk)
+        if found is None:
+            raise NotFound()
+        patient, with_identity = found
+        return Response(patient_bundle(patient, with_identity=with_identity,
+                                       systems=self.systems()))
+
+
+class FhirCodeSystemView(FhirView):
+    """``CodeSystem/ivig-registry``: every local code the Bundles use."""
+
+    @extend_schema(operation_id="fhir_code_system",
+                   responses={(200, FHIR_JSON): OpenApiTypes.OBJECT})
+    def get(self, request):
+        return Response(code_system(self.systems()))
