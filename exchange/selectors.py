@@ -319,6 +319,22 @@ def dataset_rows(
         yield list(read(ids, context))
 
 
+
+def subject_rows(
+    names: tuple[str, ...], cohort: QuerySet[Patient], context: ExportContext, *,
+    batch_size: int | None = None,
+) -> Iterator[list[tuple[str, dict[str, list[Row]]]]]:
+    """For a file by subject (CDISC ODM): per batch of patients, each patient's code with
+    the rows of every dataset of ``names`` (code order; the datasets' own readers, so the
+    values are the tidy export's)."""
+    for ids in batches(cohort, batch_size):
+        by_patient: dict[str, dict[str, list[Row]]] = {}
+        for name in names:
+            for row in READERS[name](ids, context):
+                by_patient.setdefault(row["patient"], {}).setdefault(name, []).append(row)
+        yield sorted(by_patient.items())
+
+
 # FHIR (exchange.fhir) ---------------------------------------------------------------------
 
 def fhir_patient(*, user, patient_id: int) -> tuple[Patient, bool] | None:

@@ -45,6 +45,10 @@ class ZipFormat(FileFormat):
     media_type, format = CONTENT_TYPES["zip"], "zip"
 
 
+class OdmFormat(FileFormat):
+    media_type, format = "application/xml", "odm"
+
+
 class ExportDictionaryView(RegistryViewMixin, APIView):
     """The exchange formats: every dataset, its columns and the code lists (no patient data)."""
 
@@ -73,8 +77,9 @@ class ExportDictionaryView(RegistryViewMixin, APIView):
 
 
 EXPORT_PARAMETERS = [
-    OpenApiParameter("format", str, enum=["csv", "xlsx", "zip"],
-                     description="csv (one dataset, the default), xlsx, or zip (all)"),
+    OpenApiParameter("format", str, enum=["csv", "xlsx", "zip", "odm"],
+                     description="csv (one dataset, the default), xlsx, or zip or odm (all: "
+                                 "CDISC ODM 1.3.2 XML)"),
     OpenApiParameter("center", str, description="Only this centre (code)"),
     OpenApiParameter("diagnosis", str, enum=cat.codes(cat.DIAGNOSES)),
     OpenApiParameter("identifiers", bool, description="Add name, date of birth and hospital "
@@ -89,13 +94,14 @@ class ExportView(RegistryViewMixin, APIView):
     get 403. Only patients whose consent is given (recorded, not withdrawn) are exported.
     """
 
-    renderer_classes = [renderers.JSONRenderer, CsvFormat, XlsxFormat, ZipFormat]
+    renderer_classes = [renderers.JSONRenderer, CsvFormat, XlsxFormat, ZipFormat, OdmFormat]
     query_parameters = ("format", "center", "diagnosis", "identifiers")
 
     @extend_schema(operation_id="exports_file", parameters=EXPORT_PARAMETERS, responses={
         (200, "text/csv"): OpenApiTypes.BINARY,
         (200, CONTENT_TYPES["xlsx"]): OpenApiTypes.BINARY,
         (200, CONTENT_TYPES["zip"]): OpenApiTypes.BINARY,
+        (200, "application/xml"): OpenApiTypes.BINARY,
         400: OpenApiResponse(description="Bad filter: {field: [messages]}"),
         403: OpenApiResponse(description="Your role does not export (or not identifiers)"),
         404: OpenApiResponse(description="No such dataset or format"),
@@ -107,7 +113,7 @@ class ExportView(RegistryViewMixin, APIView):
             datasets, format = export_request(dataset, format)
         except Http404:
             return Response({"detail": f"No {format} export of {dataset!r}: a dataset is csv "
-                                       "or xlsx, all is zip or xlsx."}, status=404)
+                                       "or xlsx, all is zip, xlsx or odm."}, status=404)
         job = services.export_start(
             user=request.user, source=Source.API, datasets=datasets, format=format,
             center=request.query_params.get("center") or None,
