@@ -7,7 +7,7 @@ app_name = "exchange-api"
 urlpatterns = [
     path("exports/", views.ExportDictionaryView.as_view(), name="exports"),
     path("exports/<slug:dataset>/", views.ExportView.as_view(), name="export"),
-    path("fhir/Patient/<int:pk>/$everything", views.FhirPatientEverythingView.as_view(),
+    path("fhir/Patient/<int:id>/$everything", views.FhirPatientEverythingView.as_view(),
          name="fhir-patient-everything"),
     path("fhir/CodeSystem/ivig-registry", views.FhirCodeSystemView.as_view(),
          name="fhir-code-system"),

@@ -152,8 +152,8 @@ class FhirPatientEverythingView(FhirView):
         (200, FHIR_JSON): OpenApiTypes.OBJECT,
         404: OpenApiResponse(description="Not found, or not in your centres"),
     })
-    def get(self, request, pk: int):
-        found = fhir_patient(user=request.user, patient_id=pk)
+    def get(self, request, id: int):
+        found = fhir_patient(user=request.user, patient_id=id)
         if found is None:
             raise NotFound()
         patient, with_identity = found
