@@ -148,12 +148,14 @@ class FhirView(RegistryViewMixin, APIView):
 class FhirPatientEverythingView(FhirView):
     """``Patient/{id}/$everything``: the patient's record as a ``Bundle`` (``collection``)."""
 
-    @extend_schema(operation_id="fhir_patient_everything", responses={
+    @extend_schema(operation_id="fhir_patient_everything", parameters=[
+        OpenApiParameter("id", int, OpenApiParameter.PATH, description="The patient's id"),
+    ], responses={
         (200, FHIR_JSON): OpenApiTypes.OBJECT,
         404: OpenApiResponse(description="Not found, or not in your centres"),
     })
-    def get(self, request, id: int):
-        found = fhir_patient(user=request.user, patient_id=id)
+    def get(self, request, id: str):
+        found = fhir_patient(user=request.user, patient_id=int(id))
         if found is None:
             raise NotFound()
         patient, with_identity = found
