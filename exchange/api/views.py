@@ -130,16 +130,16 @@ class ExportView(RegistryViewMixin, APIView):
 
 
 class FhirJson(renderers.JSONRenderer):
-    """FHIR's JSON media type (``?_format=json`` is not needed: the answer is always it)."""
+    """FHIR's JSON media type: every answer of the FHIR views, errors too."""
 
-    media_type, format = FHIR_JSON, "fhir"
+    media_type, format = FHIR_JSON, "json"
 
 
 class FhirView(RegistryViewMixin, APIView):
     """FHIR R4 answers (docs/fhir.md): same sign-in, centres and pseudonymisation as the
     rest of the API; errors stay the API's JSON ``{"detail"}``."""
 
-    renderer_classes = [FhirJson, renderers.JSONRenderer]
+    renderer_classes = [FhirJson]
 
     def systems(self) -> Systems:
         return Systems(base=settings.FHIR_SYSTEM_BASE)
@@ -151,8 +151,7 @@ class FhirPatientEverythingView(FhirView):
     @extend_schema(operation_id="fhir_patient_everything", parameters=[
         OpenApiParameter("id", int, OpenApiParameter.PATH, description="The patient's id"),
     ], responses={
-        (200, FHIR_JSON): OpenApiTypes.OBJECT,
-        404: OpenApiResponse(description="Not found, or not in your centres"),
+        (200, FHIR_JSON): OpenApiTypes.OBJECT,  # the errors: registry.api.schema
     })
     def get(self, request, id: str):
         found = fhir_patient(user=request.user, patient_id=int(id))
