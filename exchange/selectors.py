@@ -15,7 +15,7 @@ from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from patients.models import (
     VISIT_MEASURE_FIELDS,
@@ -31,7 +31,13 @@ from patients.models import (
     Visit,
 )
 from queries.models import Query
-from registry.scoping import export_center_ids, scope_reportable_patients
+from registry.scoping import (
+    can_see_identifiers,
+    export_center_ids,
+    scope_patients,
+    scope_reportable_patients,
+    scope_research_consent,
+)
 from treatments.models import AdverseEvent, LotNumber, Outcome, Series, TailoringEpisode
 from treatments.rules import TitreIn
 from treatments.selectors import (
@@ -369,3 +375,47 @@ def dataset_rows(
     read = READERS[name]
     for ids in batches(cohort, batch_size):
         yield list(read(ids, context))
+
+
+
+def subject_rows(
+    names: tuple[str, ...], cohort: QuerySet[Patient], context: ExportContext, *,
+    batch_size: int | None = None,
+) -> Iterator[list[tuple[str, dict[str, list[Row]]]]]:
+    """For a file by subject (CDISC ODM): per batch of patients, each patient's code with
+    the rows of every dataset of ``names`` (code order; the datasets' own readers, so the
+    values are the tidy export's)."""
+    for ids in batches(cohort, batch_size):
+        by_patient: dict[str, dict[str, list[Row]]] = {}
+        for name in names:
+            for row in READERS[name](ids, context):
+                by_patient.setdefault(row["patient"], {}).setdefault(name, []).append(row)
+        yield sorted(by_patient.items())
+
+
+# FHIR (exchange.fhir) ---------------------------------------------------------------------
+
+def fhir_patient(*, user, patient_id: int) -> tuple[Patient, bool] | None:
+    """One patient's record for ``exchange.fhir.patient_bundle``, as the API shows it to
+    ``user``: ``None`` when it is not in the user's centres (or, for a researcher, not
+    consented); else the patient with every row the Bundle needs read in a fixed number of
+    queries (the patient, visits, MRC grades, series, lots, adverse events, titres), and
+    whether the user may see the direct identifiers."""
+    patients = scope_research_consent(scope_patients(Patient.objects.all(), user), user)
+    patient = (
+        patients.filter(pk=patient_id)
+        .select_related("identity")
+        .prefetch_related(
+            Prefetch("visits", Visit.objects.order_by("visited_on", "kind", "pk")
+                     .prefetch_related(Prefetch("mrc", MrcGrade.objects.order_by("pk")))),
+            Prefetch("series", Series.objects.order_by("number").prefetch_related(
+                Prefetch("lots", LotNumber.objects.order_by("pk")),
+                Prefetch("adverse_events", AdverseEvent.objects.order_by("pk")))),
+            Prefetch("titres", Titre.objects.order_by(
+                "sampled_on", "antigen", "isotype", "method", "pk")),
+        )
+        .first()
+    )
+    if patient is None:
+        return None
+    return patient, can_see_identifiers(user, patient.center_id)

@@ -24,11 +24,11 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils import timezone
 
 import catalogues as cat
-from exchange import imports, writers
+from exchange import imports, odm, writers
 from exchange.datasets import BY_NAME, DATASETS, code_rows, dictionary_rows
 from exchange.files import Packed, pack, unpack
 from exchange.models import ExportRecord, ImportRecord, Source
-from exchange.selectors import ExportContext, dataset_rows, export_cohort
+from exchange.selectors import ExportContext, dataset_rows, export_cohort, subject_rows
 from patients.models import Patient
 from registry.models import Center
 from registry.scoping import (
@@ -42,7 +42,7 @@ from registry.scoping import (
 
 logger = logging.getLogger(__name__)
 
-FORMATS = ("csv", "xlsx", "zip")
+FORMATS = ("csv", "xlsx", "zip", "odm")
 DICTIONARY_FILES = ("data_dictionary.csv", "codes.csv")
 
 
@@ -91,7 +91,7 @@ def export_check(
     elif not datasets:
         errors["datasets"] = "Choose at least one dataset."
     if format not in FORMATS:
-        errors["format"] = f"Unknown format {format!r}: use csv, xlsx or zip."
+        errors["format"] = f"Unknown format {format!r}: use csv, xlsx, zip or odm."
     if diagnosis and diagnosis not in cat.codes(cat.DIAGNOSES):
         errors["diagnosis"] = f"Unknown diagnosis {diagnosis!r}."
     if center and not scope_centers(Center.objects.filter(code=center), user).exists():
@@ -177,17 +177,40 @@ def export_xlsx(job: ExportJob, target: IO[bytes]) -> None:
     export_finish(job)
 
 
+def export_odm(job: ExportJob) -> Iterator[bytes]:
+    """Every dataset of the job as one CDISC ODM 1.3.2 file (``exchange.odm``): the study
+    metadata, then the clinical data streamed a batch of patients at a time."""
+
+    def counted() -> Iterator[list]:
+        for name in job.datasets:
+            job.row_counts[name] = 0
+        for batch in subject_rows(job.datasets, job.cohort, job.context):
+            for _code, rows in batch:
+                for name, found in rows.items():
+                    job.row_counts[name] += len(found)
+            yield batch
+            del batch
+
+    for text in odm.document(counted(), identifiers=job.context.identifiers,
+                             file_oid=f"ivig-registry-export-{job.record.pk}",
+                             created=job.record.started_at, originator=job.record.username):
+        yield text.encode("utf-8")
+    export_finish(job)
+
+
 # The export as an HTTP answer, for the page and the API alike.
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "zip": "application/zip",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "odm": "application/xml; charset=utf-8",
 }
+FILE_EXTENSIONS = {"odm": "xml"}
 
 def file_response(job: ExportJob, format: str, *, spreadsheet_safe: bool = False):
     """The job's file: CSV and ZIP streamed as written (raw unless ``spreadsheet_safe``),
     XLSX from a temporary file."""
-    filename = f"{job.basename}.{format}"
+    filename = f"{job.basename}.{FILE_EXTENSIONS.get(format, format)}"
     if format == "xlsx":
         target = tempfile.TemporaryFile()
         export_xlsx(job, target)
@@ -195,8 +218,11 @@ def file_response(job: ExportJob, format: str, *, spreadsheet_safe: bool = False
         response: StreamingHttpResponse = FileResponse(
             target, as_attachment=True, filename=filename, content_type=CONTENT_TYPES["xlsx"])
     else:
-        write = export_csv if format == "csv" else export_zip
-        stream = write(job, spreadsheet_safe=spreadsheet_safe)
+        if format == "odm":
+            stream = export_odm(job)
+        else:
+            write = export_csv if format == "csv" else export_zip
+            stream = write(job, spreadsheet_safe=spreadsheet_safe)
         response = StreamingHttpResponse(stream, content_type=CONTENT_TYPES[format])
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
@@ -205,7 +231,7 @@ def file_response(job: ExportJob, format: str, *, spreadsheet_safe: bool = False
 
 def export_request(name: str, format: str) -> tuple[list[str], str]:
     """``patients.csv`` / ``all.zip`` / ``all.xlsx`` → (datasets, format); else 404."""
-    if name == "all" and format in ("zip", "xlsx"):
+    if name == "all" and format in ("zip", "xlsx", "odm"):
         return [d.name for d in DATASETS], format
     if name in BY_NAME and format in ("csv", "xlsx"):
         return [name], format

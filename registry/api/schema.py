@@ -70,7 +70,7 @@ def _error_answers(path: str, method: str, operation: dict[str, Any]) -> dict[st
     if "format" in query:
         answers.setdefault("404", ("An unknown ``format``.", ERROR))
     if method in {"put", "patch"}:
-        answers["409"] = ("``version`` missing or stale: reload, then apply the change.", ERROR)
+        answers["409"] = ("``version`` stale: reload, then apply the change.", ERROR)
     if operation.get("requestBody"):
         answers["415"] = ("The body is not ``application/json``.", ERROR)
     return answers
@@ -118,7 +118,7 @@ def document_errors(result: dict[str, Any], generator, request, public) -> dict[
 
 def require_versions(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: ``version`` is required in every PUT and PATCH
-    body (api.md, 2026-12-01; a write without it is a 409).
+    body (api.md, 2026-12-01; a write without it is a 400 naming it).
 
     PATCH bodies (``Patched…Request``) serve PATCH alone and get ``version`` required in
     place. A PUT body shares its component with POST, where ``version`` is not asked for,

@@ -32,8 +32,27 @@ class VersionedSerializer(RegistrySerializer):
 
     version = serializers.IntegerField(
         required=False, min_value=1,
-        help_text="The version you read; required on PUT and PATCH (409 when stale).",
+        help_text="The version you read; required on PUT and PATCH (400 when missing, 409 "
+                  "when stale).",
     )
+
+    VERSION_REQUIRED = "This field is required on PUT and PATCH: send the version you read."
+
+    def to_internal_value(self, data):
+        """An update (PUT or PATCH, partial or not) without ``version`` is a 400 naming it,
+        as the schema marks it required (api-decisions.md); a stale one is the service's
+        409. Creating a record does not ask for it."""
+        missing = self.instance is not None and isinstance(data, Mapping) and (
+            "version" not in data)
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if missing and isinstance(error.detail, dict):
+                error.detail.setdefault("version", [self.VERSION_REQUIRED])
+            raise
+        if missing:
+            raise serializers.ValidationError({"version": [self.VERSION_REQUIRED]})
+        return value
 
 
 def split(validated: Mapping[str, Any], nested: Iterable[str]) -> tuple[dict, dict, int | None]:

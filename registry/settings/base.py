@@ -288,6 +288,11 @@ CELERY_BEAT_SCHEDULE = {
 # Exports read this many patients at a time (memory is bounded by one batch).
 EXPORT_BATCH_SIZE = 500
 
+# FHIR (exchange.fhir, docs/fhir.md): the base of the registry's own URLs — the system of
+# its patient codes and hospital numbers, its CodeSystem and its extensions. Set it to a
+# URL the registry's organisation controls; the default is a reserved example domain.
+FHIR_SYSTEM_BASE = os.environ.get("FHIR_SYSTEM_BASE", "https://ivig-registry.example.org/fhir")
+
 # Imports (exchange.files, exchange.parsing): what one import may be, so that no upload
 # can exhaust a web process or a worker. An upload (the request, or the command's files on
 # disk) larger than IMPORT_MAX_UPLOAD_BYTES is refused before it is read; a ZIP may hold

@@ -15,7 +15,7 @@ class Command(BaseCommand):
     help = (
         "Export registry data in the tidy exchange formats (pseudonymised unless "
         "--identifiers): a directory of CSV files, a ZIP of them, or an XLSX workbook, "
-        "each with the data dictionary."
+        "each with the data dictionary; or a CDISC ODM 1.3.2 file (--format odm)."
     )
 
     def add_arguments(self, parser):
@@ -23,10 +23,11 @@ class Command(BaseCommand):
                             help=f"Datasets to export (default: all): "
                                  f"{', '.join(d.name for d in DATASETS)}.")
         parser.add_argument("--out", required=True,
-                            help="Directory (csv), .zip or .xlsx file; '-' writes one "
+                            help="Directory (csv), .zip, .xlsx or .xml (odm) file; '-' writes one "
                                  "dataset's CSV to standard output.")
         parser.add_argument("--format", choices=services.FORMATS, default=None,
-                            help="csv (a directory), zip or xlsx; default from --out.")
+                            help="csv (a directory), zip, xlsx or odm (CDISC ODM 1.3.2 XML); "
+                                 "default from --out.")
         parser.add_argument("--user", help="Export as this user (their centres and role); "
                                            "default: the operator, every centre.")
         parser.add_argument("--center", "--centre", dest="center", help="Only this centre.")
@@ -71,9 +72,10 @@ class Command(BaseCommand):
             return
         if format == "csv":
             services.export_directory(job, Path(out))
-        elif format == "zip":
+        elif format in ("zip", "odm"):
+            write = services.export_zip if format == "zip" else services.export_odm
             with open(out, "wb") as target:
-                for chunk in services.export_zip(job):
+                for chunk in write(job):
                     target.write(chunk)
         else:
             with open(out, "wb") as target:
@@ -90,4 +92,6 @@ class Command(BaseCommand):
             return "zip"
         if out.endswith(".xlsx"):
             return "xlsx"
+        if out.endswith(".xml"):
+            return "odm"
         return "csv"

@@ -184,7 +184,8 @@ class TestWrite:
 
     def test_missing_version_is_refused(self, clinician, patient):
         response = api(clinician).patch(detail(patient), {"notes": "x"}, format="json")
-        assert response.status_code == 409
+        assert response.status_code == 400
+        assert "required" in response.json()["version"][0]
 
     def test_put_needs_every_field(self, clinician, patient, center):
         response = api(clinician).put(detail(patient), {**NEW_PATIENT, "center": center.pk,

@@ -45,7 +45,7 @@ def test_a_bad_or_taken_code_is_a_400_naming_it(superuser, center):
 def test_a_superuser_renames_with_the_version_read(superuser, center):
     client = api(superuser)
     url = f"{URL}{center.pk}/"
-    assert client.patch(url, {"name": "Renamed"}, format="json").status_code == 409
+    assert client.patch(url, {"name": "Renamed"}, format="json").status_code == 400
     response = client.patch(url, {"name": "Renamed", "version": 1}, format="json")
     assert response.status_code == 200 and response.json()["version"] == 2
     stale = client.put(url, {"name": "Again", "code": "north", "version": 1}, format="json")

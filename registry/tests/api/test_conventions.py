@@ -1,5 +1,6 @@
 """api.md "Conventions", resource by resource: 401 without credentials, 404 for another
-centre's records whatever the method, 409 for a missing or stale version."""
+centre's records whatever the method, 400 naming ``version`` when it is missing, 409 when
+stale."""
 
 from datetime import date
 from decimal import Decimal
@@ -67,7 +68,9 @@ def test_version_missing_stale_then_right(clinician, patient, resource):
     for version in (None, 2, 0):
         body = CHANGES[resource] | ({} if version is None else {"version": version})
         response = client.patch(url, body, format="json")
-        assert response.status_code == (409 if version != 0 else 400), response.json()
+        assert response.status_code == (409 if version == 2 else 400), response.json()
+        if version is None:
+            assert list(response.json()) == ["version"]
         assert unchanged(resource, record)
     response = client.patch(url, {**CHANGES[resource], "version": 1}, format="json")
     assert response.status_code == 200, response.json()
@@ -120,8 +123,9 @@ def test_every_operation_needs_credentials(db):
     # centres 2, lots 1, reports 2, patients 5 + outcome + history, series 5,
     # five deletable resources 6 each, exports 2 (the dictionary and a dataset),
     # centre writes 3, rule sets 3 (list, create, read), titre thresholds 5 (no delete),
-    # block criteria 2, queries 4 (list, create, read, patch)
-    assert len(operations) == 66
+    # block criteria 2, queries 4 (list, create, read, patch), FHIR 2 (a patient's
+    # $everything, the CodeSystem)
+    assert len(operations) == 68
     for method, path in operations:
         response = getattr(api(), method)(path, {}, format="json")
         assert response.status_code == 401, (method, path)

@@ -237,3 +237,143 @@ def test_the_list_serializer_never_shows_identity(clinician, patient, rf):
     direct = serializer.to_representation(instance)
     assert direct == serializer.generic_representation(instance)
     assert "identity" not in direct and direct["code"] == patient.code
+
+
+# Issue 17: every choice field of every serializer is an enum --------------------------
+
+SERIALIZER_MODULES = (
+    "registry.api.centers", "patients.api.serializers", "treatments.api.serializers",
+    "treatments.api.reference", "treatments.api.outcome", "treatments.api.views",
+)
+
+
+def serializer_classes() -> list[type]:
+    import importlib
+    import inspect
+
+    from rest_framework import serializers
+
+    found = []
+    for name in SERIALIZER_MODULES:
+        module = importlib.import_module(name)
+        found += [cls for _, cls in inspect.getmembers(module, inspect.isclass)
+                  if issubclass(cls, serializers.BaseSerializer) and cls.__module__ == name]
+    return found
+
+
+def component_names(cls: type, components: dict) -> list[str]:
+    """The schema components drf-spectacular made of a serializer: its answer, its
+    request body, the PATCH and PUT bodies."""
+    base = cls.__name__.removesuffix("Serializer")
+    return [name for name in (base, f"{base}Request", f"Patched{base}Request",
+                              f"{base}UpdateRequest") if name in components]
+
+
+def test_every_choice_field_is_an_enum(schema):
+    from rest_framework import serializers
+
+    components = schema["components"]["schemas"]
+    checked, unmatched = [], []
+    for cls in serializer_classes():
+        try:
+            fields = cls().fields
+        except Exception:  # noqa: BLE001 — a serializer that needs its view's context
+            continue
+        choices = {name: field for name, field in fields.items()
+                   if isinstance(field, serializers.ChoiceField)}
+        nested = {name: field.child for name, field in fields.items()
+                  if isinstance(field, serializers.ListField)
+                  and isinstance(field.child, serializers.ChoiceField)}
+        if not (choices or nested):
+            continue
+        names = component_names(cls, components)
+        if not names and cls.__name__.endswith("Query"):  # a query: its parameters
+            for name, field in choices.items():
+                parameters = [parameter for item in schema["paths"].values()
+                              for operation in item.values() if isinstance(operation, dict)
+                              for parameter in operation.get("parameters", [])
+                              if parameter["in"] == "query" and parameter["name"] == name]
+                assert parameters, f"{cls.__name__}.{name}"
+                for parameter in parameters:
+                    assert set(enum_of(schema, parameter["schema"]) or []) - {None, ""} == {
+                        str(c) for c in field.choices} - {""}, f"?{name}"
+                checked.append(f"?{name}")
+            continue
+        if not names:
+            unmatched.append(cls.__name__)
+        for component in names:
+            properties = components[component].get("properties", {})
+            for name, field in {**choices, **nested}.items():
+                if name not in properties:
+                    continue  # read-only in a request body, write-only in an answer
+                node = properties[name]
+                if name in nested:
+                    node = resolve(schema, node)["items"]
+                enum = enum_of(schema, node)
+                assert enum is not None, f"{component}.{name} is not an enum"
+                assert set(enum) - {None, ""} == {str(c) for c in field.choices} - {""}, (
+                    f"{component}.{name}")
+                checked.append(f"{component}.{name}")
+    assert not unmatched, unmatched
+    assert {"Patient.sex", "PatientRequest.diagnosis", "PatchedVisitRequest.kind",
+            "Series.status", "MrcGrade.muscle", "TitreRequest.antigen"} <= set(checked)
+    assert len(checked) >= 40
+
+
+def nullable(schema: dict, node: dict) -> bool:
+    if node.get("nullable"):
+        return True
+    node_resolved = resolve(schema, node)
+    return bool(node_resolved.get("nullable")) or any(
+        nullable(schema, alternative)
+        for alternative in node.get("oneOf", []) + node.get("allOf", []))
+
+
+def nulls_are_nullable(schema: dict, node: dict, value: Any, where: str) -> int:
+    """Every null of an answer is ``nullable`` in its schema; returns how many nulls."""
+    if value is None:
+        assert nullable(schema, node), f"{where} is null but not nullable"
+        return 1
+    node = resolve(schema, node)
+    for alternative in node.get("allOf", []) + node.get("oneOf", []):
+        if "$ref" in alternative:
+            node = resolve(schema, alternative)
+    found = 0
+    if isinstance(value, list) and "items" in node:
+        for index, item in enumerate(value):
+            found += nulls_are_nullable(schema, node["items"], item, f"{where}[{index}]")
+    elif isinstance(value, dict):
+        for name, sub in value.items():
+            assert name in node.get("properties", {}), f"{where}.{name} is not documented"
+            found += nulls_are_nullable(schema, node["properties"][name], sub,
+                                        f"{where}.{name}")
+    return found
+
+
+def test_every_null_answered_is_nullable_in_the_schema(schema, clinician, center):
+    from registry.tests.api.test_conventions import records
+
+    patient = PatientFactory(center=center)
+    client = api(clinician)
+    nulls = 0
+    for resource, record in records(patient).items():
+        path = f"/api/v1/{resource}/{{id}}/"
+        answer = schema["paths"][path]["get"]["responses"]["200"]
+        node = answer["content"]["application/json"]["schema"]
+        body = client.get(f"/api/v1/{resource}/{record.pk}/").json()
+        nulls += nulls_are_nullable(schema, node, body, resource)
+        page = schema["paths"][f"/api/v1/{resource}/"]["get"]["responses"]["200"]
+        listed = client.get(f"/api/v1/{resource}/",
+                            {} if resource == "patients" else {"patient": patient.pk}).json()
+        assert listed["results"], resource
+        nulls += nulls_are_nullable(schema, page["content"]["application/json"]["schema"],
+                                    listed, f"{resource} list")
+    treated = PatientFactory(center=center)
+    clinical_history(treated, 3)
+    outcome_recompute(patient_id=treated.pk)
+    fresh = PatientFactory(center=center)  # never computed: every field null or empty
+    for who in (treated, fresh):
+        body = client.get(f"/api/v1/patients/{who.pk}/outcome/").json()
+        nulls += nulls_are_nullable(schema, {"$ref": "#/components/schemas/Outcome"}, body,
+                                    "outcome")
+    assert nulls >= 20

@@ -10,7 +10,7 @@ fuzzer reaches real rows: path ids, ``patient``, ``center``, ``series`` and lot 
 drawn some of the time from the records made here (schemathesis dictionaries), the rest are
 generated; PUT and PATCH aim at one record of each resource in every phase; and a valid body
 whose ``version`` is odd gets the record's current version, read through the API first as a
-client would, so updates really run (an even or missing version meets the 409).
+client would, so updates really run (an even version meets the 409, a missing one the 400).
 
 Checks: no 5xx, every status code, content type and header documented, every response body
 valid against its schema, invalid data refused with a 4xx, no answer without credentials,
@@ -126,6 +126,10 @@ def _config(*, token: str, values: dict[str, list]) -> schemathesis.Config:
             "include-name-regex": r"^(POST|PUT|PATCH) /api/v1/(rule-sets|titre-thresholds)/",
             "checks": {"positive_data_acceptance": {
                 "expected-statuses": ["400", "403", "404", "409", "422"]}},
+        },
+        {
+            "include-name-regex": r"^GET /api/v1/fhir/Patient/\{id\}/",
+            "parameters": {"path.id": {"dictionary": "patients", "probability": 0.8}},
         },
         {   # the patient the run treats: updated, never deleted (405)
             "include-name-regex": r"^(PUT|PATCH) /api/v1/patients/\{id\}/$",
