@@ -65,6 +65,15 @@ ADMINISTRATION_STATUS = {"given": "completed", "stopped": "stopped"}
 VISIT_SCORES: tuple[tuple[str, str, str], ...] = (
     ("prineas_score", "prineas", "Prineas disability score"),
     ("functional_score", "functional", "Functional score"),
+    # clinical-rules.md §9: today's scales, as recorded on the visit.
+    ("incat_arm", "incat_arm", "INCAT disability scale, arm score (0–5)"),
+    ("incat_leg", "incat_leg", "INCAT disability scale, leg score (0–5)"),
+    ("irods_centile", "irods_centile", "I-RODS centile (0–100)"),
+    ("irods_raw", "irods_raw", "I-RODS raw score (0–48)"),
+    ("grip_right_kpa", "grip_right_kpa", "Grip strength, right hand, Martin vigorimeter (kPa)"),
+    ("grip_left_kpa", "grip_left_kpa", "Grip strength, left hand, Martin vigorimeter (kPa)"),
+    ("onls_arm", "onls_arm", "ONLS, arm score (0–5)"),
+    ("onls_leg", "onls_leg", "ONLS, leg score (0–7)"),
 )
 
 # The registry's CodeSystem: one group per code list; a code is ``<group>.<code>``.
@@ -246,7 +255,7 @@ def _series(entries: _Entries, series, subject: dict, condition: dict) -> dict[s
         "effectiveDateTime": _day(series.started_on),
         "valueQuantity": _quantity(series.weight_kg, "kg", "kg"),
     })
-    route = getattr(series, "route", "iv")
+    route = series.route
     route_code, route_display = ROUTE_SNOMED[route]
     dosage: dict[str, Any] = {
         "text": f"{series.dose_g_per_kg} g/kg over {series.days} day(s)",
