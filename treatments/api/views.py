@@ -277,7 +277,48 @@ class ConsumptionQuery(serializers.Serializer):
         return attrs
 
 
-@extend_schema_view(get=extend_schema(parameters=[
+class ConsumptionFigures(serializers.Serializer):
+    """One group's figures of the consumption report (schema only)."""
+
+    grams = serializers.FloatField()
+    series = serializers.IntegerField()
+    patients = serializers.IntegerField()
+    patient_years = serializers.FloatField()
+    grams_per_patient_year = serializers.FloatField(allow_null=True)
+    median_dose_intensity = serializers.FloatField(allow_null=True)
+
+
+class ConsumptionByDiagnosis(ConsumptionFigures):
+    diagnosis = serializers.ChoiceField(choices=cat.DIAGNOSES)
+
+
+class ConsumptionByProduct(ConsumptionFigures):
+    product = serializers.CharField()
+
+
+class ConsumptionByCenter(ConsumptionFigures):
+    center = serializers.CharField()
+
+
+class ConsumptionSerializer(serializers.Serializer):
+    """The documented shape of ``reports/consumption/`` (schema only)."""
+
+    table = serializers.ChoiceField(choices=["consumption"])
+    center = serializers.CharField(allow_null=True)
+    diagnosis = serializers.ChoiceField(choices=cat.DIAGNOSES, allow_null=True)
+    total = ConsumptionFigures()
+    by_diagnosis = ConsumptionByDiagnosis(many=True)
+    by_product = ConsumptionByProduct(many=True)
+    by_center = ConsumptionByCenter(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        fields["to"] = serializers.DateField()
+        return fields
+
+
+@extend_schema_view(get=extend_schema(responses=ConsumptionSerializer, parameters=[
     ConsumptionQuery,
     OpenApiParameter("format", str, enum=["json", "csv"], description="``csv``: CSV lines."),
 ]))
