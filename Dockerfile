@@ -12,6 +12,7 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .
+RUN python scripts/compile_translations.py  # the page catalogues (locale/)
 # collectstatic needs settings to import, not real secrets (a throw-away key, no broker).
 RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
     ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.sqlite3 CELERY_TASK_ALWAYS_EAGER=1 \

@@ -3,31 +3,33 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 import catalogues as cat
 from exchange.imports import ALL_OR_NOTHING, DRY_RUN, VALID_ONLY
+from registry.forms import TranslatedLabels
 from registry.models import Center
 from registry.scoping import scope_centers
 
 SPREADSHEET, RAW = "spreadsheet", "raw"
 
 
-class ExportForm(forms.Form):
-    center = forms.ChoiceField(required=False, label="Centre")
-    diagnosis = forms.ChoiceField(required=False, choices=[("", "every diagnosis"),
+class ExportForm(TranslatedLabels, forms.Form):
+    center = forms.ChoiceField(required=False, label=_("Centre"))
+    diagnosis = forms.ChoiceField(required=False, choices=[("", _("every diagnosis")),
                                                            *cat.DIAGNOSES])
     identifiers = forms.BooleanField(
-        required=False, label="Add direct identifiers (name, date of birth, hospital number)",
+        required=False, label=_("Add direct identifiers (name, date of birth, hospital number)"),
     )
     csv = forms.ChoiceField(
-        required=False, label="CSV files", initial=SPREADSHEET, widget=forms.RadioSelect,
-        choices=[(SPREADSHEET, "safe to open in Excel"), (RAW, "raw CSV for programs")],
+        required=False, label=_("CSV files"), initial=SPREADSHEET, widget=forms.RadioSelect,
+        choices=[(SPREADSHEET, _("safe to open in Excel")), (RAW, _("raw CSV for programs"))],
     )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         centers = scope_centers(Center.objects.all(), user)
-        self.fields["center"].choices = [("", "all my centres"),
+        self.fields["center"].choices = [("", _("all my centres")),
                                          *[(c.code, c.code) for c in centers]]
 
 
@@ -46,16 +48,16 @@ class MultipleFileField(forms.FileField):
         return [super().clean(data, initial)]
 
 
-class ImportForm(forms.Form):
+class ImportForm(TranslatedLabels, forms.Form):
     # A declared field named like BaseForm.files: Django's metaclass moves it into the fields.
     files = MultipleFileField(  # type: ignore[assignment]
-        help_text="CSV files named after their dataset (patients.csv, visits.csv, mrc.csv, "
-                  "…) or a ZIP of them, such as an export.",
+        help_text=_("CSV files named after their dataset (patients.csv, visits.csv, mrc.csv, "
+                    "…) or a ZIP of them, such as an export."),
     )
     mode = forms.ChoiceField(
-        choices=[(ALL_OR_NOTHING, "Write nothing unless every row is valid"),
-                 (VALID_ONLY, "Write the valid rows, skip the bad ones"),
-                 (DRY_RUN, "Only check the files, write nothing")],
+        choices=[(ALL_OR_NOTHING, _("Write nothing unless every row is valid")),
+                 (VALID_ONLY, _("Write the valid rows, skip the bad ones")),
+                 (DRY_RUN, _("Only check the files, write nothing"))],
         initial=ALL_OR_NOTHING, widget=forms.RadioSelect,
     )
 

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from exchange import services
@@ -35,7 +36,7 @@ def _refused(request, error: ValidationError) -> HttpResponse:
 def exports(request):
     load_memberships(request.user)
     if not can_export(request.user):
-        raise PermissionDenied("Exports need the data manager or researcher role.")
+        raise PermissionDenied(_("Exports need the data manager or researcher role."))
     form = ExportForm(request.GET or None, user=request.user)
     return render(request, "exchange/exports.html", {
         "form": form, "datasets": DATASETS, "query": request.GET.urlencode(),
@@ -76,7 +77,7 @@ def export_file(request, name: str, format: str):
 def imports(request):
     load_memberships(request.user)
     if not can_import(request.user):
-        raise PermissionDenied("Imports need the data manager role.")
+        raise PermissionDenied(_("Imports need the data manager role."))
     refusal = None
     if request.method == "POST":
         # A body over the limit is never read (exchange.uploads stops the parser).
@@ -99,7 +100,7 @@ def imports(request):
                 record = services.import_start(user=request.user, source=Source.PAGE,
                                                mode=form.cleaned_data["mode"], files=files)
                 services.import_enqueue(record)
-            messages.success(request, f"Import {record.pk} started.")
+            messages.success(request, _("Import %(number)s started.") % {"number": record.pk})
             return redirect("exchange:import_detail", pk=record.pk)
     recent = ImportRecord.objects.defer("upload")
     if not request.user.is_superuser:

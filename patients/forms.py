@@ -6,6 +6,7 @@ from typing import cast
 
 from django import forms
 from django.db import models
+from django.utils.translation import gettext, gettext_lazy
 
 import catalogues as cat
 from patients.models import (
@@ -19,7 +20,7 @@ from patients.models import (
     Titre,
     Visit,
 )
-from registry.forms import DATE, RecordForm, VersionMixin
+from registry.forms import DATE, RecordForm, TranslatedLabels, VersionMixin
 from registry.models import Center
 from registry.widgets import IsoDateInput
 
@@ -30,8 +31,9 @@ MRC_CHOICES = [("", "–")] + [(str(g), str(g)) for g in range(6)]
 # the model fields (their lengths and types), shown in their own fieldsets.
 CONSENT_FIELDS = ("given_on", "version", "withdrawn_on")
 IDENTITY_FIELDS = ("name", "date_of_birth", "hospital_number")
-CONSENT_LABELS = {"given_on": "Consent given on", "version": "Consent form version",
-                  "withdrawn_on": "Consent withdrawn on"}
+CONSENT_LABELS = {"given_on": gettext_lazy("Consent given on"),
+                  "version": gettext_lazy("Consent form version"),
+                  "withdrawn_on": gettext_lazy("Consent withdrawn on")}
 
 
 def _related_field(model, name: str, label: str) -> forms.Field:
@@ -63,13 +65,17 @@ class PatientForm(VersionMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         center = cast(forms.ModelChoiceField, self.fields["center"])  # declared above
         center.queryset = centers if centers is not None else Center.objects.none()
+        cast(forms.MultipleChoiceField, self.fields["affected_nerves"]).choices = [
+            (f"{side}:{nerve}", f"{gettext(side_label)} {gettext(nerve_label)}")
+            for nerve, nerve_label in cat.NERVES for side, side_label in cat.SIDES]
         for name in CONSENT_FIELDS:
-            self.fields[f"consent_{name}"] = _related_field(Consent, name, CONSENT_LABELS[name])
+            self.fields[f"consent_{name}"] = _related_field(Consent, name,
+                                                                 str(CONSENT_LABELS[name]))
         if with_identity:
             for name in IDENTITY_FIELDS:
                 # The identity fields are Identity's own columns, never a reverse relation.
                 field = cast(models.Field, Identity._meta.get_field(name))
-                label = field.verbose_name.capitalize()
+                label = gettext(str(field.verbose_name).capitalize())
                 self.fields[f"identity_{name}"] = _related_field(Identity, name, label)
 
     def _related(self, prefix: str, names: tuple[str, ...]) -> dict | None:
@@ -162,13 +168,15 @@ class VisitForm(RecordForm):
         series.queryset = patient.series.order_by("number")
         # Django's label hook, replaced on this field only (the stubs type it as a method).
         series.label_from_instance = lambda s: (  # type: ignore[method-assign,assignment]
-            f"Series {s.number} ({s.started_on:%Y-%m-%d})"
+            gettext("Series %(number)s (%(started_on)s)")
+            % {"number": s.number, "started_on": f"{s.started_on:%Y-%m-%d}"}
         )
-        for muscle, _ in cat.MUSCLES:
+        for muscle, muscle_label in cat.MUSCLES:
             for side, side_label in cat.SIDES:
+                # The label is what a screen reader says in the grid ("Deltoid, right").
                 self.fields[mrc_field_name(muscle, side)] = forms.TypedChoiceField(
                     choices=MRC_CHOICES, required=False, coerce=int, empty_value=None,
-                    label=f"{muscle} {side_label}",
+                    label=f"{muscle_label}, {side_label.lower()}",
                 )
 
     def grid(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
@@ -190,7 +198,7 @@ class NerveStudyForm(RecordForm):
         widgets = {"studied_on": DATE, "notes": forms.Textarea(attrs={"rows": 2})}
 
 
-class SegmentForm(forms.ModelForm):
+class SegmentForm(TranslatedLabels, forms.ModelForm):
     class Meta:
         model = NerveSegment
         fields = ["nerve", "side", "distal_site", "proximal_site", "distal_amplitude_mv",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("patients/new/", views.patient_create, name="new"),
     path("patients/<int:pk>/", views.patient_detail, name="detail"),
     path("patients/<int:pk>/edit/", views.patient_edit, name="edit"),
+    path("patients/<int:pk>/summary.pdf", views.patient_summary_pdf, name="summary_pdf"),
     path("patients/<int:pk>/visits/new/", views.visit_form, name="visit_new"),
     path("patients/<int:pk>/visits/<int:visit_pk>/edit/", views.visit_form, name="visit_edit"),
     path("patients/<int:pk>/titres/new/", views.titre_new, name="titre_new"),

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
 import catalogues as cat
 from patients import services
@@ -126,7 +127,7 @@ def patient_edit(request, pk: int):
             )
 
         if save_or_errors(request, form, write):
-            messages.success(request, "Patient saved.")
+            messages.success(request, _("Patient saved."))
             return redirect("patients:detail", pk=patient.pk)
     return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
 
@@ -139,7 +140,7 @@ def _writable_centers(user):
 def patient_create(request):
     centers = _writable_centers(request.user)
     if not centers.exists():
-        raise PermissionDenied("Creating a patient needs a clinician or data-manager role.")
+        raise PermissionDenied(_("Creating a patient needs a clinician or data-manager role."))
     only = list(centers[:2])
     initial = {"center": only[0].pk} if len(only) == 1 else {}
     # Every centre offered is one the user writes in, where they also see identifiers.
@@ -258,20 +259,20 @@ def _record(model, patient_pk: int, pk: int):
 @login_required
 def titre_new(request, pk: int):
     return _record_page(request, pk, form_class=TitreForm, create=services.titre_record,
-                        title="Antibody titre")
+                        title=_("Antibody titre"))
 
 
 @login_required
 def titre_edit(request, pk: int, record_pk: int):
     scoped_patient(request, pk, write=True)
     return _record_page(request, pk, form_class=TitreForm, record=_record(Titre, pk, record_pk),
-                        update=services.record_update, title="Antibody titre")
+                        update=services.record_update, title=_("Antibody titre"))
 
 
 @login_required
 def paraprotein_new(request, pk: int):
     return _record_page(request, pk, form_class=ParaproteinForm,
-                        create=services.paraprotein_record, title="Monoclonal protein")
+                        create=services.paraprotein_record, title=_("Monoclonal protein"))
 
 
 @login_required
@@ -279,13 +280,13 @@ def paraprotein_edit(request, pk: int, record_pk: int):
     scoped_patient(request, pk, write=True)
     return _record_page(request, pk, form_class=ParaproteinForm,
                         record=_record(Paraprotein, pk, record_pk),
-                        update=services.record_update, title="Monoclonal protein")
+                        update=services.record_update, title=_("Monoclonal protein"))
 
 
 @login_required
 def prior_treatment_new(request, pk: int):
     return _record_page(request, pk, form_class=PriorTreatmentForm,
-                        create=services.prior_treatment_record, title="Prior treatment")
+                        create=services.prior_treatment_record, title=_("Prior treatment"))
 
 
 @login_required
@@ -293,7 +294,7 @@ def prior_treatment_edit(request, pk: int, record_pk: int):
     scoped_patient(request, pk, write=True)
     return _record_page(request, pk, form_class=PriorTreatmentForm,
                         record=_record(PriorTreatment, pk, record_pk),
-                        update=services.record_update, title="Prior treatment")
+                        update=services.record_update, title=_("Prior treatment"))
 
 
 def _proposed_series(patient: Patient, day: date):
@@ -325,7 +326,7 @@ def visit_form(request, pk: int, visit_pk: int | None = None):
                                       data=form.data_fields(), mrc=form.mrc(), by=request.user)
 
         if save_or_errors(request, form, write):
-            messages.success(request, "Visit saved.")
+            messages.success(request, _("Visit saved."))
             return redirect("patients:detail", pk=patient.pk)
     series_dates = [(s.pk, s.started_on.isoformat()) for s in patient.series.order_by("number")]
     return render(request, "patients/visit_form.html", {
@@ -355,8 +356,44 @@ def nerve_study_form(request, pk: int, study_pk: int | None = None):
                     data=form.data_fields(), segments=segment_rows(formset), by=request.user)
 
         if save_or_errors(request, form, write):
-            messages.success(request, "Nerve-conduction study saved.")
+            messages.success(request, _("Nerve-conduction study saved."))
             return redirect("patients:detail", pk=patient.pk)
     return render(request, "patients/nerve_study_form.html", {
         "form": form, "formset": formset, "patient": patient, "study": study,
     })
+
+
+SUMMARY_VISITS = 6  # the last visits on the one-page summary
+
+
+@login_required
+def patient_summary_pdf(request, pk: int):
+    """The printable one-page summary (WeasyPrint): identity where the user may see it,
+    diagnosis, current treatment, the stored outcome with its chart, the last visits."""
+    from django.http import HttpResponse
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+    from weasyprint import HTML  # imported here: pango is loaded only for a PDF
+
+    patient = scoped_patient(request, pk)
+    identifiers = can_see_identifiers(request.user, patient.center_id)
+    outcome = getattr(patient, "outcome", None)
+    result = outcome.result if outcome else {}
+    series = list(patient.series.order_by("number"))
+    visits = list(patient.visits.select_related("series").order_by("visited_on", "id"))
+    scores = outcome_visit_scores(result)
+    for visit in visits:
+        visit.score = scores.get(visit.pk)  # type: ignore[attr-defined]  # for the template
+    html = render_to_string("patients/summary_pdf.html", {
+        "patient": patient, "researcher": not identifiers,
+        "identity": Identity.objects.filter(patient=patient).first() if identifiers else None,
+        "outcome": outcome, "result": result, "series_list": series,
+        "current": series[-1] if series else None,
+        "visits": visits[-SUMMARY_VISITS:], "visit_count": len(visits),
+        "printed_at": timezone.localtime(),
+    }, request=request)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{patient.code}-summary.pdf"'
+    response["Cache-Control"] = "no-store"  # it may carry identifiers
+    return response

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms.utils import pretty_name
+from django.utils.translation import gettext
 
 from registry.widgets import IsoDateInput
 
@@ -24,7 +26,32 @@ def put_errors(form: forms.BaseForm, error: ValidationError) -> None:
         form.add_error(target, messages)
 
 
-class VersionMixin(forms.Form):
+class TranslatedLabels:
+    """Labels, help texts and choices in the page's language.
+
+    The models' field labels and the code lists' labels are English literals that
+    ``registry/i18n_labels.py`` marks for translation (``manage.py i18n_labels``); they are
+    translated here, when the form is built for a request, so the stored codes and the
+    API never change with the language.
+    """
+
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            label = field.label if field.label is not None else pretty_name(name)
+            if label:
+                field.label = gettext(str(label))
+            if field.help_text:
+                field.help_text = gettext(str(field.help_text))
+            if isinstance(field, forms.ChoiceField) and not isinstance(
+                    field, forms.ModelChoiceField):
+                field.choices = [(value, gettext(text) if isinstance(text, str) else text)
+                                 for value, text in field.choices]
+
+
+class VersionMixin(TranslatedLabels, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 

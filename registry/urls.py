@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/health/", health, name="api-health"),
     re_path(r"^api/v1/(?P<unmatched>.*/)$", api_not_found),  # after every API route
     path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the header's switch
     path("", include("patients.urls")),
     path("", include("treatments.urls")),
     path("", include("exchange.urls")),

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from registry.forms import put_errors
 from registry.scoping import can_write, center_id_of, scope_queryset
@@ -24,7 +25,7 @@ def scoped_or_404(request, queryset: QuerySet[M], pk: int, *, write: bool = Fals
     """The record if the user's centres hold it (else 404); writes need a writing role."""
     record = get_object_or_404(scope_queryset(queryset, request.user), pk=pk)
     if write and not can_write(request.user, center_id_of(record)):
-        raise PermissionDenied("Recording data needs a clinician or data-manager role here.")
+        raise PermissionDenied(_("Recording data needs a clinician or data-manager role here."))
     return record
 
 

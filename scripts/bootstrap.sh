@@ -13,3 +13,5 @@ if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ "$requirements" -
   .venv/bin/python -m pip install --quiet -r "$requirements"
   touch "$stamp"
 fi
+# The French and English page catalogues (locale/*/LC_MESSAGES/django.po → .mo).
+.venv/bin/python scripts/compile_translations.py

@@ -5,6 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh requirements-dev.txt
+# The browser tests' accessibility audit (axe-core, pinned in package-lock.json): installed
+# from the npm registry when node_modules lacks it; served to the page by the test itself.
+if [ ! -f node_modules/axe-core/axe.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  if command -v npm >/dev/null 2>&1; then
+    npm ci --no-audit --no-fund --loglevel=error
+  elif [ -n "${CI:-}" ]; then
+    echo "npm is missing: the accessibility audit cannot be installed" >&2; exit 1
+  else
+    echo "npm is missing: the accessibility audit (axe-core) will be skipped" >&2
+  fi
+fi
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/ivig_registry}
 export CELERY_BROKER_URL=${CELERY_BROKER_URL:-redis://127.0.0.1:6379/15}
 export DJANGO_SETTINGS_MODULE=registry.settings.test

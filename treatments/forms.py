@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
-from registry.forms import DATE, RecordForm
+from registry.forms import DATE, RecordForm, TranslatedLabels
 from treatments.models import AdverseEvent, Series, TailoringEpisode
 
 
 class SeriesForm(RecordForm):
     lot_numbers = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Lot numbers, separated by commas or new lines.",
+        help_text=_("Lot numbers, separated by commas or new lines."),
     )
 
     class Meta:
@@ -28,7 +29,7 @@ class SeriesForm(RecordForm):
         return list(dict.fromkeys(lot for lot in lots if lot))
 
 
-class AdverseEventForm(forms.ModelForm):
+class AdverseEventForm(TranslatedLabels, forms.ModelForm):
     class Meta:
         model = AdverseEvent
         fields = ["kind", "severity", "led_to_stop", "notes"]

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import catalogues as cat
 from patients.models import Patient
@@ -66,7 +67,7 @@ def series_form(request, pk: int, series_pk: int | None = None):
                                        by=request.user)
 
         if save_or_errors(request, form, write):
-            messages.success(request, "Series saved.")
+            messages.success(request, _("Series saved."))
             return redirect("patients:detail", pk=patient.pk)
     return render(request, "treatments/series_form.html",
                   {"form": form, "formset": formset, "patient": patient, "series": series})
@@ -152,7 +153,7 @@ def reports(request):
 @login_required
 def report_csv(request, table: str):
     if table not in REPORTS:
-        raise Http404("No such report.")
+        raise Http404(_("No such report."))
     try:
         args = _report_args(request)
     except ValidationError as error:

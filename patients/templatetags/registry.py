@@ -8,6 +8,7 @@ from datetime import date
 import pygal
 from django import template
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from pygal.style import Style
 
 import catalogues as cat
@@ -35,10 +36,21 @@ CHART_STYLE = Style(
 
 @register.filter
 def label(code, catalogue: str):
-    """The human label of a catalogue code: ``{{ p.diagnosis|label:"diagnosis" }}``."""
+    """The human label of a catalogue code, in the page's language:
+    ``{{ p.diagnosis|label:"diagnosis" }}`` (the code itself never changes)."""
     if code in (None, ""):
         return "—"
-    return cat.label(CATALOGUES[catalogue], code) if catalogue in CATALOGUES else code
+    return gettext(cat.label(CATALOGUES[catalogue], code)) if catalogue in CATALOGUES else code
+
+
+@register.filter
+def translated(text):
+    """A label computed outside the page (a model's display value, a rule's final label),
+    in the page's language: ``{{ v.get_kind_display|translated }}``. The English text is
+    marked for translation in ``registry/i18n_labels.py`` (``manage.py i18n_labels``)."""
+    if text in (None, ""):
+        return text
+    return gettext(str(text))
 
 
 @register.filter
@@ -102,11 +114,12 @@ def score_chart(result: dict, series) -> str:
         js=[], disable_xml_declaration=True, style=CHART_STYLE, height=320, width=900,
         explicit_size=False, dots_size=4, x_label_rotation=30,
         x_value_formatter=lambda d: d.strftime("%Y-%m-%d"), legend_at_bottom=True,
-        title="Target-muscle score per visit", include_x_axis=False, truncate_legend=-1,
+        title=gettext("Target-muscle score per visit"), include_x_axis=False, truncate_legend=-1,
     )
-    chart.add("Target-muscle score", [
-        {"value": point, "label": f"{v['kind']}" + (f", series {v['series']}"
-                                                     if v.get("series") else "")}
+    chart.add(gettext("Target-muscle score"), [
+        {"value": point, "label": gettext(cat.label(cat.VISIT_KINDS, v["kind"])) + (
+            ", " + gettext("series %(number)s") % {"number": v["series"]}
+            if v.get("series") else "")}
         for point, v in zip(points, visits, strict=True)
     ])
     first, last = points[0][0], points[-1][0]
@@ -115,13 +128,14 @@ def score_chart(result: dict, series) -> str:
         first, last = min(first, dates[0]), max(last, dates[-1])
     baseline = result.get("baseline_score")
     if baseline is not None:
-        chart.add("Baseline", [(first, baseline), (last, baseline)], show_dots=False,
+        chart.add(gettext("Baseline"), [(first, baseline), (last, baseline)], show_dots=False,
                   stroke_style={"width": 3, "dasharray": "8, 4"})
     scores = [score for _, score in points] + ([baseline] if baseline is not None else [])
     low = max(0, min(scores) - 1)
     if dates:
-        chart.add("IVIg series", [
-            {"value": (s.started_on, low), "label": f"Series {s.number}"} for s in series
+        chart.add(gettext("IVIg series"), [
+            {"value": (s.started_on, low),
+             "label": gettext("Series %(number)s") % {"number": s.number}} for s in series
         ], stroke=False, dots_size=6)
         chart.x_labels = dates
     # The trough visits are the ones the rules measured (§1's pre visit), by id.
@@ -130,9 +144,9 @@ def score_chart(result: dict, series) -> str:
     troughs = [(point, v) for point, v in zip(points, visits, strict=True)
                if v["id"] in wear_off]
     if troughs:
-        chart.add("Wear-off trough", [
-            {"value": point, "label": f"before series {wear_off[v['id']]['before_series']}: "
-                                    f"−{wear_off[v['id']]['drop']}"}
+        chart.add(gettext("Wear-off trough"), [
+            {"value": point, "label": gettext("before series %(number)s: −%(drop)s") % {
+                "number": wear_off[v["id"]]["before_series"], "drop": wear_off[v["id"]]["drop"]}}
             for point, v in troughs
         ], stroke=False, dots_size=6)
     _shade_tailoring(chart, result.get("tailoring") or [], top=max(scores))
@@ -140,3 +154,14 @@ def score_chart(result: dict, series) -> str:
     # (no script of any kind on a page that may run under a strict CSP).
     svg = SCRIPT.sub("", chart.render(is_unicode=True))
     return mark_safe(svg)  # pygal escapes every label it draws
+
+
+@register.simple_tag
+def score_points(result: dict) -> list[dict]:
+    """The chart's points as rows, its text alternative (a table under the chart): the
+    scored visits of the stored outcome, as the chart draws them."""
+    return [
+        {"visited_on": _day(v["visited_on"]), "kind": v.get("kind"), "series": v.get("series"),
+         "score": v["score"]}
+        for v in (result or {}).get("visits", []) if v.get("score") is not None
+    ]

@@ -54,6 +54,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page language: the switch in the header (a cookie), else the browser's
+    # Accept-Language, else English (docs/ui-decisions.md, "Languages").
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "registry.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -155,6 +158,16 @@ LOGIN_REDIRECT_URL = "/"  # the home page: the worklist for clinicians (ui.md)
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 LANGUAGE_CODE = "en-gb"
+# Pages exist in English and French (ui.md); codes in the API, the exports and the
+# database never change with the language. Catalogues: locale/<lang>/LC_MESSAGES/, compiled
+# by scripts/bootstrap.sh (scripts/compile_translations.py).
+LANGUAGES = [("en-gb", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates on pages: ``|date:"SHORT_DATE_FORMAT"`` — ISO in English, dd/mm/yyyy in French.
+FORMAT_MODULE_PATH = ["registry.formats"]
+LANGUAGE_COOKIE_NAME = "registry_language"
+LANGUAGE_COOKIE_SECURE = False  # set True in production settings
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
