@@ -245,8 +245,8 @@ class TestOutcomeAndHistory:
         for _ in range(rows - 2):  # the patient's and its consent's creation come first
             TitreFactory(patient=patient)
         client = api(clinician)
-        # auth, patient, one query per audited model (15)
-        with django_assert_num_queries(AUTH_QUERIES + 1 + 15):
+        # auth, patient, one query per audited model (16, tailoring episodes included)
+        with django_assert_num_queries(AUTH_QUERIES + 1 + 16):
             body = client.get(f"{detail(patient)}history/", {"ordering": "at"}).json()
         assert body["count"] == rows
 
