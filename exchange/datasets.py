@@ -122,6 +122,9 @@ DATASETS: tuple[Dataset, ...] = (
             Column("onset_year", INTEGER, "Year the neuropathy began."),
             Column("neuropathy_pattern", CODE, "Electrophysiological pattern.",
                    codes="neuropathy_patterns"),
+            Column("primary_measure", CODE, "Primary measure pinned by the clinician "
+                   "(clinical-rules.md §9); empty: the rule set's for the diagnosis.",
+                   codes="measures"),
             Column("consent_given_on", DATE, "Date consent was given."),
             Column("consent_version", TEXT, "Version of the consent form signed."),
             _notes("patient"),

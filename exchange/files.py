@@ -70,7 +70,7 @@ def collect(named: Iterable[tuple[str, IO[bytes]]]) -> Packed:
     """(file name, binary file) pairs — ZIPs opened — checked and packed, one member per
     dataset.
 
-    The dictionary and ``outcomes.csv`` that come with an export are passed over; any
+    The dictionary, ``outcomes.csv`` and ``measures.csv`` (export only) are passed over; any
     other file must be named after a dataset. Errors name the file (``ValidationError``).
     """
     collector = _Collector()

@@ -48,7 +48,8 @@ ALL_OR_NOTHING, VALID_ONLY, DRY_RUN = "all_or_nothing", "valid_only", "dry_run"
 MODES = (ALL_OR_NOTHING, VALID_ONLY, DRY_RUN)
 
 # Column of a file → field of the model it writes (where the names differ).
-PATIENT_FIELDS = ("sex", "birth_year", "diagnosis", "onset_year", "neuropathy_pattern", "notes")
+PATIENT_FIELDS = ("sex", "birth_year", "diagnosis", "onset_year", "neuropathy_pattern",
+                  "primary_measure", "notes")
 CONSENT_FIELDS = {"consent_given_on": "given_on", "consent_version": "version"}
 IDENTITY_FIELDS = ("name", "date_of_birth", "hospital_number")
 SERIES_FIELDS = ("started_on", "days", "dose_g_per_kg", "weight_kg", "product", "status",

@@ -35,7 +35,8 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TRUE = {"true", "t", "yes", "y", "1"}
 FALSE = {"false", "f", "no", "n", "0"}
 # Files that come with an export and carry nothing to import.
-EXPORT_ONLY_FILES = {"outcomes.csv", "queries.csv", "data_dictionary.csv", "codes.csv"}
+EXPORT_ONLY_FILES = {"outcomes.csv", "measures.csv", "queries.csv", "data_dictionary.csv",
+                     "codes.csv"}
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,7 @@ def patient_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
             "patient": p.code, "center": p.center.code, "sex": p.sex,
             "birth_year": p.birth_year, "diagnosis": p.diagnosis, "onset_year": p.onset_year,
             "neuropathy_pattern": p.neuropathy_pattern,
+            "primary_measure": p.primary_measure,
             "consent_given_on": consent.given_on if consent else None,
             "consent_version": consent.version if consent else "", "notes": p.notes,
         }

@@ -83,6 +83,7 @@ def every_kind_of_record(center) -> None:
         center=center,
         data={"code": "MMN-ALL", "sex": "F", "birth_year": 1950, "diagnosis": "mmn",
               "onset_year": 1990, "neuropathy_pattern": "demyelinating",
+              "primary_measure": "mrc_targets",
               "notes": "Every kind of record, \"quoted\", with a comma."},
         affected_nerves=[{"side": "R", "nerve": "median"}, {"side": "L", "nerve": "ulnar"}],
         target_muscles=[{"muscle": "deltoid", "side": "R"}, {"muscle": "biceps", "side": "R"}],
@@ -113,7 +114,10 @@ def every_kind_of_record(center) -> None:
         "examiner": "Dr B", "functional_score": 2}, mrc=mrc_grid(4))
     patient_services.visit_record(patient=patient, data={
         "visited_on": start + timedelta(days=365), "kind": "final", "examiner": "Dr B",
-        "functional_score": 1, "prineas_score": 1, "notes": "Final evaluation."},
+        "functional_score": 1, "prineas_score": 1, "notes": "Final evaluation.",
+        "incat_arm": 1, "incat_leg": 2, "irods_centile": 62, "irods_raw": 30,
+        "grip_right_kpa": Decimal("71.5"), "grip_left_kpa": Decimal("64.0"), "onls_arm": 1,
+        "onls_leg": 2},
         mrc=mrc_grid(5))
     patient_services.titre_record(patient=patient, data={
         "sampled_on": start, "antigen": "gq1b", "isotype": "IgG", "method": "western_blot",

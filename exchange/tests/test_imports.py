@@ -330,3 +330,32 @@ def test_a_new_patients_code_follows_the_registry_rule(data_manager):
         "patients.csv line 2, patient: Use capital letters, digits and dashes, e.g. MMN-001.",
         "titres.csv line 2: Not imported: its patient mmn 100 could not be imported.",
     ]
+
+
+# clinical-rules.md §9: the eight visit scales import, out-of-range values name their cell.
+MEASURE_HEADER = ["patient", "visited_on", "kind", "series", "incat_arm", "incat_leg",
+                  "irods_centile", "irods_raw", "grip_right_kpa", "grip_left_kpa", "onls_arm",
+                  "onls_leg"]
+
+
+def test_the_measure_columns_of_visits_are_imported(data_manager):
+    visits = csv_file(MEASURE_HEADER,
+                      ["MMN-100", "1993-01-25", "baseline", "", "2", "3", "41", "22", "60.5",
+                       "50.0", "2", "3"])
+    report = import_files(user=data_manager, files={"patients": PATIENTS, "visits": visits})
+    assert report.problems == [] and report.committed
+    visit = Visit.objects.get(patient__code="MMN-100")
+    assert (visit.incat_arm, visit.incat_leg, visit.irods_centile, visit.irods_raw,
+            visit.grip_right_kpa, visit.grip_left_kpa, visit.onls_arm, visit.onls_leg) == (
+        2, 3, 41, 22, Decimal("60.5"), Decimal("50.0"), 2, 3)
+    again = import_files(user=data_manager, files={"patients": PATIENTS, "visits": visits})
+    assert again.problems == []  # idempotent: the same values change nothing
+
+
+def test_a_measure_out_of_range_names_its_column(data_manager):
+    visits = csv_file(MEASURE_HEADER,
+                      ["MMN-100", "1993-01-25", "baseline", "", "2", "3", "41", "22", "60.5",
+                       "50.0", "2", "9"])
+    report = import_files(user=data_manager, files={"patients": PATIENTS, "visits": visits})
+    assert ("visits.csv", 2, "onls_leg") in problems(report)
+    assert not Visit.objects.exists()

@@ -120,11 +120,11 @@ def schema_operations():
 
 def test_every_operation_needs_credentials(db):
     operations = list(schema_operations())
-    # centres 2, lots 1, reports 3 (Table 1, Table 2, consumption), patients 5 + outcome + history, series 5,
-    # five deletable resources 6 each, exports 2 (the dictionary and a dataset),
-    # centre writes 3, rule sets 3 (list, create, read), titre thresholds 5 (no delete),
-    # block criteria 2, queries 4 (list, create, read, patch), FHIR 2 (a patient's
-    # $everything, the CodeSystem)
+    # centres 2, lots 1, reports 4 (Table 1, Table 2, consumption, measures), patients 5
+    # + outcome + history, series 5, five deletable resources 6 each, exports 2 (the
+    # dictionary and a dataset), centre writes 3, rule sets 3 (list, create, read), titre
+    # thresholds 5 (no delete), block criteria 2, queries 4 (list, create, read, patch),
+    # FHIR 2 (a patient's $everything, the CodeSystem), tailoring 6, the worklist 1
     assert len(operations) == 68
     for method, path in operations:
         response = getattr(api(), method)(path, {}, format="json")

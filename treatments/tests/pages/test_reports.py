@@ -62,7 +62,8 @@ def test_query_count_does_not_grow_with_cases(
     # session, user; Table 1: memberships (scope), affected nerves, series, cohort with
     # outcome keys; Table 2: prior treatments, IgM proteins, series, cohort with outcome
     # keys; the consumption report: every series of the patients treated in the period;
-    # centres of the filter, the criteria sets of the block selector.
+    # the measures report's cohort with its outcomes' measures (§9); centres of the
+    # filter, the criteria sets of the block selector.
     with django_assert_num_queries(13):
         client.get(reverse("treatments:reports"))
 
