@@ -60,19 +60,24 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
+        match = _resolve(request.path_info)
+        if match is not None and match.view_name == "admin:login":
+            # The admin's own password-only form would be a way around the second factor.
+            return redirect_to_login(request.GET.get("next") or reverse("admin:index"),
+                                     reverse("login"))
         user = request.user
-        if user.is_authenticated and not self._may_pass(request, user):
+        if user.is_authenticated and not self._may_pass(request, user, match):
             return self._refuse(request, user)
         return self.get_response(request)
 
     @staticmethod
-    def _may_pass(request: HttpRequest, user) -> bool:
+    def _may_pass(request: HttpRequest, user, match) -> bool:
         if request.path.startswith(settings.STATIC_URL):
             return True
-        match = request.resolver_match or _resolve(request.path_info)
         if match is not None and match.view_name in OPEN_WHILE_UNVERIFIED:
             return True
-        on_admin = match is not None and match.namespace == "admin"
+        # The admin refuses non-staff users itself; staff need the second factor there.
+        on_admin = match is not None and match.namespace == "admin" and user.is_staff
         if not on_admin and not two_factor_required(user):
             return True
         return is_verified(user)
@@ -102,6 +107,31 @@ class RegistryLoginView(LoginView):
     on the registry's own page; django-axes counts and locks the password step."""
 
     template_name = "registration/login.html"
+
+    def get_prefix(self, request, *args, **kwargs) -> str:
+        return "login_view"
+
+    def get_form_prefix(self, step=None, form=None) -> str:
+        # The password step keeps Django's field names (``username``, ``password``):
+        # password managers, django-axes and scripts that post the plain form still work.
+        if (step or self.steps.current) == self.AUTH_STEP:
+            return ""
+        return super().get_form_prefix(step, form)
+
+    def get_context_data(self, form, **kwargs):
+        context = super().get_context_data(form, **kwargs)
+        context.setdefault("backup_tokens", 0)
+        return {**context, "next": self.get_redirect_url()}
+
+    def post(self, *args, **kwargs):
+        # A plain sign-in form (no wizard step named) is the password step.
+        step_field = f"{self.prefix}-current_step"
+        if step_field not in self.request.POST and "username" in self.request.POST:
+            data = self.request.POST.copy()
+            data[step_field] = self.AUTH_STEP
+            self.request.POST = data
+            self.storage.reset()
+        return super().post(*args, **kwargs)
 
 
 class RegistryProfileView(ProfileView):

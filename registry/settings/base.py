@@ -63,9 +63,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "registry.twofactor.TwoFactorRequiredMiddleware",  # after OTPMiddleware
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "registry.twofactor.TwoFactorRequiredMiddleware",  # after OTPMiddleware and the headers
     "registry.middleware.DatabaseUnavailableMiddleware",
     "registry.audit.AuditSourceMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",

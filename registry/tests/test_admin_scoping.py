@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from patients.models import Patient, Titre
 from registry.scoping import CENTRE_PATHS
+from registry.tests.otp import verify_session
 from registry.tests.trust import NAME
 from treatments.models import TitreThreshold
 from treatments.services import titre_threshold_create
@@ -102,6 +103,7 @@ def test_a_researcher_made_staff_by_mistake_still_cannot_write_or_see(client, re
     researcher.is_staff = True
     researcher.save()
     client.force_login(researcher)
+    verify_session(client, researcher)  # past the admin's second factor: the admin refuses
     assert client.get(admin_url(Titre, "add")).status_code == 403
     text = client.get(admin_url(Patient, "changelist")).content.decode()
     assert world.mine.code not in text
