@@ -23,11 +23,11 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from registry.models import AccessLog, Center, Membership
 from registry.scoping import (
-    access_log_center_ids,
-    can_read_access_log,
     CENTRE_PATHS,
+    access_log_center_ids,
     admin_center_ids,
     can_admin_write,
+    can_read_access_log,
     center_id_of,
     scope_queryset,
 )

@@ -34,7 +34,6 @@ from registry.api.ordering import ordering_description, ordering_schema, orderin
 from registry.api.serializers import split
 from registry.api.viewsets import RegistryViewSet
 from registry.models import AccessSurface
-from registry.services import access_log_record
 from registry.scoping import (
     can_see_identifiers,
     can_write,
@@ -43,6 +42,7 @@ from registry.scoping import (
     scope_patients,
     scope_research_consent,
 )
+from registry.services import access_log_record
 from treatments.api.outcome import CRITERIA_PARAMETER, HistoryEntrySerializer
 from treatments.rules import BlockCriteria
 from treatments.selectors import (

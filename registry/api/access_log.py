@@ -18,7 +18,8 @@ from registry.scoping import access_log_center_ids, can_read_access_log
 class AccessLogSerializer(serializers.ModelSerializer):
     patient = serializers.IntegerField(source="patient_id", read_only=True)
     user = serializers.IntegerField(source="user_id", read_only=True, allow_null=True)
-    center = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    center: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True)
 
     class Meta:
         model = AccessLog
