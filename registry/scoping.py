@@ -226,7 +226,7 @@ def access_log_center_ids(user) -> list[int] | None:
 
 
 def can_read_access_log(user) -> bool:
-    return _any_center(access_log_center_ids(user)) if is_active(user) else False
+    return _any_center(access_log_center_ids(user))
 
 
 def can_admin_write(user, center_id: int | None) -> bool:

@@ -5,6 +5,7 @@ read-only for everyone (the table is append-only)."""
 from __future__ import annotations
 
 import django_filters as df
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.routers import SimpleRouter
 from rest_framework.urlpatterns import format_suffix_patterns
@@ -51,9 +52,17 @@ class DataManagers(permissions.BasePermission):
     message = "The access log is for data managers."
 
     def has_permission(self, request, view) -> bool:
-        return can_read_access_log(request.user)
+        # An entry of a centre you do not read is a 404 like any other record's (its
+        # existence is not revealed); the list says plainly that it is not yours to read.
+        return view.action != "list" or can_read_access_log(request.user)
 
 
+FORBIDDEN = OpenApiResponse(description="The access log is for data managers.")
+
+
+@extend_schema_view(list=extend_schema(responses={200: AccessLogSerializer(many=True),
+                                                  403: FORBIDDEN}),
+                    retrieve=extend_schema(responses={200: AccessLogSerializer}))
 class AccessLogViewSet(RegistryViewMixin, viewsets.ReadOnlyModelViewSet):
     """Each display of a patient's direct identifiers (patient page, API detail, admin,
     identified export, FHIR), newest first; your centres' patients only."""

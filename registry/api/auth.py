@@ -12,7 +12,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken import serializers as authtoken
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -21,7 +21,7 @@ from registry.api import media
 from registry.twofactor import OTP_FIELD, token_otp_problem
 
 
-class TokenRequestSerializer(AuthTokenSerializer):
+class AuthTokenSerializer(authtoken.AuthTokenSerializer):  # the schema's ``AuthTokenRequest``
     otp_token = serializers.CharField(
         required=False, write_only=True, trim_whitespace=True,
         help_text="The authenticator's current code (or a backup code): required when the "
@@ -42,7 +42,7 @@ class ObtainToken(ObtainAuthToken):
     # says JSON in, and a schema with three body types breaks generated clients.
     parser_classes = [media.JSONParser]
     renderer_classes = [media.JSONRenderer]
-    serializer_class = TokenRequestSerializer
+    serializer_class = AuthTokenSerializer
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

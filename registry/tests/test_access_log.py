@@ -158,7 +158,10 @@ def test_the_filters(data_manager, logged, clinician, superuser):
 
 @pytest.mark.parametrize("role", ["clinician", "researcher"])
 def test_only_data_managers_read_it(request, role, logged):
-    assert api(request.getfixturevalue(role)).get("/api/v1/access-log/").status_code == 403
+    client = api(request.getfixturevalue(role))
+    assert client.get("/api/v1/access-log/").status_code == 403
+    entry = AccessLog.objects.filter(center=logged.center).first()
+    assert client.get(f"/api/v1/access-log/{entry.pk}/").status_code == 404
     assert api().get("/api/v1/access-log/").status_code == 401
 
 

@@ -16,7 +16,7 @@ from drf_spectacular.generators import SchemaGenerator
 from exchange.datasets import DATASETS
 from patients import urls as patient_urls
 from patients.models import NerveStudy, Paraprotein, PriorTreatment, Titre, Visit
-from registry.scoping import can_export, centre_path
+from registry.scoping import can_export, can_read_access_log, centre_path
 from registry.tests.api.helpers import api
 from registry.tests.trust import identifiers_in
 from treatments import urls as treatment_urls
@@ -80,6 +80,9 @@ def get_all(client, url: str, user) -> list[tuple[object, str]]:
     the data dictionary (``exports/`` itself) is for everyone.
     """
     if "/exports/" in url and not url.endswith("/exports/") and not can_export(user):
+        assert client.get(url).status_code == 403, url
+        return []
+    if url.endswith("/access-log/") and not can_read_access_log(user):  # data managers only
         assert client.get(url).status_code == 403, url
         return []
     answers = []

@@ -101,7 +101,8 @@ def test_no_page_carries_an_inline_script(client, clinician, data_manager, patie
     client.force_login(clinician)
     pages = [f"/patients/{patient.pk}/", "/patients/", f"/patients/{patient.pk}/visits/new/",
              f"/patients/{patient.pk}/nerve-studies/new/", f"/patients/{patient.pk}/series/new/",
-             "/reports/", "/lots/?lot=L1", "/api/v1/docs/", reverse("login")]
+             "/reports/", "/lots/?lot=L1", "/api/v1/docs/", reverse("login"),
+             reverse("two_factor:profile"), reverse("two_factor:setup")]
     for url in pages:
         text = client.get(url).content.decode()
         assert not INLINE_SCRIPT.search(text), url

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from patients.models import Consent, Identity, Patient
+from registry.services import access_log_record
 from registry.tests.factories import clinical_history
 
 NAME = "Zebulon Quaxley"
@@ -31,6 +32,8 @@ def populate(patient: Patient) -> None:
                             hospital_number=HOSPITAL_NUMBER)
     Consent.objects.update_or_create(patient=patient, defaults={
         "given_on": date(1993, 12, 1), "version": "v1", "withdrawn_on": None})
+    # Someone was shown that identity once (the access log has a row of each centre).
+    access_log_record(user=None, username="records-office", surface="page", patients=[patient])
 
 
 @dataclass

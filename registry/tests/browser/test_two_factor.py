@@ -48,8 +48,11 @@ def browser_page(live_server):
         page.on("request", lambda r: None if r.url.startswith(live_server.url)
                 else foreign.append(r.url))
         page.foreign = foreign
+        console: list[str] = []  # a policy violation on any page of the flow is reported here
+        page.on("console", lambda message: console.append(message.text))
         yield page
         browser.close()
+    assert not [text for text in console if "Content Security Policy" in text], console
 
 
 def password_step(page, base: str, username: str) -> None:
