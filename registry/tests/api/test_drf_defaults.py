@@ -66,8 +66,8 @@ def test_the_api_root_lists_every_app_resource(clinician):
     assert response.json() == {
         prefix: f"http://testserver/api/v1/{prefix}/"
         for prefix in ("centers", "access-log", "patients", "titres", "paraproteins",
-                       "prior-treatments", "visits", "nerve-studies", "series", "rule-sets", "titre-thresholds",
-                       "block-criteria")
+                       "prior-treatments", "visits", "nerve-studies", "series", "rule-sets",
+                       "titre-thresholds", "block-criteria")
     }
     assert APIClient().get("/api/v1/").status_code == 401
 
