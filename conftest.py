@@ -75,3 +75,23 @@ def _reference_data(request):
         seed_reference_data()
         ensure_role_groups()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _force_login_passes_two_factor(request, monkeypatch):
+    """``client.force_login(user)`` signs a data manager or superuser in as a real sign-in
+    would: with their second factor (registry.twofactor). Tests of the enforcement itself
+    mark themselves ``password_only`` to get a session that did not pass it."""
+    if request.node.get_closest_marker("password_only"):
+        return
+    from django.test import Client
+
+    from registry.tests.otp import verify_if_required
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        verify_if_required(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)

@@ -76,6 +76,9 @@ class ExportContext:
 
     identifiers: bool = False
     identifier_centers: list[int] | None = field(default_factory=list)
+    #: The patients whose identifiers were written since the service last took them (the
+    #: access log: ``exchange.services.ExportJob.rows`` records them batch by batch).
+    identified: list[Patient] = field(default_factory=list)
 
     def shows_identity(self, center_id: int) -> bool:
         return self.identifiers and (
@@ -127,6 +130,7 @@ def patient_rows(ids: list[int], context: ExportContext) -> Iterator[Row]:
             if identity is not None:
                 row.update(name=identity.name, date_of_birth=identity.date_of_birth,
                            hospital_number=identity.hospital_number)
+                context.identified.append(p)
         yield row
 
 

@@ -30,7 +30,7 @@ from exchange.files import Packed, pack, unpack
 from exchange.models import ExportRecord, ImportRecord, Source
 from exchange.selectors import ExportContext, dataset_rows, export_cohort, subject_rows
 from patients.models import Patient
-from registry.models import Center
+from registry.models import AccessSurface, Center
 from registry.scoping import (
     can_export,
     can_export_identifiers,
@@ -39,6 +39,7 @@ from registry.scoping import (
     load_memberships,
     scope_centers,
 )
+from registry.services import access_log_record
 
 logger = logging.getLogger(__name__)
 
@@ -65,8 +66,17 @@ class ExportJob:
         self.row_counts[name] = 0
         for batch in dataset_rows(name, self.cohort, self.context):
             self.row_counts[name] += len(batch)
+            self._log_identified()
             yield batch
             del batch  # one batch in memory at a time
+
+    def _log_identified(self) -> None:
+        """The batch's patients whose identifiers were written: one INSERT (access log)."""
+        if self.context.identified:
+            access_log_record(user=self.record.user, username=self.record.username,
+                              surface=AccessSurface.EXPORT, patients=self.context.identified,
+                              path=f"export {self.record.pk}")
+            self.context.identified = []
 
     def header(self, name: str) -> list[str]:
         return BY_NAME[name].header(identifiers=self.context.identifiers)

@@ -24,7 +24,9 @@ from patients.models import (
     Visit,
 )
 from registry.admin import ClinicalRecordAdmin, PatientRecordAdmin, centre_filter
+from registry.models import AccessSurface
 from registry.scoping import can_see_identifiers
+from registry.services import access_log_record
 from treatments.selectors import outcome_visit_scores, titre_significance_reader
 
 
@@ -74,6 +76,16 @@ class PatientAdmin(ClinicalRecordAdmin):
     list_select_related = ["center", "outcome"]
     readonly_fields = ["version", "created_at", "updated_at", "outcome_status"]
     inlines = [IdentityInline, ConsentInline, AffectedNerveInline, PinnedTargetInline]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            patient = self.get_object(request, object_id)
+            if (patient is not None and can_see_identifiers(request.user, patient.center_id)
+                    and Identity.objects.filter(patient=patient).exists()):
+                access_log_record(user=request.user, surface=AccessSurface.ADMIN,
+                                  patients=[patient], path=request.path)
+        return response
 
     def service_save(self, request, *, obj, data, version, children, change):
         nested = {

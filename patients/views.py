@@ -35,7 +35,7 @@ from patients.models import (
     Visit,
 )
 from patients.selectors import patient_history
-from registry.models import Center, Role
+from registry.models import AccessSurface, Center, Role
 from registry.scoping import (
     can_see_identifiers,
     can_write,
@@ -46,6 +46,7 @@ from registry.scoping import (
     user_roles,
     writable_center_ids,
 )
+from registry.services import access_log_record
 from registry.views import save_or_errors, scoped_or_404
 from treatments.models import BlockCriteriaSet
 from treatments.selectors import (
@@ -118,6 +119,9 @@ def patient_edit(request, pk: int):
                        centers=Center.objects.filter(pk=patient.center_id),
                        with_identity=with_identity)
     form.fields["center"].disabled = True
+    if with_identity and request.method == "GET" and hasattr(patient, "identity"):
+        access_log_record(user=request.user, surface=AccessSurface.PAGE, patients=[patient],
+                          path=request.path)
     if request.method == "POST" and form.is_valid():
         def write():
             services.patient_update(
@@ -178,6 +182,9 @@ def patient_detail(request, pk: int):
     patient = scoped_patient(request, pk)
     identifiers = can_see_identifiers(request.user, patient.center_id)
     identity = Identity.objects.filter(patient=patient).first() if identifiers else None
+    if identity is not None:
+        access_log_record(user=request.user, surface=AccessSurface.PAGE, patients=[patient],
+                          path=request.path)
     outcome = getattr(patient, "outcome", None)
     result = outcome.result if outcome else {}
     series = list(

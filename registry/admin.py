@@ -21,11 +21,13 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
-from registry.models import Center, Membership
+from registry.models import AccessLog, Center, Membership
 from registry.scoping import (
     CENTRE_PATHS,
+    access_log_center_ids,
     admin_center_ids,
     can_admin_write,
+    can_read_access_log,
     center_id_of,
     scope_queryset,
 )
@@ -289,3 +291,35 @@ class MembershipAdmin(CentreScopedAdmin, SimpleHistoryAdmin):
     def delete_queryset(self, request, queryset):
         for membership in queryset.select_related("user"):
             membership_revoke(membership=membership, by=request.user)
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Who was shown which patient's direct identifiers: read-only, for the data managers
+    of the patient's centre (and superusers); the table itself is append-only."""
+
+    list_display = ["at", "username", "patient_code", "center", "surface", "path"]
+    list_filter = ["surface", centre_filter("center"), ("at", admin.DateFieldListFilter)]
+    search_fields = ["username", "patient_code"]
+    list_select_related = ["center"]
+    date_hierarchy = "at"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        centers = access_log_center_ids(request.user)
+        return queryset if centers is None else queryset.filter(center_id__in=centers)
+
+    def has_module_permission(self, request) -> bool:
+        return can_read_access_log(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return can_read_access_log(request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -125,3 +125,41 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.user_id})"
+
+
+class AccessSurface(models.TextChoices):
+    """Where a patient's direct identifiers were shown (``AccessLog.surface``)."""
+
+    PAGE = "page", "Patient page"
+    API = "api", "API"
+    EXPORT = "export", "Export"
+    FHIR = "fhir", "FHIR"
+    ADMIN = "admin", "Admin"
+
+
+class AccessLog(models.Model):
+    """One display of a patient's direct identifiers (name, date of birth, hospital number):
+    who, when, which patient, on which surface. Append-only (a PostgreSQL trigger refuses
+    UPDATE and DELETE: registry.tamper). The patient is kept as plain fields — the core
+    imports no domain app, and the entry outlives the record it names."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    user = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+",
+                             null=True, editable=False)
+    username = models.CharField(max_length=150, editable=False)
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="+",
+                               editable=False)
+    patient_id = models.BigIntegerField(db_index=True, editable=False)
+    patient_code = models.CharField(max_length=32, editable=False)
+    surface = models.CharField(max_length=16, choices=AccessSurface.choices, editable=False)
+    path = models.CharField(max_length=300, blank=True, editable=False,
+                            help_text="the page or endpoint, or the export's number")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["center", "-at"], name="access_log_center_at")]
+        constraints = [choice_constraint("surface", tuple(AccessSurface.choices),
+                                         "access_log_surface_known")]
+
+    def __str__(self) -> str:
+        return f"{self.username} saw {self.patient_code} ({self.surface}, {self.at:%Y-%m-%d %H:%M})"

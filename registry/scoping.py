@@ -62,6 +62,7 @@ REFERENCE_DATA_MANAGERS = (Role.DATA_MANAGER,)
 # raised by hand and closed by its data managers; researchers never see them.
 QUERY_READERS = WRITERS
 QUERY_MANAGERS = (Role.DATA_MANAGER,)
+ACCESS_LOG_READERS = (Role.DATA_MANAGER,)
 
 # Direct identifiers (``patients.Identity``): withheld unless ``can_see_identifiers``.
 IDENTIFIER_FIELDS = ("name", "date_of_birth", "hospital_number")
@@ -70,6 +71,7 @@ IDENTIFIER_FIELDS = ("name", "date_of_birth", "hospital_number")
 CENTRE_PATHS: dict[str, str] = {
     "registry.center": "pk",
     "registry.membership": "center",
+    "registry.accesslog": "center",
     "patients.patient": "center",
     "patients.identity": "patient__center",
     "patients.consent": "patient__center",
@@ -222,6 +224,15 @@ def can_import_into(user, center_id: int | None) -> bool:
 def admin_center_ids(user) -> list[int] | None:
     """Centres whose records the user manages in the admin (``None``: every centre)."""
     return _center_ids_with(user, ADMINS)
+
+
+def access_log_center_ids(user) -> list[int] | None:
+    """Centres whose access log (who saw which patient's identifiers) the user reads."""
+    return _center_ids_with(user, ACCESS_LOG_READERS)
+
+
+def can_read_access_log(user) -> bool:
+    return _any_center(access_log_center_ids(user))
 
 
 def can_admin_write(user, center_id: int | None) -> bool:

@@ -132,9 +132,9 @@ def test_the_dictionary_files(client, clinician):
 
 def test_the_page_query_count(client, data_manager, treated, django_assert_num_queries):
     client.force_login(data_manager)
-    # session, user, memberships (roles and centre ids: registry.scoping reads them once),
-    # their centres for the filter, recent exports
-    with django_assert_num_queries(5):
+    # session, user, the second factor's device (django-otp), memberships (roles and centre
+    # ids: registry.scoping reads them once), their centres for the filter, recent exports
+    with django_assert_num_queries(6):
         assert client.get(PAGE).status_code == 200
 
 
@@ -146,9 +146,10 @@ def test_a_download_is_a_fixed_number_of_queries(client, data_manager, center, p
     for n in range(patients):
         PatientFactory(center=center, code=f"MMN-{n:03d}")
     client.force_login(data_manager)
-    # session, user, memberships (roles and centre ids, read once), their centres (the
-    # filter form's choices), the export's record; streaming: the cursor over the patient
-    # ids, the batch of patients; the record completed and read back
-    with django_assert_num_queries(9):
+    # session, user, the second factor's device (django-otp), memberships (roles and centre
+    # ids, read once), their centres (the filter form's choices), the export's record;
+    # streaming: the cursor over the patient ids, the batch of patients; the record
+    # completed and read back
+    with django_assert_num_queries(10):
         rows = read_csv(download(client.get("/exports/patients.csv")))
     assert len(rows) == patients

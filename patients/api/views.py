@@ -6,6 +6,7 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
 
 from patients import services
 from patients.api import filters
@@ -32,6 +33,7 @@ from patients.selectors import attach_nested_rows, patient_history
 from registry.api.ordering import ordering_description, ordering_schema, ordering_terms, sort_rows
 from registry.api.serializers import split
 from registry.api.viewsets import RegistryViewSet
+from registry.models import AccessSurface
 from registry.scoping import (
     can_see_identifiers,
     can_write,
@@ -40,6 +42,7 @@ from registry.scoping import (
     scope_patients,
     scope_research_consent,
 )
+from registry.services import access_log_record
 from treatments.api.outcome import CRITERIA_PARAMETER, HistoryEntrySerializer
 from treatments.rules import BlockCriteria
 from treatments.selectors import (
@@ -91,6 +94,14 @@ class PatientViewSet(RegistryViewSet):
         if self.action != "list":
             queryset = queryset.select_related("identity")
         return queryset
+
+    def retrieve(self, request, *args, **kwargs):
+        patient = self.get_object()
+        data = self.get_serializer(patient).data
+        if data.get("identity"):  # shown: the registry says who saw it (access log)
+            access_log_record(user=request.user, surface=AccessSurface.API, patients=[patient],
+                              path=request.path)
+        return Response(data)
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

@@ -11,8 +11,8 @@ from rest_framework.urlpatterns import format_suffix_patterns
 from registry.api.auth import ObtainToken
 
 #: The apps whose ``api/urls.py`` serves resources under /api/v1/.
-RESOURCE_URLCONFS = ("registry.api.centers", "patients.api.urls", "treatments.api.urls",
-                     "queries.api.urls")
+RESOURCE_URLCONFS = ("registry.api.centers", "registry.api.access_log", "patients.api.urls",
+                     "treatments.api.urls", "queries.api.urls")
 
 app_name = "api"
 

@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_static",
+    "django_otp.plugins.otp_totp",
+    "two_factor",
     "registry",
     "patients",
     "treatments",
@@ -62,8 +66,10 @@ MIDDLEWARE = [
     "registry.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "registry.twofactor.TwoFactorRequiredMiddleware",  # after OTPMiddleware and the headers
     "registry.middleware.DatabaseUnavailableMiddleware",
     "registry.audit.AuditSourceMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -121,6 +127,17 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # it is read from X-Forwarded-For (registry.proxy.client_ip); 0 here, 1 in production.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "registry.proxy.client_ip"
+# The sign-in page is django-two-factor-auth's wizard, whose password step names its
+# field ``auth-username``; the token endpoint and the backend's credentials say ``username``.
+AXES_USERNAME_CALLABLE = "registry.twofactor.axes_username"
+
+# Two-factor sign-in (django-otp, django-two-factor-auth): TOTP with backup codes. Users
+# holding one of these roles somewhere ("superuser" for superusers) cannot use the
+# registry until they have enrolled an authenticator and signed in with it; the admin
+# always needs a verified sign-in. Everyone else may enrol from the account page.
+TWO_FACTOR_REQUIRED_ROLES = env_list("TWO_FACTOR_REQUIRED_ROLES", "data_manager,superuser")
+OTP_TOTP_ISSUER = "IVIg registry"
+TWO_FACTOR_LOGIN_TIMEOUT = 600  # seconds between the password and the code
 
 # Sessions end after a working day or when the browser closes; cookies are not readable
 # from scripts and are not sent by other sites' forms. Production adds ``Secure``.

@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import CELERY_BROKER_URL, DATABASES, env_bool, env_list
+from .base import CELERY_BROKER_URL, DATABASES, TWO_FACTOR_REQUIRED_ROLES, env_bool, env_list
 
 
 def required(name: str) -> str:
@@ -52,6 +52,14 @@ if not CELERY_BROKER_URL and not CELERY_TASK_ALWAYS_EAGER:
     raise ImproperlyConfigured(
         "Production settings need the environment variable CELERY_BROKER_URL "
         "(or CELERY_TASK_ALWAYS_EAGER=1 to run tasks inside the web process).")
+
+# Data managers and superusers sign in with a second factor: the setting may add roles
+# (clinician, researcher), never drop these two.
+_two_factor_missing = sorted({"data_manager", "superuser"} - set(TWO_FACTOR_REQUIRED_ROLES))
+if _two_factor_missing:
+    raise ImproperlyConfigured(
+        "TWO_FACTOR_REQUIRED_ROLES must keep data_manager and superuser in production "
+        f"(missing: {', '.join(_two_factor_missing)}).")
 
 # The README's TLS proxy: the client's address is the last one the trusted proxies added
 # to X-Forwarded-For (registry.proxy.client_ip); the sign-in lockout is per that address.

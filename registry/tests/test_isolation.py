@@ -16,7 +16,7 @@ from drf_spectacular.generators import SchemaGenerator
 from exchange.datasets import DATASETS
 from patients import urls as patient_urls
 from patients.models import NerveStudy, Paraprotein, PriorTreatment, Titre, Visit
-from registry.scoping import can_export, centre_path
+from registry.scoping import can_export, can_read_access_log, centre_path
 from registry.tests.api.helpers import api
 from registry.tests.trust import identifiers_in
 from treatments import urls as treatment_urls
@@ -81,6 +81,10 @@ def get_all(client, url: str, user) -> list[tuple[object, str]]:
     """
     if "/exports/" in url and not url.endswith("/exports/") and not can_export(user):
         assert client.get(url).status_code == 403, url
+        return []
+    if "/access-log/" in url and not can_read_access_log(user):  # data managers only
+        expected = 403 if url.endswith("/access-log/") else 404  # an entry: never revealed
+        assert client.get(url).status_code == expected, url
         return []
     answers = []
     pending = [url, *([f"{url}?format=csv"] if "/reports/" in url else [])]

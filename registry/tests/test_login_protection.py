@@ -102,7 +102,8 @@ def test_no_page_carries_an_inline_script(client, clinician, data_manager, patie
     pages = [f"/patients/{patient.pk}/", "/patients/", f"/patients/{patient.pk}/visits/new/",
              f"/patients/{patient.pk}/nerve-studies/new/", f"/patients/{patient.pk}/series/new/",
              "/reports/", "/lots/?lot=L1", "/api/v1/docs/", reverse("login"), "/worklist/",
-             f"/patients/{patient.pk}/tailoring/new/"]
+             f"/patients/{patient.pk}/tailoring/new/", reverse("two_factor:profile"),
+             reverse("two_factor:setup")]
     for url in pages:
         text = client.get(url).content.decode()
         assert not INLINE_SCRIPT.search(text), url

@@ -38,6 +38,8 @@ NO_ACCESS = {
     "can_import": (lambda user, centre: scoping.can_import(user), False),
     "can_import_into": (lambda user, centre: scoping.can_import_into(user, centre), False),
     "admin_center_ids": (lambda user, centre: scoping.admin_center_ids(user), []),
+    "access_log_center_ids": (lambda user, centre: scoping.access_log_center_ids(user), []),
+    "can_read_access_log": (lambda user, centre: scoping.can_read_access_log(user), False),
     "can_admin_write": (lambda user, centre: scoping.can_admin_write(user, centre), False),
     "can_manage_reference_data": (
         lambda user, centre: (scoping.can_manage_reference_data(user, center_id=centre)

@@ -170,3 +170,17 @@ def test_the_image_build_step_passes_the_production_refusals():
     done = subprocess.run(["bash", "-c", command], cwd=ROOT, env=environment,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# Two-factor sign-in (issue 16) --------------------------------------------------------
+
+def test_production_keeps_two_factor_for_data_managers_and_superusers():
+    message = refusal({**FULL, "TWO_FACTOR_REQUIRED_ROLES": "superuser"})
+    assert "TWO_FACTOR_REQUIRED_ROLES must keep data_manager and superuser" in message
+    assert "missing: data_manager" in message
+    assert "missing: data_manager, superuser" in refusal({**FULL, "TWO_FACTOR_REQUIRED_ROLES": ""})
+    done = python("import django; django.setup(); from django.conf import settings; "
+                  "print(sorted(settings.TWO_FACTOR_REQUIRED_ROLES))",
+                  {**FULL, "TWO_FACTOR_REQUIRED_ROLES": "data_manager,superuser,clinician"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "['clinician', 'data_manager', 'superuser']"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from patients.models import Consent, Identity, Patient
+from registry.services import access_log_record
 from registry.tests.factories import UserFactory, clinical_history
 
 NAME = "Zebulon Quaxley"
@@ -35,6 +36,8 @@ def populate(patient: Patient) -> None:
 
     query_raise(patient=patient, message="Is the consent version right?",
                 by=UserFactory(username=f"dm_{patient.center.code}"))
+    # Someone was shown that identity once (the access log has a row of each centre).
+    access_log_record(user=None, username="records-office", surface="page", patients=[patient])
 
 
 @dataclass

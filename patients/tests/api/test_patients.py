@@ -108,8 +108,9 @@ class TestRead:
         Identity.objects.create(patient=patient, name="Ann")
         client = api(clinician)
         # auth, patient with consent and identity, its affected nerves and target muscles
-        # (one query: patients.selectors.attach_nested_rows)
-        with django_assert_num_queries(AUTH_QUERIES + 2):
+        # (one query: patients.selectors.attach_nested_rows), the access-log entry (the
+        # identity was shown: registry.services.access_log_record)
+        with django_assert_num_queries(AUTH_QUERIES + 3):
             body = client.get(detail(patient)).json()
         assert (len(body["affected_nerves"]), len(body["target_muscles"])) == (rows, rows)
         assert body["identity"]["name"] == "Ann"

@@ -126,7 +126,7 @@ def test_every_list_takes_patient_ordering_and_pages():
     """api.md: every list filters by ?patient= where it has a patient and supports
     ?ordering=; pages of 50 up to 500."""
     with_patient = {"titres", "paraproteins", "prior-treatments", "series", "visits",
-                    "nerve-studies", "lots/{lot}/patients"}
+                    "nerve-studies", "lots/{lot}/patients", "access-log"}
     schema = served_schema()
     for path, _method, operation in operations(schema):
         names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
@@ -139,7 +139,7 @@ def test_every_list_takes_patient_ordering_and_pages():
     paginated = [path for path, _method, op in operations(schema)
                  if any(p["name"] == "page" for p in op.get("parameters", []))]
     # 8 resource lists, history, lot recipients, the reference data (rule sets, titre
-    # thresholds, block criteria) and the data-quality queries
+    # thresholds, block criteria), the data-quality queries, the access log, tailoring
     assert len(paginated) == 14
 
 

@@ -65,9 +65,9 @@ def test_the_api_root_lists_every_app_resource(clinician):
     assert response.status_code == 200
     assert response.json() == {
         prefix: f"http://testserver/api/v1/{prefix}/"
-        for prefix in ("centers", "patients", "titres", "paraproteins", "prior-treatments",
-                       "visits", "nerve-studies", "series", "rule-sets", "titre-thresholds",
-                       "block-criteria")
+        for prefix in ("centers", "access-log", "patients", "titres", "paraproteins",
+                       "prior-treatments", "visits", "nerve-studies", "series", "rule-sets",
+                       "titre-thresholds", "block-criteria")
     }
     assert APIClient().get("/api/v1/").status_code == 401
 

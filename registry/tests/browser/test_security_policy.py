@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from registry.models import Role
+from registry.tests.browser.signin import sign_in
 from registry.tests.factories import CenterFactory, PatientFactory, clinical_history, member
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
@@ -32,7 +33,7 @@ document.addEventListener('securitypolicyviolation',
 
 def test_the_policy_blocks_nothing_the_registry_serves(live_server):
     center = CenterFactory(code="csp", name="CSP neurology")
-    member(center=center, role=Role.DATA_MANAGER, username="dm")
+    manager = member(center=center, role=Role.DATA_MANAGER, username="dm")
     patient = PatientFactory(center=center, code="MMN-777")
     clinical_history(patient, 3)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -43,16 +44,13 @@ def test_the_policy_blocks_nothing_the_registry_serves(live_server):
         page.add_init_script(WATCH)
         console = []
         page.on("console", lambda message: console.append(message.text))
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", "dm")
-        page.fill("#id_password", "correct-horse-battery")
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/patients/")
+        sign_in(page, live_server.url, manager)  # with the second factor
         for path, ready in (
             (f"/patients/{patient.pk}/", "#chart svg"),
             (f"/patients/{patient.pk}/visits/new/", "#id_visited_on"),
             ("/api/v1/docs/", ".swagger-ui .info .title"),
             ("/admin/patients/patient/", "#result_list"),
+            ("/accounts/two-factor/", "h1"),
         ):
             page.goto(f"{live_server.url}{path}")
             page.wait_for_selector(ready, timeout=20000)
