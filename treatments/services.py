@@ -23,6 +23,7 @@ from registry.services import (
     replace_children,
     save_validated,
 )
+from registry.signatures import check_unsigned, record_sign, record_unlock
 from treatments.dates import series_change_check
 from treatments.models import (
     AdverseEvent,
@@ -269,6 +270,7 @@ def series_update(
     lot_numbers: Sequence[str] | None = None,
     adverse_events: Sequence[Mapping[str, Any]] | None = None, by: User | None = None,
 ) -> Series:
+    check_unsigned(series)  # a signed series, its lots and adverse events are read-only (§11)
     changes = dict(data)
     if "number" in changes and changes["number"] != series.number:
         raise ValidationError({"number": "A series keeps its number."})
@@ -285,6 +287,19 @@ def series_update(
     _series_children(series, lot_numbers, adverse_events)
     outcome_mark_stale(patient_id=series.patient_id)
     return series
+
+
+# Sign-off (clinical-rules.md §11): the signature covers the series' fields, its lots and
+# its adverse events, not the computed judgements (no stale mark).
+
+@transaction.atomic
+def series_sign(*, series: Series, password: str, by: User) -> Series:
+    return record_sign(series, password=password, by=by)
+
+
+@transaction.atomic
+def series_unlock(*, series: Series, reason: str, by: User) -> Series:
+    return record_unlock(series, reason=reason, by=by)
 
 
 # Reference data (clinical-rules.md, preamble): every change marks the outcomes it

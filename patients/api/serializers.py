@@ -271,12 +271,18 @@ class VisitSerializer(VersionedSerializer):
     series = ScopedSeriesField(allow_null=True, required=False)
     mrc = MrcGradeSerializer(many=True, required=False)
     score = serializers.SerializerMethodField()
+    signed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True,
+        help_text="Who signed the visit (clinical-rules.md §11), or null: while signed it is "
+                  "read-only (writes answer 423).")
+    signed_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Visit
         fields = [
             "id", "patient", "visited_on", "kind", "series", "examiner", "mrc",
-            "functional_score", "prineas_score", "notes", "score", "version",
+            "functional_score", "prineas_score", "notes", "score", "signed_by", "signed_at",
+            "version",
         ]
         validators: list[Validator[Any]] = []
 

@@ -34,13 +34,18 @@ class SeriesSerializer(VersionedSerializer):
     total_grams = serializers.DecimalField(max_digits=7, decimal_places=1, read_only=True,
                                            allow_null=True)
     interval_days = serializers.SerializerMethodField()
+    signed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True,
+        help_text="Who signed the series (clinical-rules.md §11), or null: while signed it "
+                  "is read-only (writes answer 423).")
+    signed_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Series
         fields = [
             "id", "patient", "number", "started_on", "days", "dose_g_per_kg", "weight_kg",
             "total_grams", "product", "lot_numbers", "status", "stop_reason",
-            "adverse_events", "interval_days", "version",
+            "adverse_events", "interval_days", "signed_by", "signed_at", "version",
         ]
         validators: list[Validator[Any]] = []
 
