@@ -233,7 +233,7 @@ class SignedRecordAdmin:
     anyway (``registry.signatures.check_unsigned``); unlocking is the data manager's page."""
 
     def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        fields = list(super().get_readonly_fields(request, obj))
         return [*fields, "signature"] if obj is not None else fields
 
     @admin.display(description="Signature")
@@ -241,20 +241,20 @@ class SignedRecordAdmin:
         return signature_text(obj) if is_signed(obj) else "not signed"
 
     def has_change_permission(self, request, obj=None):
-        return not is_signed(obj) and super().has_change_permission(  # type: ignore[misc]
+        return not is_signed(obj) and super().has_change_permission(
             request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return not is_signed(obj) and super().has_delete_permission(  # type: ignore[misc]
+        return not is_signed(obj) and super().has_delete_permission(
             request, obj)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        record = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        record = self.get_object(request, unquote(object_id))
         if record is not None and is_signed(record) and request.method == "GET":
             messages.warning(request, f"This {record._meta.verbose_name} is "
                              f"{signature_text(record)} — read-only until a data manager "
                              "unlocks it with a reason (on the patient's page).")
-        return super().change_view(request, object_id, form_url,  # type: ignore[misc]
+        return super().change_view(request, object_id, form_url,
                                    extra_context)
 
     def delete_queryset(self, request, queryset):
@@ -263,7 +263,7 @@ class SignedRecordAdmin:
             messages.error(request, "Nothing deleted: " + "; ".join(
                 f"{obj} is {signature_text(obj)}" for obj in signed) + ".")
             return
-        super().delete_queryset(request, queryset)  # type: ignore[misc]
+        super().delete_queryset(request, queryset)
 
 
 class SignedParentInline:
@@ -271,15 +271,15 @@ class SignedParentInline:
     events): read-only while the parent is signed."""
 
     def has_add_permission(self, request, obj=None):
-        return not is_signed(obj) and super().has_add_permission(  # type: ignore[misc]
+        return not is_signed(obj) and super().has_add_permission(
             request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return not is_signed(obj) and super().has_change_permission(  # type: ignore[misc]
+        return not is_signed(obj) and super().has_change_permission(
             request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return not is_signed(obj) and super().has_delete_permission(  # type: ignore[misc]
+        return not is_signed(obj) and super().has_delete_permission(
             request, obj)
 
 

@@ -18,7 +18,7 @@ transaction; the core knows no domain model.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.utils import timezone
@@ -36,7 +36,8 @@ UNLOCKED = "unlocked"
 
 def signature_text(record: SignedRecord) -> str:
     """"signed by X on D", as every surface says it."""
-    who = record.signed_by.get_username() if record.signed_by_id else "someone"
+    signer = record.signed_by if record.signed_by_id else None
+    who = signer.get_username() if signer is not None else "someone"
     when = timezone.localtime(record.signed_at).date().isoformat() if record.signed_at else "?"
     return f"signed by {who} on {when}"
 
@@ -106,7 +107,8 @@ def record_unlock(record: S, *, reason: str, by) -> S:
 
 
 def _save(record: S, *, reason: str, by) -> S:
-    record.version += 1
+    versioned: Any = record  # a SignedRecord is a VersionedModel too (the domain models)
+    versioned.version += 1
     # django-simple-history reads the audit row's reason from this untyped attribute.
     record._change_reason = reason  # type: ignore[attr-defined]
     return save_validated(record, by=by)

@@ -9,12 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
-from django.shortcuts import get_object_or_404
-
-from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 
 from registry.forms import SignForm, UnlockForm, put_errors
 from registry.scoping import can_sign, can_unlock, can_write, center_id_of, scope_queryset

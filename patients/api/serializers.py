@@ -271,7 +271,7 @@ class VisitSerializer(VersionedSerializer):
     series = ScopedSeriesField(allow_null=True, required=False)
     mrc = MrcGradeSerializer(many=True, required=False)
     score = serializers.SerializerMethodField()
-    signed_by = serializers.SlugRelatedField(
+    signed_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username", read_only=True,
         help_text="Who signed the visit (clinical-rules.md §11), or null: while signed it is "
                   "read-only (writes answer 423).")

@@ -63,7 +63,7 @@ class SignOffActions:
     def sign(self, request, pk=None):
         """Sign the record, re-entering your password ("reviewed and confirmed"): a
         clinician of the patient's centre. Answers the signed record."""
-        record = self.get_object()  # type: ignore[attr-defined]
+        record = self.get_object()
         body = SignRequest(data=request.data)
         body.is_valid(raise_exception=True)
         record = self.sign_record(record=record, password=body.validated_data["password"],
@@ -74,7 +74,7 @@ class SignOffActions:
     def unlock(self, request, pk=None):
         """Void the record's signature, with the reason why: a data manager of the patient's
         centre. Answers the unlocked record."""
-        record = self.get_object()  # type: ignore[attr-defined]
+        record = self.get_object()
         body = UnlockRequest(data=request.data)
         body.is_valid(raise_exception=True)
         record = self.unlock_record(record=record, reason=body.validated_data["reason"],

@@ -34,7 +34,7 @@ class SeriesSerializer(VersionedSerializer):
     total_grams = serializers.DecimalField(max_digits=7, decimal_places=1, read_only=True,
                                            allow_null=True)
     interval_days = serializers.SerializerMethodField()
-    signed_by = serializers.SlugRelatedField(
+    signed_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username", read_only=True,
         help_text="Who signed the series (clinical-rules.md §11), or null: while signed it "
                   "is read-only (writes answer 423).")
