@@ -182,9 +182,10 @@ def visit_delete(*, visit: Visit, by: User | None = None) -> None:
 # Sign-off (clinical-rules.md §11): the signature covers the visit's fields and its MRC
 # grid; the outcome is not marked stale (the judgements do not change with a signature).
 
-@transaction.atomic
-def visit_sign(*, visit: Visit, password: str, by: User) -> Visit:
-    return record_sign(visit, password=password, by=by)
+def visit_sign(*, visit: Visit, password: str, by: User, request=None) -> Visit:
+    """``request``: the password re-entry then counts towards the sign-in lockout (so no
+    transaction around the check: ``registry.signatures.record_sign`` opens its own)."""
+    return record_sign(visit, password=password, by=by, request=request)
 
 
 @transaction.atomic

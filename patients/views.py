@@ -342,7 +342,8 @@ def _visit_sign_off(request, pk: int, visit_pk: int, *, unlock: bool):
             services.visit_unlock(visit=visit, reason=reason, by=request.user)
     else:
         def write(password):
-            services.visit_sign(visit=visit, password=password, by=request.user)
+            services.visit_sign(visit=visit, password=password, by=request.user,
+                                request=request)
     return sign_off_page(request, record=visit, patient=patient, title=_visit_title(visit),
                          back=reverse("patients:detail", args=[pk]) + "#visits",
                          unlock=unlock, write=write)

@@ -20,7 +20,10 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.conf import settings
+from django.contrib.auth import authenticate
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from registry.models import SignedRecord
@@ -72,20 +75,39 @@ def check_unsigned(record: SignedRecord) -> None:
         raise RecordLocked(current)
 
 
-def record_sign(record: S, *, password: str, by) -> S:
-    """Sign ``record`` as ``by``, who confirms it with their password."""
+def password_confirmed(user, password: str, *, request=None) -> bool:
+    """The user's password, re-entered. With the request (the pages and the API give it) it
+    goes through Django's ``authenticate`` and so through django-axes: wrong re-entries
+    count towards the sign-in lockout, and a locked-out account confirms nothing."""
+    if request is None:
+        return bool(user.check_password(password))
+    confirmed = authenticate(request, username=user.get_username(), password=password)
+    if getattr(request, "axes_locked_out", False):
+        minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+        raise SignOffRefused("Too many wrong passwords: this account is locked for "
+                             f"{minutes} minutes from this address; nothing was signed.")
+    return confirmed is not None and confirmed.pk == user.pk
+
+
+def record_sign(record: S, *, password: str, by, request=None) -> S:
+    """Sign ``record`` as ``by``, who confirms it with their password. Call it outside any
+    transaction of your own (the password check must be kept when it fails); the
+    signature itself is written in its own."""
     if not can_sign(by, center_id_of(record)):
         raise SignOffRefused("Only a clinician of the patient's centre signs its records.")
     if not password:
         raise ValidationError({"password": "Re-enter your password to sign."})
-    if not by.check_password(password):
+    # Checked before the write's transaction: django-axes' record of a wrong password must
+    # survive the refusal (a rolled-back savepoint would forget it, and the lockout with it).
+    if not password_confirmed(by, password, request=request):
         raise SignOffRefused("Wrong password: the record was not signed.")
-    current = lock(record)
-    if current.signed_at is not None:
-        raise RecordLocked(current)
-    current.signed_by = by
-    current.signed_at = timezone.now()
-    return _save(current, reason=SIGNED, by=by)
+    with transaction.atomic():
+        current = lock(record)
+        if current.signed_at is not None:
+            raise RecordLocked(current)
+        current.signed_by = by
+        current.signed_at = timezone.now()
+        return _save(current, reason=SIGNED, by=by)
 
 
 def record_unlock(record: S, *, reason: str, by) -> S:

@@ -66,7 +66,7 @@ def sign_off_page(request, *, record, patient, title: str, back: str, unlock: bo
                                "record." if unlock else
                                "Only a clinician of the patient's centre signs its records.")
     if is_signed(record) != unlock:
-        messages.error(request, f"{title} is {signature_text(record)}." if unlock is False
+        messages.error(request, f"{title} is {signature_text(record)}." if not unlock
                        else f"{title} is not signed: there is nothing to unlock.")
         return redirect(back)
     form = (UnlockForm if unlock else SignForm)(request.POST or None)

@@ -292,9 +292,10 @@ def series_update(
 # Sign-off (clinical-rules.md §11): the signature covers the series' fields, its lots and
 # its adverse events, not the computed judgements (no stale mark).
 
-@transaction.atomic
-def series_sign(*, series: Series, password: str, by: User) -> Series:
-    return record_sign(series, password=password, by=by)
+def series_sign(*, series: Series, password: str, by: User, request=None) -> Series:
+    """``request``: the password re-entry then counts towards the sign-in lockout (so no
+    transaction around the check: ``registry.signatures.record_sign`` opens its own)."""
+    return record_sign(series, password=password, by=by, request=request)
 
 
 @transaction.atomic

@@ -83,7 +83,8 @@ def _series_sign_off(request, pk: int, series_pk: int, *, unlock: bool):
             services.series_unlock(series=series, reason=reason, by=request.user)
     else:
         def write(password):
-            services.series_sign(series=series, password=password, by=request.user)
+            services.series_sign(series=series, password=password, by=request.user,
+                                request=request)
     return sign_off_page(request, record=series, patient=patient, title=_title(series),
                          back=reverse("patients:detail", args=[pk]) + "#series",
                          unlock=unlock, write=write)

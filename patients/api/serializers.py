@@ -272,7 +272,7 @@ class VisitSerializer(VersionedSerializer):
     mrc = MrcGradeSerializer(many=True, required=False)
     score = serializers.SerializerMethodField()
     signed_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True,
+        slug_field="username", read_only=True, allow_null=True,
         help_text="Who signed the visit (clinical-rules.md §11), or null: while signed it is "
                   "read-only (writes answer 423).")
     signed_at = serializers.DateTimeField(read_only=True, allow_null=True)

@@ -261,8 +261,8 @@ class VisitViewSet(SignOffActions, RegistryViewSet):
     def delete_record(self, *, record, by):
         services.visit_delete(visit=record, by=by)
 
-    def sign_record(self, *, record, password, by):
-        return services.visit_sign(visit=record, password=password, by=by)
+    def sign_record(self, *, record, password, by, request):
+        return services.visit_sign(visit=record, password=password, by=by, request=request)
 
     def unlock_record(self, *, record, reason, by):
         return services.visit_unlock(visit=record, reason=reason, by=by)

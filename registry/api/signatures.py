@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
+
+from registry.signatures import SignOffRefused
 
 LOCKED = OpenApiResponse(description=(
     'The record is signed: read-only until a data manager unlocks it (``{"detail": '
@@ -53,7 +55,7 @@ def sign_off_schema(serializer: type[serializers.Serializer], *, destroy: bool =
 class SignOffActions:
     """The two actions; the subclass calls its domain's services."""
 
-    def sign_record(self, *, record, password: str, by):  # pragma: no cover - abstract
+    def sign_record(self, *, record, password: str, by, request):  # pragma: no cover
         raise NotImplementedError
 
     def unlock_record(self, *, record, reason: str, by):  # pragma: no cover - abstract
@@ -66,8 +68,13 @@ class SignOffActions:
         record = self.get_object()
         body = SignRequest(data=request.data)
         body.is_valid(raise_exception=True)
-        record = self.sign_record(record=record, password=body.validated_data["password"],
-                                  by=request.user)
+        try:
+            record = self.sign_record(record=record, password=body.validated_data["password"],
+                                      by=request.user, request=request)
+        except SignOffRefused as refused:
+            # Answered, not raised: the write's transaction (``registry.api.writes``) then
+            # commits django-axes' record of a wrong password, which the lockout counts.
+            return Response({"detail": str(refused)}, status=status.HTTP_403_FORBIDDEN)
         return self._answer(record)
 
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)

@@ -54,6 +54,9 @@ NO_ACCESS = {
         lambda user, centre: list(scoping.scope_reportable_patients(Patient.objects.all(),
                                                                     user)), []),
     "research_center_ids": (lambda user, centre: scoping.research_center_ids(user), []),
+    # Sign-off (clinical-rules.md §11).
+    "can_sign": (lambda user, centre: scoping.can_sign(user, centre), False),
+    "can_unlock": (lambda user, centre: scoping.can_unlock(user, centre), False),
     # A narrowing of the scoped rows (consented patients where the user researches).
     "scope_research_consent": (
         lambda user, centre: list(scoping.scope_research_consent(

@@ -35,7 +35,7 @@ class SeriesSerializer(VersionedSerializer):
                                            allow_null=True)
     interval_days = serializers.SerializerMethodField()
     signed_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True,
+        slug_field="username", read_only=True, allow_null=True,
         help_text="Who signed the series (clinical-rules.md §11), or null: while signed it "
                   "is read-only (writes answer 423).")
     signed_at = serializers.DateTimeField(read_only=True, allow_null=True)

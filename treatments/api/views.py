@@ -81,8 +81,8 @@ class SeriesViewSet(SignOffActions, RegistryViewSet):
             adverse_events=children.get("adverse_events"),
         )
 
-    def sign_record(self, *, record, password, by):
-        return services.series_sign(series=record, password=password, by=by)
+    def sign_record(self, *, record, password, by, request):
+        return services.series_sign(series=record, password=password, by=by, request=request)
 
     def unlock_record(self, *, record, reason, by):
         return services.series_unlock(series=record, reason=reason, by=by)

@@ -160,10 +160,11 @@ API_MD_FIELDS = {
     "PriorTreatment": ("id", "patient", "kind", "started_on", "ended_on", "notes", "version"),
     "Series": ("id", "patient", "number", "started_on", "days", "dose_g_per_kg", "weight_kg",
                "total_grams", "product", "lot_numbers", "status", "stop_reason",
-               "adverse_events", "interval_days", "version"),
+               "adverse_events", "interval_days", "signed_by", "signed_at", "version"),
     "AdverseEvent": ("kind", "severity", "led_to_stop", "notes"),
     "Visit": ("id", "patient", "visited_on", "kind", "series", "examiner", "mrc",
-              "functional_score", "prineas_score", "notes", "score", "version"),
+              "functional_score", "prineas_score", "notes", "score", "signed_by", "signed_at",
+              "version"),
     "MrcGrade": ("muscle", "side", "grade"),
     "NerveStudy": ("id", "patient", "studied_on", "segments", "version"),
     "NerveSegment": ("nerve", "side", "distal_site", "proximal_site", "distal_amplitude_mv",
@@ -185,8 +186,8 @@ API_MD_FIELDS = {
 API_MD_READ_ONLY = {
     "Patient": {"id", "consent_state", "created_at", "updated_at"},
     "Titre": {"id", "significant"},
-    "Series": {"id", "total_grams", "interval_days"},
-    "Visit": {"id", "score"},
+    "Series": {"id", "total_grams", "interval_days", "signed_by", "signed_at"},
+    "Visit": {"id", "score", "signed_by", "signed_at"},
     "NerveSegment": {"block"},
 }
 
@@ -208,7 +209,7 @@ def test_schema_names_every_api_md_field():
         properties = components[name]["properties"]
         assert {f for f in properties if properties[f].get("readOnly")} == fields, name
         assert not fields & set(components[f"{name}Request"]["properties"]), name
-    assert set(components["Series"]["properties"]) - {"id", "total_grams", "interval_days"} \
+    assert set(components["Series"]["properties"]) - API_MD_READ_ONLY["Series"] \
         == set(components["SeriesRequest"]["properties"])
     assert components["PaginatedPatientListItemList"]["required"] == ["count", "results"]
     assert set(components["PaginatedPatientListItemList"]["properties"]) == {

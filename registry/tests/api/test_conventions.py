@@ -119,8 +119,8 @@ def test_every_operation_needs_credentials(db):
     # centres 2, lots 1, reports 2, patients 5 + outcome + history, series 5,
     # five deletable resources 6 each, exports 2 (the dictionary and a dataset),
     # centre writes 3, rule sets 3 (list, create, read), titre thresholds 5 (no delete),
-    # block criteria 2
-    assert len(operations) == 62
+    # block criteria 2, sign and unlock of visits and series 4
+    assert len(operations) == 66
     for method, path in operations:
         response = getattr(api(), method)(path, {}, format="json")
         assert response.status_code == 401, (method, path)

@@ -216,3 +216,21 @@ def test_the_schema_documents_sign_off(clinician):
     assert visit_schema["signed_by"]["readOnly"] and visit_schema["signed_at"]["readOnly"]
     series_schema = schema["components"]["schemas"]["Series"]["properties"]
     assert series_schema["signed_at"]["readOnly"]
+
+
+@pytest.mark.django_db(transaction=True)  # the API's own write transaction, for real
+def test_wrong_password_re_entries_count_towards_the_lockout(clinician, visit, settings):
+    client = api(clinician)
+    url = f"{VISITS}{visit.pk}/sign/"
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = client.post(url, {"password": "wrong"}, format="json")
+        assert response.status_code == 403
+        assert response.json()["detail"] == "Wrong password: the record was not signed."
+    locked = client.post(url, {"password": "wrong"}, format="json")
+    assert locked.status_code == 403 and "locked" in locked.json()["detail"]
+    right = client.post(url, {"password": PASSWORD}, format="json")  # even the right one
+    assert right.status_code == 403 and "locked" in right.json()["detail"]
+    assert Visit.objects.get().signed_at is None
+    signing_in = api().post("/api/v1/auth/token/", {"username": "clinician",
+                                                     "password": PASSWORD}, format="json")
+    assert signing_in.status_code == 429  # the same lockout as the sign-in's

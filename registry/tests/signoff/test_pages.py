@@ -120,3 +120,14 @@ def test_another_centre_gets_404(other_centre_clinician, visit):
     response = _client(other_centre_clinician).get(
         f"/patients/{visit.patient_id}/visits/{visit.pk}/sign/")
     assert response.status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)  # no test transaction around the page's writes
+def test_wrong_passwords_on_the_sign_page_lock_the_account(clinician, visit, settings):
+    client = _client(clinician)
+    url = f"/patients/{visit.patient_id}/visits/{visit.pk}/sign/"
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"password": "wrong"})
+    response = client.post(url, {"password": PASSWORD})
+    assert "locked" in " ".join(response.context["form"].errors["password"])
+    assert Visit.objects.get().signed_at is None
