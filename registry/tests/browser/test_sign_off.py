@@ -67,6 +67,7 @@ def test_sign_unlock_and_edit_a_visit(live_server, page):
     assert "reviewed and confirmed" in page.content()
     page.fill("#id_password", "not my password")
     page.get_by_role("button", name="Sign", exact=True).click()
+    page.wait_for_selector(".field.has-error #id_password")
     assert "Wrong password" in page.content()
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Sign", exact=True).click()
@@ -88,8 +89,7 @@ def test_sign_unlock_and_edit_a_visit(live_server, page):
     assert page.locator("#id_reason").evaluate("e => e.validity.valueMissing")
     page.fill("#id_reason", "   ")  # blanks only: the server refuses, beside the field
     page.get_by_role("button", name="Unlock").click()
-    page.wait_for_load_state()
-    assert page.locator(".field.has-error #id_reason").count() == 1
+    page.wait_for_selector(".field.has-error #id_reason")
     page.fill("#id_reason", "Examiner misspelt")
     page.get_by_role("button", name="Unlock").click()
     page.wait_for_url("**/patients/*/#visits")
