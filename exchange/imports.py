@@ -41,6 +41,7 @@ from patients.models import (
 from registry.models import Center
 from registry.scoping import can_import_into
 from registry.services import ITEM, REPEAT, VersionConflict
+from registry.signatures import RecordLocked, signature_text
 from treatments import services as treatment_services
 from treatments.models import Series, TailoringEpisode
 
@@ -289,6 +290,14 @@ class Importer:
             return None
         except VersionConflict as conflict:
             self._reject([nested.first_line()], str(conflict))
+            return None
+        except RecordLocked as locked:
+            # A signed record is read-only (clinical-rules.md §11): every row that would
+            # change it is refused, naming it; an unchanged row was counted before.
+            self._reject(nested.lines(), (
+                f"Not imported: {_record_name(locked.record)} is "
+                f"{signature_text(locked.record)} and read-only; a data manager unlocks it "
+                "(with a reason) before it can change."))
             return None
         self.wrote = True
         return result
@@ -626,6 +635,16 @@ def _record_update(name: str, *, record, data: dict, by):
                                                    data=data, by=by)
     return patient_services.record_update(record=record, version=record.version, data=data,
                                           by=by)
+
+
+def _record_name(record) -> str:
+    """A signed record as the problem line names it."""
+    if isinstance(record, Visit):
+        return (f"the {record.kind} visit of {record.patient.code} on "
+                f"{record.visited_on.isoformat()}")
+    if isinstance(record, Series):
+        return f"series {record.number} of {record.patient.code}"
+    return str(record)
 
 
 def _repeated_column(key: tuple[str, ...]) -> str:

@@ -23,7 +23,13 @@ from patients.models import (
     Titre,
     Visit,
 )
-from registry.admin import ClinicalRecordAdmin, PatientRecordAdmin, centre_filter
+from registry.admin import (
+    ClinicalRecordAdmin,
+    PatientRecordAdmin,
+    SignedParentInline,
+    SignedRecordAdmin,
+    centre_filter,
+)
 from registry.models import AccessSurface
 from registry.scoping import can_see_identifiers
 from registry.services import access_log_record
@@ -155,17 +161,17 @@ class PriorTreatmentAdmin(SimpleRecordAdmin):
     list_filter = ["kind", "patient__diagnosis", centre_filter("patient__center")]
 
 
-class MrcGradeInline(admin.TabularInline):
+class MrcGradeInline(SignedParentInline, admin.TabularInline):
     model = MrcGrade
     extra = 0
 
 
 @admin.register(Visit)
-class VisitAdmin(PatientRecordAdmin):
+class VisitAdmin(SignedRecordAdmin, PatientRecordAdmin):
     list_display = ["patient", "visited_on", "kind", "series", "functional_score",
-                    "prineas_score", "score"]
+                    "prineas_score", "score", "signed_by", "signed_at"]
     list_filter = ["kind", "patient__diagnosis", centre_filter("patient__center")]
-    list_select_related = ["patient__outcome", "series"]
+    list_select_related = ["patient__outcome", "series", "signed_by"]
     readonly_fields = [*PatientRecordAdmin.readonly_fields, "score"]
     inlines = [MrcGradeInline]
     raw_id_fields = ["series"]

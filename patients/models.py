@@ -11,10 +11,12 @@ from django.db.models import Q
 import catalogues as cat
 from registry.models import (
     Center,
+    SignedRecord,
     VersionedModel,
     audited,
     choice_constraint,
     range_constraint,
+    signature_constraint,
 )
 from registry.validators import not_read_as_missing
 
@@ -268,8 +270,8 @@ class PriorTreatment(VersionedModel):
 VISIT_REPEATED = "visit_repeated"
 
 
-class Visit(VersionedModel):
-    """One examination of the patient (clinical-rules.md §1)."""
+class Visit(SignedRecord, VersionedModel):
+    """One examination of the patient (clinical-rules.md §1); signed with its MRC grid (§11)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="visits")
     visited_on = models.DateField()
@@ -322,6 +324,7 @@ class Visit(VersionedModel):
                 condition=_all_in_range(VISIT_MEASURE_RANGES), name="visit_measures_range",
                 violation_error_message="A §9 measure is outside its range.",
             ),
+            signature_constraint("visit_signature_complete"),
             models.CheckConstraint(
                 condition=Q(kind__in=("pre_series", "post_series"), series__isnull=False)
                 | Q(kind__in=("baseline", "follow_up", "final"), series__isnull=True),

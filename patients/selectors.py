@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Count, Model, Q, QuerySet
 
@@ -133,11 +134,15 @@ def _fields(model: type[Model]) -> list[str]:
 
 
 def patient_history(patient_id: int, *, with_identity: bool) -> list[dict[str, Any]]:
-    """Entries ``{at, user, action, model, object_id, changes, source}``, newest first.
+    """Entries ``{at, user, action, model, object_id, changes, source, reason}``, newest
+    first.
 
     ``changes`` maps each changed field to ``[before, after]`` (``before`` is null on
     creation; a deletion lists no changes); ``source`` is where the change was made:
-    ``page``, ``api``, ``admin``, ``command`` or ``import`` (``registry.audit``).
+    ``page``, ``api``, ``admin``, ``command`` or ``import`` (``registry.audit``); ``reason``
+    is the audit row's own reason, or null: a signing (``"signed: reviewed and
+    confirmed"``) or an unlocking (``"unlocked"``, the data manager's words in the
+    ``unlock_reason`` change), clinical-rules.md §11. A signer is named by username.
     """
     entries: list[dict[str, Any]] = []
     for model, queryset in _history_querysets(patient_id, with_identity=with_identity):
@@ -162,7 +167,19 @@ def patient_history(patient_id: int, *, with_identity: bool) -> list[dict[str, A
                 "object_id": row.id,
                 "changes": changes,
                 "source": row.history_source,
+                "reason": row.history_change_reason,
             })
             previous[row.id] = row
+    _name_signers(entries)
     entries.sort(key=lambda entry: entry["at"], reverse=True)
     return entries
+
+
+def _name_signers(entries: list[dict[str, Any]]) -> None:
+    """``signed_by_id: [id, id]`` → ``signed_by: [username, username]`` (one query)."""
+    changes = [entry["changes"] for entry in entries if "signed_by_id" in entry["changes"]]
+    ids = {pk for change in changes for pk in change["signed_by_id"] if pk is not None}
+    names = dict(User.objects.filter(pk__in=ids).values_list("pk", "username")) if ids else {}
+    for change in changes:
+        change["signed_by"] = [names.get(pk, pk) if pk is not None else None
+                               for pk in change.pop("signed_by_id")]

@@ -25,6 +25,7 @@ from patients.models import (
 )
 from registry.models import Center
 from registry.services import apply_changes, replace_children, save_validated
+from registry.signatures import check_unsigned, record_sign, record_unlock
 from treatments.dates import visit_date_check
 from treatments.services import outcome_mark_stale
 
@@ -157,6 +158,7 @@ def visit_update(
     *, visit: Visit, version: int | None, data: Row, mrc: Sequence[Row] | None = None,
     by: User | None = None,
 ) -> Visit:
+    check_unsigned(visit)  # a signed visit and its MRC grid are read-only (§11)
     _check_visit_series(visit.patient, data)
     visit_date_check(patient_id=visit.patient_id, kind=data.get("kind", visit.kind),
                      visited_on=data.get("visited_on", visit.visited_on),
@@ -169,11 +171,26 @@ def visit_update(
 
 @transaction.atomic
 def visit_delete(*, visit: Visit, by: User | None = None) -> None:
+    check_unsigned(visit)
     for grade in visit.mrc.all():
         # django-simple-history reads who deleted it from this untyped attribute.
         grade._history_user = by  # type: ignore[attr-defined]
         grade.delete()
     record_delete(record=visit, by=by)
+
+
+# Sign-off (clinical-rules.md §11): the signature covers the visit's fields and its MRC
+# grid; the outcome is not marked stale (the judgements do not change with a signature).
+
+def visit_sign(*, visit: Visit, password: str, by: User, request=None) -> Visit:
+    """``request``: the password re-entry then counts towards the sign-in lockout (so no
+    transaction around the check: ``registry.signatures.record_sign`` opens its own)."""
+    return record_sign(visit, password=password, by=by, request=request)
+
+
+@transaction.atomic
+def visit_unlock(*, visit: Visit, reason: str, by: User) -> Visit:
+    return record_unlock(visit, reason=reason, by=by)
 
 
 # Nerve-conduction studies and their segments.

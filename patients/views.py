@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 import catalogues as cat
@@ -38,6 +39,8 @@ from patients.selectors import patient_history
 from registry.models import AccessSurface, Center, Role
 from registry.scoping import (
     can_see_identifiers,
+    can_sign,
+    can_unlock,
     can_write,
     is_researcher_only,
     scope_centers,
@@ -47,7 +50,7 @@ from registry.scoping import (
     writable_center_ids,
 )
 from registry.services import access_log_record
-from registry.views import save_or_errors, scoped_or_404
+from registry.views import locked_page, save_or_errors, scoped_or_404, sign_off_page
 from treatments.models import BlockCriteriaSet
 from treatments.selectors import (
     block_criteria_named,
@@ -188,13 +191,15 @@ def patient_detail(request, pk: int):
     outcome = getattr(patient, "outcome", None)
     result = outcome.result if outcome else {}
     series = list(
-        patient.series.prefetch_related("lots", "adverse_events").order_by("number")
+        patient.series.select_related("signed_by").prefetch_related("lots", "adverse_events")
+        .order_by("number")
     )
     computed_series = outcome_series_results(result)
     for item in series:
         # Read by the template only (not a model field).
         item.computed = computed_series.get(item.number, {})  # type: ignore[attr-defined]
-    visits = list(patient.visits.select_related("series").order_by("visited_on", "id"))
+    visits = list(patient.visits.select_related("series", "signed_by")
+                  .order_by("visited_on", "id"))
     scores = outcome_visit_scores(result)
     for visit in visits:
         visit.score = scores.get(visit.pk)  # type: ignore[attr-defined]  # for the template
@@ -212,6 +217,9 @@ def patient_detail(request, pk: int):
         "consent_state": consent_state_of(patient),
         "outcome": outcome, "result": result,
         "writable": can_write(request.user, patient.center_id),
+        # sign-off (clinical-rules.md §11): who may sign, who may unlock
+        "can_sign": can_sign(request.user, patient.center_id),
+        "can_unlock": can_unlock(request.user, patient.center_id),
         "titres": _titres(patient),
         "paraproteins": list(patient.paraproteins.all()),
         "prior_treatments": list(patient.prior_treatments.all()),
@@ -313,6 +321,9 @@ def _proposed_series(patient: Patient, day: date):
 def visit_form(request, pk: int, visit_pk: int | None = None):
     patient = scoped_patient(request, pk, write=True)
     visit = _record(Visit, pk, visit_pk) if visit_pk else None
+    if visit and visit.signed:  # read-only until a data manager unlocks it (§11)
+        return locked_page(request, record=visit, patient=patient, title=_visit_title(visit),
+                           unlock_url=reverse("patients:visit_unlock", args=[pk, visit.pk]))
     if visit:
         initial = {"version": visit.version}
         for grade in visit.mrc.all():
@@ -339,6 +350,36 @@ def visit_form(request, pk: int, visit_pk: int | None = None):
     return render(request, "patients/visit_form.html", {
         "form": form, "patient": patient, "visit": visit, "series_dates": series_dates,
     })
+
+
+def _visit_title(visit: Visit) -> str:
+    return f"Visit of {visit.visited_on.isoformat()} ({visit.get_kind_display()})"
+
+
+def _visit_sign_off(request, pk: int, visit_pk: int, *, unlock: bool):
+    patient = scoped_patient(request, pk)
+    visit = get_object_or_404(Visit.objects.select_related("signed_by"), pk=visit_pk,
+                              patient=patient)
+    if unlock:
+        def write(reason):
+            services.visit_unlock(visit=visit, reason=reason, by=request.user)
+    else:
+        def write(password):
+            services.visit_sign(visit=visit, password=password, by=request.user,
+                                request=request)
+    return sign_off_page(request, record=visit, patient=patient, title=_visit_title(visit),
+                         back=reverse("patients:detail", args=[pk]) + "#visits",
+                         unlock=unlock, write=write)
+
+
+@login_required
+def visit_sign(request, pk: int, visit_pk: int):
+    return _visit_sign_off(request, pk, visit_pk, unlock=False)
+
+
+@login_required
+def visit_unlock(request, pk: int, visit_pk: int):
+    return _visit_sign_off(request, pk, visit_pk, unlock=True)
 
 
 @login_required

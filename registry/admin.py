@@ -32,6 +32,7 @@ from registry.scoping import (
     scope_queryset,
 )
 from registry.services import VersionConflict, membership_revoke, user_groups_sync
+from registry.signatures import RecordLocked, is_signed, signature_text
 
 
 class CentreScopedAdmin:
@@ -111,7 +112,7 @@ class VersionedAdminForm(forms.ModelForm):
 class ServiceRefused(Exception):
     """A service refused an admin save; the change form is shown again with its reasons."""
 
-    def __init__(self, error: ValidationError | VersionConflict):
+    def __init__(self, error: ValidationError | VersionConflict | RecordLocked):
         super().__init__(str(error))
         self.error = error
 
@@ -176,7 +177,7 @@ class ServiceAdmin:
     def _refused(self, request, error, object_id, form_url, extra_context):
         """The change form again, bound to what was posted, with the service's reasons."""
         request._service_refusal = error
-        text = (str(error) if isinstance(error, VersionConflict)
+        text = (str(error) if isinstance(error, (VersionConflict, RecordLocked))
                 else "Not saved: " + " ".join(error.messages))
         messages.error(request, text)
         return super().changeform_view(request, object_id, form_url, extra_context)
@@ -194,7 +195,7 @@ class ServiceAdmin:
                 request, obj=form.instance, data=data, children=children, change=change,
                 version=form.cleaned_data.get("read_version"),
             )
-        except (ValidationError, VersionConflict) as error:
+        except (ValidationError, VersionConflict, RecordLocked) as error:
             raise ServiceRefused(error) from error
         form.instance.pk = saved.pk
         form.instance.version = getattr(saved, "version", None)
@@ -225,6 +226,63 @@ class ServiceAdmin:
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.service_delete(request, obj=obj)
+
+
+class SignedRecordAdmin:
+    """Mix (first) into the admin of a ``SignedRecord`` (clinical-rules.md §11): a signed
+    record is shown read-only, with who signed it and when, and cannot be deleted; its
+    inlines (``SignedParentInline``) are read-only with it. The services refuse the write
+    anyway (``registry.signatures.check_unsigned``); unlocking is the data manager's page."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "signature"] if obj is not None else fields
+
+    @admin.display(description="Signature")
+    def signature(self, obj) -> str:
+        return signature_text(obj) if is_signed(obj) else "not signed"
+
+    def has_change_permission(self, request, obj=None):
+        return not is_signed(obj) and super().has_change_permission(
+            request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not is_signed(obj) and super().has_delete_permission(
+            request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        record = self.get_object(request, unquote(object_id))
+        if record is not None and is_signed(record) and request.method == "GET":
+            messages.warning(request, f"This {record._meta.verbose_name} is "
+                             f"{signature_text(record)} — read-only until a data manager "
+                             "unlocks it with a reason (on the patient's page).")
+        return super().change_view(request, object_id, form_url,
+                                   extra_context)
+
+    def delete_queryset(self, request, queryset):
+        signed = [obj for obj in queryset if is_signed(obj)]
+        if signed:
+            messages.error(request, "Nothing deleted: " + "; ".join(
+                f"{obj} is {signature_text(obj)}" for obj in signed) + ".")
+            return
+        super().delete_queryset(request, queryset)
+
+
+class SignedParentInline:
+    """Mix into the inline of a signed record's nested list (MRC grades, lots, adverse
+    events): read-only while the parent is signed."""
+
+    def has_add_permission(self, request, obj=None):
+        return not is_signed(obj) and super().has_add_permission(
+            request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not is_signed(obj) and super().has_change_permission(
+            request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not is_signed(obj) and super().has_delete_permission(
+            request, obj)
 
 
 class ClinicalRecordAdmin(ServiceAdmin, CentreScopedAdmin, SimpleHistoryAdmin):

@@ -64,3 +64,19 @@ class RecordForm(VersionMixin, forms.ModelForm):
 
     def data_fields(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k in (self._meta.fields or ())}
+
+
+class SignForm(forms.Form):
+    """Signing a record (clinical-rules.md §11): the signer re-enters their password."""
+
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}), strip=False,
+        label="Your password", help_text="Re-enter your password: you reviewed and confirm "
+                                         "this record (reviewed and confirmed).")
+
+
+class UnlockForm(forms.Form):
+    """Unlocking a signed record: a data manager says why (kept in the history)."""
+
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+                             label="Reason", help_text="Why the signed record must change.")

@@ -163,3 +163,36 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} saw {self.patient_code} ({self.surface}, {self.at:%Y-%m-%d %H:%M})"
+
+
+class SignedRecord(models.Model):
+    """A record a clinician signs (clinical-rules.md §11 "Sign-off"): while ``signed_at`` is
+    set it is read-only everywhere (``registry.signatures``) until a data manager unlocks
+    it, which clears the signature and records why; the audit trail keeps every signing
+    and unlocking with who, when and why."""
+
+    signed_by = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        editable=False, help_text="The clinician who reviewed and confirmed the record.",
+    )
+    signed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    unlock_reason = models.TextField(
+        blank=True, editable=False,
+        help_text="Why a data manager last unlocked the signed record (kept in the history).",
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def signed(self) -> bool:
+        return self.signed_at is not None
+
+
+def signature_constraint(name: str) -> models.CheckConstraint:
+    """A signature names its signer and its moment, or neither."""
+    return models.CheckConstraint(
+        condition=Q(signed_by__isnull=True, signed_at__isnull=True)
+        | Q(signed_by__isnull=False, signed_at__isnull=False),
+        name=name,
+    )

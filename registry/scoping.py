@@ -27,6 +27,10 @@ What each surface asks:
 - imports: ``can_import`` (the page and the service), ``can_import_into(user, center_id)``
   (each patient's row);
 - the admin: ``admin_center_ids`` / ``can_admin_write`` (data managers only, their centres);
+- sign-off (clinical-rules.md §11): ``can_sign(user, center_id)`` (the centre's clinicians
+  only: a signature is a clinician's own attestation, so neither a data manager nor a
+  superuser without that membership signs), ``can_unlock(user, center_id)`` (its data
+  managers and superusers);
 - reference data (rule sets, titre thresholds, block criteria, nerve references):
   ``can_manage_reference_data(user, center_id=...)`` — a centre's rows: its data managers;
   the general rows (no centre): superusers.
@@ -63,6 +67,10 @@ REFERENCE_DATA_MANAGERS = (Role.DATA_MANAGER,)
 QUERY_READERS = WRITERS
 QUERY_MANAGERS = (Role.DATA_MANAGER,)
 ACCESS_LOG_READERS = (Role.DATA_MANAGER,)
+# Sign-off (clinical-rules.md §11): a clinician of the patient's centre signs what they
+# reviewed; a data manager (or a superuser) unlocks a signed record with a reason.
+SIGNERS = (Role.CLINICIAN,)
+UNLOCKERS = (Role.DATA_MANAGER,)
 
 # Direct identifiers (``patients.Identity``): withheld unless ``can_see_identifiers``.
 IDENTIFIER_FIELDS = ("name", "date_of_birth", "hospital_number")
@@ -237,6 +245,17 @@ def can_read_access_log(user) -> bool:
 
 def can_admin_write(user, center_id: int | None) -> bool:
     return _in(center_id, admin_center_ids(user))
+
+
+def can_sign(user, center_id: int | None) -> bool:
+    """Only a clinician membership of the centre counts, a superuser's included."""
+    return center_id is not None and any(
+        m.center_id == center_id and m.role in SIGNERS for m in _memberships(user)
+    )
+
+
+def can_unlock(user, center_id: int | None) -> bool:
+    return _in(center_id, _center_ids_with(user, UNLOCKERS))
 
 
 def can_manage_reference_data(user, *, center_id: int | None = None) -> bool:

@@ -5,7 +5,13 @@ from django.http import HttpResponseRedirect
 from simple_history.admin import SimpleHistoryAdmin
 
 import catalogues as cat
-from registry.admin import CentreScopedAdmin, PatientRecordAdmin, centre_filter
+from registry.admin import (
+    CentreScopedAdmin,
+    PatientRecordAdmin,
+    SignedParentInline,
+    SignedRecordAdmin,
+    centre_filter,
+)
 from registry.models import Center
 from registry.scoping import admin_center_ids, can_manage_reference_data
 from registry.services import VersionConflict
@@ -60,21 +66,22 @@ class TailoringEpisodeAdmin(PatientRecordAdmin):
         services.tailoring_delete(episode=obj, by=request.user)
 
 
-class LotInline(admin.TabularInline):
+class LotInline(SignedParentInline, admin.TabularInline):
     model = LotNumber
     extra = 0
 
 
-class AdverseEventInline(admin.TabularInline):
+class AdverseEventInline(SignedParentInline, admin.TabularInline):
     model = AdverseEvent
     extra = 0
 
 
 @admin.register(Series)
-class SeriesAdmin(PatientRecordAdmin):
+class SeriesAdmin(SignedRecordAdmin, PatientRecordAdmin):
     list_display = ["patient", "number", "started_on", "route", "regimen", "days",
                     "dose_g_per_kg", "weight_kg", "dosing_weight_kg", "prescribed_grams",
-                    "status"]
+                    "status", "signed_by", "signed_at"]
+    list_select_related = ["patient", "signed_by"]
     list_filter = ["status", "route", "regimen", "patient__diagnosis",
                    centre_filter("patient__center")]
     search_fields = ["patient__code", "lots__lot"]

@@ -13,7 +13,14 @@ from django.db.models.functions import Upper
 
 import catalogues as cat
 from patients.models import Patient
-from registry.models import Center, VersionedModel, audited, choice_constraint
+from registry.models import (
+    Center,
+    SignedRecord,
+    VersionedModel,
+    audited,
+    choice_constraint,
+    signature_constraint,
+)
 from registry.validators import not_read_as_missing
 from treatments.rules.course import dose_bounds
 from treatments.rules.types import BlockCriteria
@@ -33,8 +40,9 @@ class SeriesQuerySet(models.QuerySet):
         raise SeriesDeletionRefused("IVIg series are never deleted; mark one as stopped instead.")
 
 
-class Series(VersionedModel):
-    """One monthly IVIg treatment given over 1–7 consecutive days (clinical-rules.md §6)."""
+class Series(SignedRecord, VersionedModel):
+    """One monthly IVIg treatment given over 1–7 consecutive days (clinical-rules.md §6);
+    signed with its lots and adverse events (§11)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="series")
     number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
@@ -133,6 +141,7 @@ class Series(VersionedModel):
                 condition=Q(weight_kg__gte=1, weight_kg__lte=400), name="series_weight_range"
             ),
             choice_constraint("status", cat.SERIES_STATUSES, "series_status_valid"),
+            signature_constraint("series_signature_complete"),
         ]
 
     def __str__(self) -> str:

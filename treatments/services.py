@@ -23,6 +23,7 @@ from registry.services import (
     replace_children,
     save_validated,
 )
+from registry.signatures import check_unsigned, record_sign, record_unlock
 from treatments.dates import series_change_check
 from treatments.hooks import Recomputed, outcome_stored
 from treatments.models import (
@@ -340,6 +341,7 @@ def series_update(
     lot_numbers: Sequence[str] | None = None,
     adverse_events: Sequence[Mapping[str, Any]] | None = None, by: User | None = None,
 ) -> Series:
+    check_unsigned(series)  # a signed series, its lots and adverse events are read-only (§11)
     changes = _course_defaults(data)
     if "number" in changes and changes["number"] != series.number:
         raise ValidationError({"number": "A series keeps its number."})
@@ -369,6 +371,8 @@ def outcomes_mark_overdue_stale(*, today: date) -> list[int]:
     due = Outcome.objects.filter(summary__overdue=False,
                                  summary__overdue_from__lte=today.isoformat())
     return outcomes_mark_stale(patients=Patient.objects.filter(outcome__in=due))
+
+
 # Dose-tailoring episodes (clinical-rules.md §10): their result is the rules', stored in
 # the outcome, so every write marks the outcome stale in its transaction.
 
@@ -421,6 +425,20 @@ def outcomes_mark_stale_dated(*, today: date) -> list[int]:
         tailoring_episodes__started_on__gte=today - timedelta(days=longest + 1),
         outcome__computed_at__date__lt=today,
     ))
+
+
+# Sign-off (clinical-rules.md §11): the signature covers the series' fields, its lots and
+# its adverse events, not the computed judgements (no stale mark).
+
+def series_sign(*, series: Series, password: str, by: User, request=None) -> Series:
+    """``request``: the password re-entry then counts towards the sign-in lockout (so no
+    transaction around the check: ``registry.signatures.record_sign`` opens its own)."""
+    return record_sign(series, password=password, by=by, request=request)
+
+
+@transaction.atomic
+def series_unlock(*, series: Series, reason: str, by: User) -> Series:
+    return record_unlock(series, reason=reason, by=by)
 
 
 # Reference data (clinical-rules.md, preamble): every change marks the outcomes it

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,7 @@ import catalogues as cat
 from patients.models import Patient
 from registry.models import Center
 from registry.scoping import scope_centers, scope_patients
-from registry.views import save_or_errors, scoped_or_404
+from registry.views import locked_page, save_or_errors, scoped_or_404, sign_off_page
 from treatments import services
 from treatments.forms import (
     AdverseEventFormSet,
@@ -53,6 +54,9 @@ def series_form(request, pk: int, series_pk: int | None = None):
         request, Patient.objects.select_related("center", "outcome", "consent"), pk, write=True
     )
     series = get_object_or_404(Series, pk=series_pk, patient=patient) if series_pk else None
+    if series and series.signed:  # read-only until a data manager unlocks it (§11)
+        return locked_page(request, record=series, patient=patient, title=_title(series),
+                           unlock_url=reverse("treatments:series_unlock", args=[pk, series.pk]))
     if series:
         initial = {"version": series.version,
                    "lot_numbers": "\n".join(lot.lot for lot in series.lots.all())}
@@ -94,6 +98,36 @@ def series_form(request, pk: int, series_pk: int | None = None):
             return redirect("patients:detail", pk=patient.pk)
     return render(request, "treatments/series_form.html",
                   {"form": form, "formset": formset, "patient": patient, "series": series})
+
+
+def _title(series: Series) -> str:
+    return f"Series {series.number} of {series.started_on.isoformat()}"
+
+
+def _series_sign_off(request, pk: int, series_pk: int, *, unlock: bool):
+    patient = scoped_or_404(request, Patient.objects.select_related("center"), pk)
+    series = get_object_or_404(Series.objects.select_related("signed_by"), pk=series_pk,
+                               patient=patient)
+    if unlock:
+        def write(reason):
+            services.series_unlock(series=series, reason=reason, by=request.user)
+    else:
+        def write(password):
+            services.series_sign(series=series, password=password, by=request.user,
+                                request=request)
+    return sign_off_page(request, record=series, patient=patient, title=_title(series),
+                         back=reverse("patients:detail", args=[pk]) + "#series",
+                         unlock=unlock, write=write)
+
+
+@login_required
+def series_sign(request, pk: int, series_pk: int):
+    return _series_sign_off(request, pk, series_pk, unlock=False)
+
+
+@login_required
+def series_unlock(request, pk: int, series_pk: int):
+    return _series_sign_off(request, pk, series_pk, unlock=True)
 
 
 @login_required

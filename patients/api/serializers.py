@@ -284,13 +284,18 @@ class VisitSerializer(VersionedSerializer):
         help_text="{measure code: value or null} for every clinical-rules.md §9 measure")
     primary_score = serializers.SerializerMethodField(
         help_text="the value of the patient's primary measure (§9)")
+    signed_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True,
+        help_text="Who signed the visit (clinical-rules.md §11), or null: while signed it is "
+                  "read-only (writes answer 423).")
+    signed_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Visit
         fields = [
             "id", "patient", "visited_on", "kind", "series", "examiner", "mrc",
             "functional_score", "prineas_score", *VISIT_MEASURE_FIELDS, "notes", "score",
-            "scores", "primary_score", "version",
+            "scores", "primary_score", "signed_by", "signed_at", "version",
         ]
         validators: list[Validator[Any]] = []
 

@@ -32,6 +32,7 @@ from patients.models import (
 from patients.selectors import attach_nested_rows, patient_history
 from registry.api.ordering import ordering_description, ordering_schema, ordering_terms, sort_rows
 from registry.api.serializers import split
+from registry.api.signatures import SignOffActions, sign_off_schema
 from registry.api.viewsets import RegistryViewSet
 from registry.models import AccessSurface
 from registry.scoping import (
@@ -242,8 +243,10 @@ class PriorTreatmentViewSet(RegistryViewSet):
         services.record_delete(record=record, by=by)
 
 
-class VisitViewSet(RegistryViewSet):
-    """Visits with their MRC grid (clinical-rules.md §1–2)."""
+@extend_schema_view(**sign_off_schema(VisitSerializer))
+class VisitViewSet(SignOffActions, RegistryViewSet):
+    """Visits with their MRC grid (clinical-rules.md §1–2); a signed visit (§11) is
+    read-only, its MRC grid included: PUT, PATCH and DELETE answer 423."""
 
     serializer_class = VisitSerializer
     filterset_class = filters.VisitFilter
@@ -252,7 +255,7 @@ class VisitViewSet(RegistryViewSet):
 
     def get_queryset(self):
         return _research(scope_by_patient(
-            Visit.objects.select_related("patient__outcome").prefetch_related(
+            Visit.objects.select_related("patient__outcome", "signed_by").prefetch_related(
                 Prefetch("mrc", queryset=MrcGrade.objects.order_by("id"))
             ),
             self.request.user,
@@ -268,6 +271,12 @@ class VisitViewSet(RegistryViewSet):
 
     def delete_record(self, *, record, by):
         services.visit_delete(visit=record, by=by)
+
+    def sign_record(self, *, record, password, by, request):
+        return services.visit_sign(visit=record, password=password, by=by, request=request)
+
+    def unlock_record(self, *, record, reason, by):
+        return services.visit_unlock(visit=record, reason=reason, by=by)
 
 
 @extend_schema_view(list=extend_schema(parameters=[CRITERIA_PARAMETER]),

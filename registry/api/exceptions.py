@@ -2,7 +2,9 @@
 
 Writes go through the domain services, whose Django ``ValidationError`` becomes a 400 with
 field keys (``{"field": ["message", …]}``, ``non_field_errors`` for the record as a whole)
-and whose ``VersionConflict`` becomes a 409. Everything else is DRF's own handler.
+whose ``VersionConflict`` becomes a 409, whose ``RecordLocked`` (a write to a signed record)
+a 423 Locked and whose ``SignOffRefused`` a 403 with its reason. Everything else is DRF's
+own handler.
 """
 
 from __future__ import annotations
@@ -17,12 +19,19 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from registry.services import VersionConflict
+from registry.signatures import RecordLocked, SignOffRefused
 
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This record was changed by someone else; reload it."
     default_code = "version_conflict"
+
+
+class Locked(exceptions.APIException):
+    status_code = status.HTTP_423_LOCKED
+    default_detail = "This record is signed: it is read-only until a data manager unlocks it."
+    default_code = "signed"
 
 
 def django_errors(error: DjangoValidationError) -> dict[str, list[str]]:
@@ -41,4 +50,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(detail=django_errors(exc))
     elif isinstance(exc, VersionConflict):
         exc = Conflict(detail=str(exc))
+    elif isinstance(exc, RecordLocked):
+        exc = Locked(detail=str(exc))
+    elif isinstance(exc, SignOffRefused):
+        exc = exceptions.PermissionDenied(detail=str(exc))
     return drf_exception_handler(exc, context)

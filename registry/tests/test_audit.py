@@ -40,7 +40,8 @@ def test_an_api_create_update_and_delete_are_audited_with_their_source(clinician
     assert {e["source"] for e in titre_entries} == {"api"}
     assert titre_entries[1]["changes"]["value"] == [800, 1600]
     assert set(titre_entries[0]) == {"at", "user", "action", "model", "object_id", "changes",
-                                     "source"}
+                                     "source", "reason"}
+    assert {e["reason"] for e in titre_entries} == {None}  # only signings and unlocks have one
 
 
 def test_a_page_edit_is_audited_as_page(client, clinician, patient):

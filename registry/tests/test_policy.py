@@ -62,6 +62,9 @@ NO_ACCESS = {
                                  []),
     "can_manage_queries": (lambda user, centre: scoping.can_manage_queries(user, centre),
                            False),
+    # Sign-off (clinical-rules.md §11).
+    "can_sign": (lambda user, centre: scoping.can_sign(user, centre), False),
+    "can_unlock": (lambda user, centre: scoping.can_unlock(user, centre), False),
     # A narrowing of the scoped rows (consented patients where the user researches).
     "scope_research_consent": (
         lambda user, centre: list(scoping.scope_research_consent(

@@ -286,6 +286,11 @@ class HistoryEntrySerializer(serializers.Serializer):
         choices=["page", "api", "admin", "command", "import"],
         help_text="Where the change was made: a page, the API, the admin, a command or an import.",
     )
+    reason = serializers.CharField(
+        allow_null=True,
+        help_text="The audit row's reason, or null: a signing (``signed: reviewed and "
+                  "confirmed``) or an unlocking (``unlocked``; the data manager's words are "
+                  "the ``unlock_reason`` change), clinical-rules.md §11.")
 
 
 class LotRecipientSerializer(serializers.Serializer):

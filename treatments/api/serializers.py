@@ -46,6 +46,11 @@ class SeriesSerializer(VersionedSerializer):
     expected_interval_days = serializers.IntegerField(
         min_value=1, max_value=365, required=False, allow_null=True,
         help_text="Days expected to the next series; empty: 28 iv, 7 sc.")
+    signed_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True,
+        help_text="Who signed the series (clinical-rules.md §11), or null: while signed it "
+                  "is read-only (writes answer 423).")
+    signed_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Series
@@ -54,7 +59,7 @@ class SeriesSerializer(VersionedSerializer):
             "total_grams", "product", "lot_numbers", "status", "stop_reason",
             "adverse_events", "interval_days", "route", "regimen", "expected_interval_days",
             "height_cm", "dose_basis", "dosing_weight_kg", "prescribed_grams", "grams_given",
-            "dose_intensity_g_per_kg_4w", "version",
+            "dose_intensity_g_per_kg_4w", "signed_by", "signed_at", "version",
         ]
         validators: list[Validator[Any]] = []
 

@@ -24,6 +24,7 @@ from patients.models import Patient
 from registry.api.media import JSONRenderer
 from registry.api.ordering import ordering_description, ordering_schema, ordering_terms, sort_rows
 from registry.api.permissions import WriteRole
+from registry.api.signatures import SignOffActions, sign_off_schema
 from registry.api.viewsets import RegistryViewMixin, RegistryViewSet
 from registry.scoping import scope_by_patient, scope_patients, scope_research_consent
 from treatments import services
@@ -57,8 +58,11 @@ from treatments.selectors import (
 )
 
 
-class SeriesViewSet(RegistryViewSet):
-    """IVIg series are traceability records: never deleted (mark one as stopped)."""
+@extend_schema_view(**sign_off_schema(SeriesSerializer, destroy=False))
+class SeriesViewSet(SignOffActions, RegistryViewSet):
+    """IVIg series are traceability records: never deleted (mark one as stopped). A signed
+    series (clinical-rules.md §11) is read-only, its lots and adverse events included: PUT
+    and PATCH answer 423."""
 
     serializer_class = SeriesSerializer
     filterset_class = SeriesFilter
@@ -71,7 +75,7 @@ class SeriesViewSet(RegistryViewSet):
             patient=OuterRef("patient"), number__lt=OuterRef("number")
         ).order_by("-number").values("started_on")[:1]
         series = scope_by_patient(
-            Series.objects.select_related("patient")
+            Series.objects.select_related("patient", "signed_by")
             .prefetch_related("lots", "adverse_events")
             .annotate(previous_started_on=Subquery(previous),
                       # the stored outcome's series rows only (§10 dose intensity)
@@ -94,6 +98,12 @@ class SeriesViewSet(RegistryViewSet):
             lot_numbers=children.get("lot_numbers"),
             adverse_events=children.get("adverse_events"),
         )
+
+    def sign_record(self, *, record, password, by, request):
+        return services.series_sign(series=record, password=password, by=by, request=request)
+
+    def unlock_record(self, *, record, reason, by):
+        return services.series_unlock(series=record, reason=reason, by=by)
 
 
 class TailoringEpisodeViewSet(RegistryViewSet):

@@ -133,7 +133,8 @@ def test_create_query_count_does_not_grow_with_the_grid(
     # auth, the patient field; the service's transaction (a savepoint and its release
     # inside the test's transaction): the patient's series dates (clinical-rules.md §1
     # date check), patient and user exist, the visit's 5 CHECK
-    # constraints (savepoint, check, release each), its (patient, date, kind) not taken
+    # constraints (savepoint, check, release each; the fifth: a signature names its signer
+    # and its moment, clinical-rules.md §11), its (patient, date, kind) not taken
     # yet (the unique constraint), insert visit and its history row (in
     # a savepoint), old grid, insert grid and its history (in a savepoint), outcome stale
     # mark; then the stored visit with its outcome, and its grid. The grid's rows are

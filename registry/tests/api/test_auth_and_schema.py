@@ -162,10 +162,12 @@ API_MD_FIELDS = {
                "total_grams", "product", "lot_numbers", "status", "stop_reason",
                "adverse_events", "interval_days", "route", "regimen", "expected_interval_days",
                "height_cm", "dose_basis", "grams_given", "dosing_weight_kg",
-               "prescribed_grams", "dose_intensity_g_per_kg_4w", "version"),
+               "prescribed_grams", "dose_intensity_g_per_kg_4w", "signed_by", "signed_at",
+               "version"),
     "AdverseEvent": ("kind", "severity", "led_to_stop", "notes"),
     "Visit": ("id", "patient", "visited_on", "kind", "series", "examiner", "mrc",
-              "functional_score", "prineas_score", "notes", "score", "version"),
+              "functional_score", "prineas_score", "notes", "score", "signed_by", "signed_at",
+              "version"),
     "MrcGrade": ("muscle", "side", "grade"),
     "NerveStudy": ("id", "patient", "studied_on", "segments", "version"),
     "NerveSegment": ("nerve", "side", "distal_site", "proximal_site", "distal_amplitude_mv",
@@ -194,8 +196,8 @@ API_MD_READ_ONLY = {
     "Patient": {"id", "consent_state", "created_at", "updated_at"},
     "Titre": {"id", "significant"},
     "Series": {"id", "total_grams", "interval_days", "dosing_weight_kg", "prescribed_grams",
-               "dose_intensity_g_per_kg_4w"},
-    "Visit": {"id", "score", "scores", "primary_score"},  # §9 (api.md 2026-12-01)
+               "dose_intensity_g_per_kg_4w", "signed_by", "signed_at"},
+    "Visit": {"id", "score", "scores", "primary_score", "signed_by", "signed_at"},  # §9, §11
     "NerveSegment": {"block"},
 }
 
