@@ -94,10 +94,10 @@ def tailoring_form(request, pk: int, episode_pk: int | None = None):
                                           data=form.data_fields(), by=request.user)
 
         if save_or_errors(request, form, write):
-            messages.success(request, "Tailoring episode saved.")
+            messages.success(request, _("Tailoring episode saved."))
             return redirect("patients:detail", pk=patient.pk)
     return render(request, "patients/record_form.html", {
-        "form": form, "patient": patient, "title": "Tailoring episode", "record": episode})
+        "form": form, "patient": patient, "title": _("Tailoring episode"), "record": episode})
 
 
 @login_required
