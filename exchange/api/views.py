@@ -19,7 +19,9 @@ from exchange.models import Source
 from exchange.selectors import fhir_patient
 from exchange.services import CONTENT_TYPES, export_request, file_response
 from registry.api.viewsets import RegistryViewMixin
+from registry.models import AccessSurface
 from registry.scoping import identifiable_center_ids
+from registry.services import access_log_record
 
 TRUE = {"1", "true", "yes", "on"}
 
@@ -158,8 +160,11 @@ class FhirPatientEverythingView(FhirView):
         if found is None:
             raise NotFound()
         patient, with_identity = found
-        return Response(patient_bundle(patient, with_identity=with_identity,
-                                       systems=self.systems()))
+        bundle = patient_bundle(patient, with_identity=with_identity, systems=self.systems())
+        if with_identity:  # the Patient carries the identity: who saw it (the access log)
+            access_log_record(user=request.user, surface=AccessSurface.FHIR, patients=[patient],
+                              path=request.path)
+        return Response(bundle)
 
 
 class FhirCodeSystemView(FhirView):

@@ -234,3 +234,22 @@ def test_unknown_query_parameters_are_refused(patient, clinician):
     answer = api(clinician).get(everything_url(patient), {"_count": "1"})
     assert answer.status_code == 400
     assert "_count" in answer.json()
+
+
+def test_a_bundle_with_the_identity_is_in_the_access_log(
+        center, django_capture_on_commit_callbacks):
+    """issue 16, read-access log: the FHIR surface records who was shown a patient's
+    identity; a researcher, shown none, leaves no entry."""
+    from registry.models import AccessLog, AccessSurface
+
+    with django_capture_on_commit_callbacks(execute=True):
+        every_kind_of_record(center)
+    patient = Patient.objects.get(code="MMN-ALL")
+    clinician = member(center=center, role=Role.CLINICIAN, username="doc")
+    researcher = member(center=center, role=Role.RESEARCHER, username="res")
+    bundle_of(researcher, patient)
+    assert not AccessLog.objects.exists()
+    bundle_of(clinician, patient)
+    entry = AccessLog.objects.get()
+    assert (entry.username, entry.patient_id, entry.surface) == (
+        "doc", patient.pk, AccessSurface.FHIR)
