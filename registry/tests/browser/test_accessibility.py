@@ -107,8 +107,9 @@ PAGES = [
     Audited("/no-such-page/", (CLINICIAN,), status=404),
     Audited("/admin/", (SUPERUSER,)),
     # Pages that landed after the audit (issue 18, part 2).
-    Audited("/worklist/", (CLINICIAN,)),
-    Audited("/queries/", (DATA_MANAGER, CLINICIAN)),
+    Audited("/worklist/"),
+    Audited("/queries/", WRITERS),
+    Audited("/queries/", (RESEARCHER,), status=403),
     Audited("/queries/?status=none-such", (DATA_MANAGER,)),  # the filter's errors
     Audited("/queries/", (DATA_MANAGER,), submit="Raise"),
     Audited("/patients/{patient}/tailoring/new/", WRITERS),
