@@ -128,7 +128,8 @@ def query_answer(request, pk: int) -> HttpResponse:
     except (ValidationError, VersionConflict) as error:
         _refusal(request, error)
     else:
-        messages.success(request, _("Answered the query on %(code)s.") % {"code": query.patient.code})
+        messages.success(request, _("Answered the query on %(code)s.") % {
+            "code": query.patient.code})
     return _back(request)
 
 

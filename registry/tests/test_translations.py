@@ -30,8 +30,16 @@ ENGLISH = ROOT / "locale" / "en_GB" / "LC_MESSAGES" / "django.po"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w*\}")
 
 
+def template_directories() -> list[Path]:
+    """The project's template directories: templates/ and any app's own templates/."""
+    return [ROOT / "templates", *sorted(
+        path for path in ROOT.glob("*/templates")
+        if path.is_dir() and not path.parent.name.startswith("."))]
+
+
 def test_no_template_shows_an_unmarked_literal():
-    assert untranslated_in(ROOT / "templates") == []
+    assert [problem for directory in template_directories()
+            for problem in untranslated_in(directory)] == []
 
 
 def test_the_check_finds_text_attributes_and_titles():
@@ -199,8 +207,8 @@ def test_labels_are_translated_on_pages_and_codes_never_change(recorded, french)
 
 @pytest.mark.django_db
 def test_french_sign_off_and_query_pages_show_no_english_label(recorded, french):
-    """The sign page and the two-factor set-up (a clinician), the unlock page and a signed record's locked page (a data
-    manager), with a query open on the patient."""
+    """The sign page and the two-factor set-up (a clinician), the unlock page and a signed
+    record's locked page (a data manager), with a query open on the patient."""
     from queries.models import Query
     from treatments.models import Series
     from treatments.services import series_sign
