@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 import catalogues as cat
@@ -353,7 +354,9 @@ def visit_form(request, pk: int, visit_pk: int | None = None):
 
 
 def _visit_title(visit: Visit) -> str:
-    return f"Visit of {visit.visited_on.isoformat()} ({visit.get_kind_display()})"
+    return _("Visit of %(date)s (%(kind)s)") % {
+        "date": date_format(visit.visited_on, "SHORT_DATE_FORMAT"),
+        "kind": _(visit.get_kind_display())}
 
 
 def _visit_sign_off(request, pk: int, visit_pk: int, *, unlock: bool):

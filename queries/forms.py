@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from queries.models import CONFIRMED, RECORD_LABELS, RESOLVED, RULE_CHOICES, STATUS_CHOICES
+from registry.forms import TranslatedLabels
 
 
-class QueryFilterForm(forms.Form):
-    status = forms.ChoiceField(choices=[("", "unresolved"), *STATUS_CHOICES, ("all", "all")],
+class QueryFilterForm(TranslatedLabels, forms.Form):
+    status = forms.ChoiceField(choices=[("", _("unresolved")), *STATUS_CHOICES, ("all", _("all"))],
                                required=False)
-    rule = forms.ChoiceField(choices=[("", "all"), *RULE_CHOICES], required=False)
-    center = forms.IntegerField(required=False, min_value=1)
-    patient = forms.CharField(required=False, max_length=40, label="Patient code")
+    rule = forms.ChoiceField(choices=[("", _("all")), *RULE_CHOICES], required=False,
+                             label=_("Rule"))
+    center = forms.IntegerField(required=False, min_value=1, label=_("Centre"))
+    patient = forms.CharField(required=False, max_length=40, label=_("Patient code"))
 
 
 class AnswerForm(forms.Form):
@@ -20,16 +23,18 @@ class AnswerForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-class CloseForm(forms.Form):
-    reason = forms.ChoiceField(choices=[(RESOLVED, "Resolved (corrected or answered)"),
-                                        (CONFIRMED, "Confirmed: the data are right")])
+class CloseForm(TranslatedLabels, forms.Form):
+    reason = forms.ChoiceField(choices=[(RESOLVED, _("Resolved (corrected or answered)")),
+                                        (CONFIRMED, _("Confirmed: the data are right"))])
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-class RaiseForm(forms.Form):
-    patient = forms.CharField(max_length=40, label="Patient code")
+class RaiseForm(TranslatedLabels, forms.Form):
+    patient = forms.CharField(max_length=40, label=_("Patient code"))
     record = forms.ChoiceField(choices=[(name, name.replace("_", " "))
-                                        for name in RECORD_LABELS], initial="patient")
-    record_id = forms.IntegerField(required=False, min_value=1,
-                                   help_text="Empty for the patient itself.")
-    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
+                                        for name in RECORD_LABELS], initial="patient",
+                               label=_("Record"))
+    record_id = forms.IntegerField(required=False, min_value=1, label=_("Record id"),
+                                   help_text=_("Empty for the patient itself."))
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000,
+                              label=_("Question"))

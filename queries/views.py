@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from patients.models import Patient
@@ -36,7 +37,7 @@ PAGE_SIZE = 50
 def _readers_only(request) -> None:
     load_memberships(request.user)
     if query_center_ids(request.user) == []:
-        raise PermissionDenied("Queries are for the clinicians and data managers of a centre.")
+        raise PermissionDenied(_("Queries are for the clinicians and data managers of a centre."))
 
 
 def _filtered(request, form: QueryFilterForm) -> QuerySet[Query]:
@@ -116,7 +117,7 @@ def query_answer(request, pk: int) -> HttpResponse:
     _readers_only(request)
     query = get_object_or_404(queries_to_work_on(request.user), pk=pk)
     if not can_answer_query(request.user, query.patient.center_id):
-        raise PermissionDenied("Only the patient's centre answers its queries.")
+        raise PermissionDenied(_("Only the patient's centre answers its queries."))
     form = AnswerForm(request.POST)
     if not form.is_valid():
         _form_refusal(request, form)
@@ -127,7 +128,8 @@ def query_answer(request, pk: int) -> HttpResponse:
     except (ValidationError, VersionConflict) as error:
         _refusal(request, error)
     else:
-        messages.success(request, f"Answered the query on {query.patient.code}.")
+        messages.success(request, _("Answered the query on %(code)s.") % {
+            "code": query.patient.code})
     return _back(request)
 
 
@@ -137,7 +139,7 @@ def query_close(request, pk: int) -> HttpResponse:
     _readers_only(request)
     query = get_object_or_404(queries_to_work_on(request.user), pk=pk)
     if not can_manage_queries(request.user, query.patient.center_id):
-        raise PermissionDenied("Only a data manager of the patient's centre closes a query.")
+        raise PermissionDenied(_("Only a data manager of the patient's centre closes a query."))
     form = CloseForm(request.POST)
     if not form.is_valid():
         _form_refusal(request, form)
@@ -148,7 +150,7 @@ def query_close(request, pk: int) -> HttpResponse:
     except (ValidationError, VersionConflict) as error:
         _refusal(request, error)
     else:
-        messages.success(request, f"Closed the query on {query.patient.code}.")
+        messages.success(request, _("Closed the query on %(code)s.") % {"code": query.patient.code})
     return _back(request)
 
 
@@ -164,10 +166,11 @@ def query_raise(request) -> HttpResponse:
     patient = scope_patients(Patient.objects.all(), request.user).filter(
         code__iexact=data["patient"].strip()).first()
     if patient is None:
-        messages.error(request, f"patient: no patient {data['patient']} in your centres.")
+        messages.error(request, _("patient: no patient %(code)s in your centres.") % {
+            "code": data["patient"]})
         return _back(request)
     if not can_manage_queries(request.user, patient.center_id):
-        raise PermissionDenied("Only a data manager of the patient's centre raises a query.")
+        raise PermissionDenied(_("Only a data manager of the patient's centre raises a query."))
     record_id = data["record_id"] or (patient.pk if data["record"] == "patient" else None)
     try:
         services.query_raise(patient=patient, message=data["message"], by=request.user,
@@ -175,5 +178,5 @@ def query_raise(request) -> HttpResponse:
     except ValidationError as error:
         _refusal(request, error)
     else:
-        messages.success(request, f"Raised a query on {patient.code}.")
+        messages.success(request, _("Raised a query on %(code)s.") % {"code": patient.code})
     return _back(request)

@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.utils import pretty_name
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from registry.widgets import IsoDateInput
 
@@ -66,17 +67,17 @@ class RecordForm(VersionMixin, forms.ModelForm):
         return {k: v for k, v in self.cleaned_data.items() if k in (self._meta.fields or ())}
 
 
-class SignForm(forms.Form):
+class SignForm(TranslatedLabels, forms.Form):
     """Signing a record (clinical-rules.md §11): the signer re-enters their password."""
 
     password = forms.CharField(
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}), strip=False,
-        label="Your password", help_text="Re-enter your password: you reviewed and confirm "
-                                         "this record (reviewed and confirmed).")
+        label=_("Your password"), help_text=_("Re-enter your password: you reviewed and "
+                                              "confirm this record (reviewed and confirmed)."))
 
 
-class UnlockForm(forms.Form):
+class UnlockForm(TranslatedLabels, forms.Form):
     """Unlocking a signed record: a data manager says why (kept in the history)."""
 
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
-                             label="Reason", help_text="Why the signed record must change.")
+                             label=_("Reason"), help_text=_("Why the signed record must change."))

@@ -13,12 +13,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from registry.forms import SignForm, UnlockForm, put_errors
 from registry.scoping import can_sign, can_unlock, can_write, center_id_of, scope_queryset
 from registry.services import VersionConflict
-from registry.signatures import RecordLocked, SignOffRefused, is_signed, signature_text
+from registry.signatures import RecordLocked, SignOffRefused, is_signed
 
 M = TypeVar("M", bound=Model)
 
@@ -47,12 +49,22 @@ def save_or_errors(request, form, write: Callable[[], Any]) -> bool:
 # Sign-off (clinical-rules.md §11): the sign and unlock pages, and what an edit page of a
 # signed record shows instead of its form.
 
+def signature_shown(record) -> str:
+    """``registry.signatures.signature_text`` in the page's language and date format (the
+    API keeps the English, ISO text)."""
+    signer = record.signed_by if record.signed_by_id else None
+    who = signer.get_username() if signer is not None else _("someone")
+    when = (date_format(timezone.localtime(record.signed_at).date(), "SHORT_DATE_FORMAT")
+            if record.signed_at else "?")
+    return _("signed by %(who)s on %(when)s") % {"who": who, "when": when}
+
+
 def locked_page(request, *, record, patient, title: str, unlock_url: str):
     """A signed record's edit page: who signed it and when, read-only, no form (a POST that
     reaches it changed nothing: 423)."""
     return render(request, "sign_off/locked.html", {
         "record": record, "patient": patient, "title": title,
-        "signature": signature_text(record),
+        "signature": signature_shown(record),
         "unlock_url": unlock_url if can_unlock(request.user, center_id_of(record)) else "",
     }, status=423 if request.method == "POST" else 200)
 
@@ -63,12 +75,14 @@ def sign_off_page(request, *, record, patient, title: str, back: str, unlock: bo
     calls the domain service with the password or the reason."""
     center_id = center_id_of(record)
     if not (can_unlock if unlock else can_sign)(request.user, center_id):
-        raise PermissionDenied("Only a data manager of the patient's centre unlocks a signed "
-                               "record." if unlock else
-                               "Only a clinician of the patient's centre signs its records.")
+        raise PermissionDenied(_("Only a data manager of the patient's centre unlocks a signed "
+                                 "record.") if unlock else
+                               _("Only a clinician of the patient's centre signs its records."))
     if is_signed(record) != unlock:
-        messages.error(request, f"{title} is {signature_text(record)}." if not unlock
-                       else f"{title} is not signed: there is nothing to unlock.")
+        messages.error(request, _("%(title)s is %(signature)s.") % {
+                           "title": title, "signature": signature_shown(record)} if not unlock
+                       else _("%(title)s is not signed: there is nothing to unlock.")
+                       % {"title": title})
         return redirect(back)
     form = (UnlockForm if unlock else SignForm)(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -83,9 +97,10 @@ def sign_off_page(request, *, record, patient, title: str, back: str, unlock: bo
         except ValidationError as error:
             put_errors(form, error)
         else:
-            messages.success(request, f"{title} {'unlocked' if unlock else 'signed'}.")
+            messages.success(request, (_("%(title)s unlocked.") if unlock
+                                       else _("%(title)s signed.")) % {"title": title})
             return redirect(back)
     return render(request, "sign_off/form.html", {
         "form": form, "record": record, "patient": patient, "title": title, "back": back,
-        "unlock": unlock, "signature": signature_text(record) if unlock else "",
+        "unlock": unlock, "signature": signature_shown(record) if unlock else "",
     })

@@ -84,7 +84,7 @@ class ConsumptionPeriodForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
-            self.add_error("end", "The period ends on or after it starts.")
+            self.add_error("end", _("The period ends on or after it starts."))
         return data
 class TailoringEpisodeForm(RecordForm):
     """A dose-tailoring episode (clinical-rules.md §10); its result is computed."""
@@ -94,4 +94,4 @@ class TailoringEpisodeForm(RecordForm):
         fields = ["kind", "started_on", "ended_on", "notes"]
         widgets = {"started_on": DATE, "ended_on": DATE,
                    "notes": forms.Textarea(attrs={"rows": 2})}
-        help_texts = {"ended_on": "Leave empty while the attempt goes on."}
+        help_texts = {"ended_on": _("Leave empty while the attempt goes on.")}

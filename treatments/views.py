@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 import catalogues as cat
@@ -101,7 +102,8 @@ def series_form(request, pk: int, series_pk: int | None = None):
 
 
 def _title(series: Series) -> str:
-    return f"Series {series.number} of {series.started_on.isoformat()}"
+    return _("Series %(number)s of %(date)s") % {
+        "number": series.number, "date": date_format(series.started_on, "SHORT_DATE_FORMAT")}
 
 
 def _series_sign_off(request, pk: int, series_pk: int, *, unlock: bool):
@@ -227,9 +229,9 @@ def reports(request):
         "table1": table1_report(**args), "table2": table2_report(**args),
         "measures": measures_report(**args),
         "consumption": consumption, "consumption_errors": consumption_errors,
-        "consumption_groups": [("Diagnosis", "diagnosis", consumption["by_diagnosis"]),
-                               ("Product", "product", consumption["by_product"]),
-                               ("Centre", "center", consumption["by_center"])],
+        "consumption_groups": [(_("Diagnosis"), "diagnosis", consumption["by_diagnosis"]),
+                               (_("Product"), "product", consumption["by_product"]),
+                               (_("Centre"), "center", consumption["by_center"])],
         "consumption_query": _consumption_query(request),
         "query": request.GET.urlencode(),
         "centers": scope_centers(Center.objects.all(), request.user),

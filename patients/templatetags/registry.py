@@ -166,3 +166,16 @@ def score_points(result: dict) -> list[dict]:
          "score": v["score"]}
         for v in (result or {}).get("visits", []) if v.get("score") is not None
     ]
+
+
+@register.filter
+def iso_date(value):
+    """An ISO date string of a stored outcome ("2024-01-15") as a date, for
+    ``|date:"SHORT_DATE_FORMAT"``; a date passes through, anything else is left as it is
+    (the stored data never change)."""
+    if isinstance(value, date) or value in (None, ""):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return value

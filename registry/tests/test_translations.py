@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -29,8 +30,16 @@ ENGLISH = ROOT / "locale" / "en_GB" / "LC_MESSAGES" / "django.po"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w*\}")
 
 
+def template_directories() -> list[Path]:
+    """The project's template directories: templates/ and any app's own templates/."""
+    return [ROOT / "templates", *sorted(
+        path for path in ROOT.glob("*/templates")
+        if path.is_dir() and not path.parent.name.startswith("."))]
+
+
 def test_no_template_shows_an_unmarked_literal():
-    assert untranslated_in(ROOT / "templates") == []
+    assert [problem for directory in template_directories()
+            for problem in untranslated_in(directory)] == []
 
 
 def test_the_check_finds_text_attributes_and_titles():
@@ -158,7 +167,18 @@ def pages(recorded) -> list[str]:
         reverse("treatments:lots") + "?lot=none", reverse("treatments:reports"),
         reverse("exchange:exports"), reverse("exchange:imports"),
         *[page.url(recorded) for page in EDIT_PAGES],
+        reverse("treatments:worklist"), reverse("queries:list"),
+        reverse("treatments:tailoring_new", args=[patient]),
+        reverse("treatments:tailoring_edit", args=[patient, tailoring_episode(recorded).pk]),
+        reverse("two_factor:profile"),
     ]
+
+
+def tailoring_episode(recorded):
+    from treatments.services import tailoring_record
+
+    return tailoring_record(patient=recorded.patient, data={
+        "kind": "interval_extension", "started_on": date(2024, 3, 1)})
 
 
 def test_french_pages_show_no_english_label(recorded, french):
@@ -183,3 +203,72 @@ def test_labels_are_translated_on_pages_and_codes_never_change(recorded, french)
     visits = french.get(f"/api/v1/visits/?patient={recorded.patient.pk}").json()
     assert {v["kind"] for v in visits["results"]} <= {"baseline", "pre_series", "post_series",
                                                        "follow_up", "final"}
+
+
+@pytest.mark.django_db
+def test_french_sign_off_and_query_pages_show_no_english_label(recorded, french):
+    """The sign page and the two-factor set-up (a clinician), the unlock page and a signed
+    record's locked page (a data manager), with a query open on the patient."""
+    from queries.models import Query
+    from treatments.models import Series
+    from treatments.services import series_sign
+
+    center = recorded.patient.center
+    clinician = member(center=center, role=Role.CLINICIAN)
+    manager = member(center=center, role=Role.DATA_MANAGER)
+    patient, series_pk = recorded.patient.pk, recorded.ids["series"]
+    Query.objects.create(patient=recorded.patient, record_model="treatments.series",
+                         record_id=series_pk, rule="manual", message="Dose?",
+                         raised_by=manager)
+    french.force_login(clinician)
+    leftovers = {}
+    for url in (reverse("patients:visit_sign", args=[patient, recorded.ids["visit"]]),
+                reverse("treatments:series_sign", args=[patient, series_pk]),
+                reverse("queries:list"), reverse("two_factor:setup")):
+        answer = french.get(url)
+        assert answer.status_code == 200, url
+        leftovers[url] = english_left(answer.content.decode())
+    series_sign(series=Series.objects.get(pk=series_pk), password="correct-horse-battery",
+                by=clinician)
+    french.force_login(manager)
+    for url in (reverse("treatments:series_unlock", args=[patient, series_pk]),
+                reverse("treatments:series_edit", args=[patient, series_pk]),
+                reverse("queries:list")):
+        answer = french.get(url)
+        assert answer.status_code == 200, url
+        leftovers[url] = english_left(answer.content.decode())
+    page = answer.content.decode()
+    assert "Requêtes de qualité des données" in page and "Ouverte" in page
+    assert not {url: found for url, found in leftovers.items() if found}
+
+
+@pytest.mark.django_db
+def test_dates_are_dd_mm_yyyy_on_french_pages_and_iso_on_english_ones(recorded, client):
+    """The worklist's date (today) and a signed record's date (the unlock page); the stored
+    outcome's ISO string (next series due) goes through ``iso_date``."""
+    from django.utils import timezone
+
+    from patients.templatetags.registry import iso_date
+    from treatments.models import Series
+    from treatments.services import series_sign
+
+    today = timezone.localdate()
+    center = recorded.patient.center
+    clinician = member(center=center, role=Role.CLINICIAN)
+    manager = member(center=center, role=Role.DATA_MANAGER)
+    series = Series.objects.get(pk=recorded.ids["series"])
+    series_sign(series=series, password="correct-horse-battery", by=clinician)
+    client.force_login(manager)
+    unlock = reverse("treatments:series_unlock", args=[recorded.patient.pk, series.pk])
+    french = client.get(reverse("treatments:worklist"), HTTP_ACCEPT_LANGUAGE="fr").content
+    english = client.get(reverse("treatments:worklist"), HTTP_ACCEPT_LANGUAGE="en").content
+    assert today.strftime("%d/%m/%Y") in french.decode()
+    assert today.isoformat() in english.decode() and today.isoformat() not in french.decode()
+    french_unlock = client.get(unlock, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    english_unlock = client.get(unlock, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    started = series.started_on
+    assert f"Cure {series.number} du {started.strftime('%d/%m/%Y')}" in french_unlock
+    assert f"Series {series.number} of {started.isoformat()}" in english_unlock
+    assert "signé par" in french_unlock and "signed by" in english_unlock
+    assert iso_date("2024-01-15") == date(2024, 1, 15) and iso_date("") == ""
+    assert iso_date(date(2024, 1, 15)) == date(2024, 1, 15) and iso_date("soon") == "soon"
