@@ -216,14 +216,15 @@ def _measure_svg(code: str, row: dict, visits: list[dict], series, tailoring: li
 
 
 @register.simple_tag
-def measure_charts(result: dict, series) -> list[dict]:
+def measure_charts(result: dict, series, only: str | None = None) -> list[dict]:
     """One chart per measure recorded at a visit, read from the stored outcome (its
     visits' ``scores`` and its ``measures`` rows: baseline, MCID), with the chart's points
-    (its text alternative). Nothing is judged here."""
+    (its text alternative); ``only``: that measure's chart alone. Nothing is judged here."""
     result = result or {}
     rows = {row["measure"]: row for row in result.get("measures", [])}
     visits = result.get("visits", [])
     codes = [code for code, _ in cat.MEASURES if code != "mrc_targets"
+             and code == (only or code)
              and any((v.get("scores") or {}).get(code) is not None for v in visits)]
     series = list(series)
     charts = []
