@@ -159,7 +159,7 @@ VISIT_SCALE_GROUPS = (
     (gettext_lazy("I-RODS"), ("irods_centile", "irods_raw")),
     (gettext_lazy("Grip strength (kPa)"), ("grip_right_kpa", "grip_left_kpa")),
     (gettext_lazy("ONLS"), ("onls_arm", "onls_leg")),
-    (gettext_lazy("Prineas and functional score"), ("prineas_score", "functional_score")),
+    (gettext_lazy("Functional and Prineas scores"), ("functional_score", "prineas_score")),
 )
 
 
