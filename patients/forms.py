@@ -187,7 +187,7 @@ class VisitForm(RecordForm):
                 # The label is what a screen reader says in the grid ("Deltoid, right").
                 self.fields[mrc_field_name(muscle, side)] = forms.TypedChoiceField(
                     choices=MRC_CHOICES, required=False, coerce=int, empty_value=None,
-                    label=f"{muscle_label}, {side_label.lower()}",
+                    label=f"{gettext(muscle_label)}, {gettext(side_label).lower()}",
                 )
 
         # The §9 scales: their range shown and enforced by the browser too (min/max); the
@@ -204,7 +204,8 @@ class VisitForm(RecordForm):
                 for legend, names in VISIT_SCALE_GROUPS]
 
     def grid(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
-        return [(label, self[mrc_field_name(muscle, "R")], self[mrc_field_name(muscle, "L")])
+        return [(gettext(label), self[mrc_field_name(muscle, "R")],
+                 self[mrc_field_name(muscle, "L")])
                 for muscle, label in cat.MUSCLES]
 
     def mrc(self) -> list[dict]:
