@@ -63,3 +63,43 @@ def test_an_igm_patient_judged_on_prineas_has_a_real_status(client, superuser, d
     badges = html.split('id="outcome-badges"')[1].split("</div>")[0]
     assert "Insufficient data" not in badges
     assert '<div class="measure-chart" data-measure="prineas">' in html
+
+
+def _queries(client, patient) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("patients:detail", args=[patient.pk])).status_code == 200
+    return len(queries)
+
+
+def test_the_query_count_does_not_grow_per_measure(client, clinician, patient):
+    from registry.tests.factories import VisitFactory
+    from treatments.models import Outcome
+
+    visits = [VisitFactory(patient=patient, visited_on=f"1994-0{m}-01", kind="follow_up")
+              for m in range(1, 4)]
+    codes = ["incat", "adjusted_incat", "irods", "grip", "onls", "prineas", "mrc_sum"]
+
+    def store(measures):
+        Outcome.objects.filter(patient=patient).update(
+            data_version=1, computed_data_version=1, status="stable",
+            result={"status": "stable", "primary_measure": measures[0],
+                    "primary_baseline": 3, "flags": [], "series": [],
+                    "measures": [{"measure": c, "baseline": 3, "latest": 2, "change": -1,
+                                  "result": "stable", "mcid": 1, "responder": False}
+                                 for c in measures],
+                    "visits": [{"id": v.pk, "visited_on": str(v.visited_on),
+                                "kind": v.kind, "series": None, "score": None,
+                                "grade": None, "scores": dict.fromkeys(measures, 3 - i),
+                                "primary_score": 3 - i}
+                               for i, v in enumerate(visits)]})
+
+    client.force_login(clinician)
+    store(codes[:1])
+    one = _queries(client, patient)
+    store(codes)
+    html = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert html.count('<div class="measure-chart"') == len(codes)
+    assert _queries(client, patient) == one

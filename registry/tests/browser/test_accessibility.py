@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,13 @@ from registry.tests.browser.axe import AXE, audit, describe
 from registry.tests.factories import (
     CenterFactory,
     PatientFactory,
+    SeriesFactory,
     UserFactory,
+    VisitFactory,
     clinical_history,
     member,
 )
+from treatments.services import outcome_recompute
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
 
@@ -60,6 +64,7 @@ PAGES = [
     Audited("/patients/?q=none-such&diagnosis=mmn"),
     Audited("/patients/{patient}/"),
     Audited("/patients/{patient}/?criteria=none-such", status=400),
+    Audited("/patients/{cidp_patient}/", (CLINICIAN,)),  # §9 measures: table, charts
     Audited("/patients/new/", WRITERS),
     Audited("/patients/new/", WRITERS, submit="Create patient"),
     Audited("/patients/{patient}/edit/", WRITERS),
@@ -106,8 +111,15 @@ def records() -> tuple[dict[str, int], dict[str, str]]:
     }
     patient = PatientFactory(center=center, code="MMN-A11Y")
     clinical_history(patient, 3)
+    cidp = PatientFactory(center=center, code="CIDP-A11Y", diagnosis="cidp")
+    SeriesFactory(patient=cidp, number=1, started_on=date(2025, 1, 13))
+    for day, kind, (arm, leg, right, left) in [(date(2025, 1, 6), "baseline", (2, 3, 40, 44)),
+                                               (date(2025, 2, 10), "post_series", (1, 1, 60, 64))]:
+        VisitFactory(patient=cidp, visited_on=day, kind=kind, incat_arm=arm, incat_leg=leg,
+                     grip_right_kpa=right, grip_left_kpa=left)
+    outcome_recompute(patient_id=cidp.pk)
     ids = {
-        "patient": patient.pk,
+        "patient": patient.pk, "cidp_patient": cidp.pk,
         "other_patient": PatientFactory(center=other, code="MMN-FAR").pk,
         "visit": patient.visits.order_by("pk").first().pk,
         "series": patient.series.order_by("pk").first().pk,
