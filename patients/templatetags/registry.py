@@ -199,15 +199,17 @@ def _measure_svg(code: str, row: dict, visits: list[dict], series, tailoring: li
                   stroke_style={"width": 3, "dasharray": "8, 4"})
         values.append(baseline)
         if mcid:
-            for edge in (baseline - mcid, baseline + mcid):
-                chart.add(gettext("Baseline ± MCID (%(mcid)s)") % {"mcid": mcid},
-                          [(first, edge), (last, edge)], show_dots=False,
-                          stroke_style={"width": 1, "dasharray": "2, 3"})
-                values.append(edge)
+            band = (baseline - mcid, baseline + mcid)  # one series, two lines: one legend
+            chart.add(gettext("Baseline ± MCID (%(mcid)s)") % {"mcid": mcid},
+                      [(first, band[0]), (last, band[0]), (None, None),
+                       (first, band[1]), (last, band[1])], show_dots=False,
+                      allow_interruptions=True, stroke_style={"width": 1, "dasharray": "2, 3"})
+            values.extend(band)
     low, high = min(values), max(values)
     if dates:
+        # the series sit on the chart's bottom edge: the worst end of the scale
         chart.add(gettext("IVIg series"), [
-            {"value": (s.started_on, low),
+            {"value": (s.started_on, high if lower else low),
              "label": gettext("Series %(number)s") % {"number": s.number}} for s in series
         ], stroke=False, dots_size=6)
         chart.x_labels = dates

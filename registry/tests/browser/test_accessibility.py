@@ -112,11 +112,12 @@ def records() -> tuple[dict[str, int], dict[str, str]]:
     patient = PatientFactory(center=center, code="MMN-A11Y")
     clinical_history(patient, 3)
     cidp = PatientFactory(center=center, code="CIDP-A11Y", diagnosis="cidp")
-    SeriesFactory(patient=cidp, number=1, started_on=date(2025, 1, 13))
-    for day, kind, (arm, leg, right, left) in [(date(2025, 1, 6), "baseline", (2, 3, 40, 44)),
-                                               (date(2025, 2, 10), "post_series", (1, 1, 60, 64))]:
-        VisitFactory(patient=cidp, visited_on=day, kind=kind, incat_arm=arm, incat_leg=leg,
-                     grip_right_kpa=right, grip_left_kpa=left)
+    first = SeriesFactory(patient=cidp, number=1, started_on=date(2025, 1, 13))
+    for day, kind, series, (arm, leg, right, left) in [
+            (date(2025, 1, 6), "baseline", None, (2, 3, 40, 44)),
+            (date(2025, 2, 10), "post_series", first, (1, 1, 60, 64))]:
+        VisitFactory(patient=cidp, visited_on=day, kind=kind, series=series, incat_arm=arm,
+                     incat_leg=leg, grip_right_kpa=right, grip_left_kpa=left)
     outcome_recompute(patient_id=cidp.pk)
     ids = {
         "patient": patient.pk, "cidp_patient": cidp.pk,
