@@ -170,6 +170,14 @@ class VisitForm(RecordForm):
         model = Visit
         fields = ["visited_on", "kind", "series", "examiner", "functional_score",
                   "prineas_score", *VISIT_MEASURE_FIELDS, "notes"]
+        # Read inside their scale's fieldset (its legend names the scale).
+        labels = {"incat_arm": gettext_lazy("INCAT arm"),
+                  "incat_leg": gettext_lazy("INCAT leg"),
+                  "irods_centile": gettext_lazy("I-RODS centile"),
+                  "irods_raw": gettext_lazy("I-RODS raw score"),
+                  "grip_right_kpa": gettext_lazy("Grip, right hand (kPa)"),
+                  "grip_left_kpa": gettext_lazy("Grip, left hand (kPa)"),
+                  "onls_arm": gettext_lazy("ONLS arm"), "onls_leg": gettext_lazy("ONLS leg")}
         widgets = {"visited_on": IsoDateInput(attrs={"autofocus": True}),
                    "notes": forms.Textarea(attrs={"rows": 2})}
 

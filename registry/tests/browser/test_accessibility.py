@@ -17,6 +17,7 @@ import pytest
 
 from registry.models import Role
 from registry.tests.browser.axe import AXE, audit, describe
+from registry.tests.browser.signin import sign_in
 from registry.tests.factories import (
     CenterFactory,
     PatientFactory,
@@ -32,7 +33,6 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "correct-horse-battery"  # the factories' password
 
 pytestmark = [
     pytest.mark.browser,
@@ -133,11 +133,11 @@ def records() -> tuple[dict[str, int], dict[str, str]]:
 
 
 def _sign_in(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/patients/")
+    # The shared helper: the second factor of the roles that must use one, and the
+    # landing page of each role (the worklist for a clinician).
+    from django.contrib.auth import get_user_model
+
+    sign_in(page, base, get_user_model().objects.get(username=username), landing="**/")
 
 
 def test_every_page_passes_axe_as_each_role(live_server):
