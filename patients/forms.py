@@ -10,6 +10,8 @@ from django.utils.translation import gettext, gettext_lazy
 
 import catalogues as cat
 from patients.models import (
+    VISIT_MEASURE_FIELDS,
+    VISIT_MEASURE_RANGES,
     Consent,
     Identity,
     NerveSegment,
@@ -57,7 +59,7 @@ class PatientForm(VersionMixin, forms.ModelForm):
     class Meta:
         model = Patient
         fields = ["code", "center", "sex", "birth_year", "diagnosis", "onset_year",
-                  "neuropathy_pattern", "notes"]
+                  "neuropathy_pattern", "primary_measure", "notes"]
         widgets = {"code": forms.TextInput(attrs={"autofocus": True}),
                    "notes": forms.Textarea(attrs={"rows": 2})}
 
@@ -152,13 +154,30 @@ def mrc_field_name(muscle: str, side: str) -> str:
     return f"mrc_{muscle}_{side}"
 
 
+VISIT_SCALE_GROUPS = (
+    (gettext_lazy("INCAT disability scale"), ("incat_arm", "incat_leg")),
+    (gettext_lazy("I-RODS"), ("irods_centile", "irods_raw")),
+    (gettext_lazy("Grip strength (kPa)"), ("grip_right_kpa", "grip_left_kpa")),
+    (gettext_lazy("ONLS"), ("onls_arm", "onls_leg")),
+    (gettext_lazy("Functional and Prineas scores"), ("functional_score", "prineas_score")),
+)
+
+
 class VisitForm(RecordForm):
     """A visit with its MRC grid: one 0–5 choice per muscle and side, blank = not tested."""
 
     class Meta:
         model = Visit
         fields = ["visited_on", "kind", "series", "examiner", "functional_score",
-                  "prineas_score", "notes"]
+                  "prineas_score", *VISIT_MEASURE_FIELDS, "notes"]
+        # Read inside their scale's fieldset (its legend names the scale).
+        labels = {"incat_arm": gettext_lazy("INCAT arm"),
+                  "incat_leg": gettext_lazy("INCAT leg"),
+                  "irods_centile": gettext_lazy("I-RODS centile"),
+                  "irods_raw": gettext_lazy("I-RODS raw score"),
+                  "grip_right_kpa": gettext_lazy("Grip, right hand (kPa)"),
+                  "grip_left_kpa": gettext_lazy("Grip, left hand (kPa)"),
+                  "onls_arm": gettext_lazy("ONLS arm"), "onls_leg": gettext_lazy("ONLS leg")}
         widgets = {"visited_on": IsoDateInput(attrs={"autofocus": True}),
                    "notes": forms.Textarea(attrs={"rows": 2})}
 
@@ -176,11 +195,25 @@ class VisitForm(RecordForm):
                 # The label is what a screen reader says in the grid ("Deltoid, right").
                 self.fields[mrc_field_name(muscle, side)] = forms.TypedChoiceField(
                     choices=MRC_CHOICES, required=False, coerce=int, empty_value=None,
-                    label=f"{muscle_label}, {side_label.lower()}",
+                    label=f"{gettext(muscle_label)}, {gettext(side_label).lower()}",
                 )
 
+        # The §9 scales: their range shown and enforced by the browser too (min/max); the
+        # model validators (and the database checks) stay the authority.
+        for name, (low, high) in {**VISIT_MEASURE_RANGES, "functional_score": (0, 5),
+                                  "prineas_score": (0, 5)}.items():
+            field = self.fields[name]
+            field.widget.attrs.update({"min": low, "max": high})
+            field.help_text = gettext("%(low)s–%(high)s") % {"low": low, "high": high}
+
+    def scale_groups(self) -> list[tuple[str, list[forms.BoundField]]]:
+        """The §9 scales grouped as the visit form shows them, one fieldset each."""
+        return [(str(legend), [self[name] for name in names])
+                for legend, names in VISIT_SCALE_GROUPS]
+
     def grid(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
-        return [(label, self[mrc_field_name(muscle, "R")], self[mrc_field_name(muscle, "L")])
+        return [(gettext(label), self[mrc_field_name(muscle, "R")],
+                 self[mrc_field_name(muscle, "L")])
                 for muscle, label in cat.MUSCLES]
 
     def mrc(self) -> list[dict]:

@@ -179,3 +179,77 @@ def iso_date(value):
         return date.fromisoformat(str(value))
     except ValueError:
         return value
+def _measure_svg(code: str, row: dict, visits: list[dict], series, tailoring: list[dict]) -> str:
+    """One §9 measure's chart: its stored per-visit scores, its baseline line and MCID band
+    (baseline ± MCID), the series on the time axis, the tailoring windows shaded. A
+    lower-is-better scale is drawn with an inverted y axis, so that up is better."""
+    points = [(_day(v["visited_on"]), v["scores"][code]) for v in visits]
+    lower = cat.MEASURE_BETTER.get(code) == "lower"
+    name = gettext(cat.label(cat.MEASURES, code))
+    title = name + (" — " + gettext("lower is better, drawn upwards") if lower else "")
+    chart = pygal.DateLine(
+        js=[], disable_xml_declaration=True, style=CHART_STYLE, height=300, width=900,
+        explicit_size=False, dots_size=4, x_label_rotation=30, inverse_y_axis=lower,
+        x_value_formatter=lambda d: d.strftime("%Y-%m-%d"), legend_at_bottom=True,
+        title=title, include_x_axis=False, truncate_legend=-1,
+    )
+    chart.add(name, [
+        {"value": point, "label": gettext(cat.label(cat.VISIT_KINDS, v["kind"])) + (
+            ", " + gettext("series %(number)s") % {"number": v["series"]}
+            if v.get("series") else "")}
+        for point, v in zip(points, visits, strict=True)
+    ])
+    first, last = points[0][0], points[-1][0]
+    dates = [s.started_on for s in series]
+    if dates:
+        first, last = min(first, dates[0]), max(last, dates[-1])
+    values = [value for _, value in points]
+    baseline, mcid = row.get("baseline"), row.get("mcid")
+    if baseline is not None:
+        chart.add(gettext("Baseline"), [(first, baseline), (last, baseline)], show_dots=False,
+                  stroke_style={"width": 3, "dasharray": "8, 4"})
+        values.append(baseline)
+        if mcid:
+            band = (baseline - mcid, baseline + mcid)  # one series, two lines: one legend
+            chart.add(gettext("Baseline ± MCID (%(mcid)s)") % {"mcid": mcid},
+                      [(first, band[0]), (last, band[0]), (None, None),
+                       (first, band[1]), (last, band[1])], show_dots=False,
+                      allow_interruptions=True, stroke_style={"width": 1, "dasharray": "2, 3"})
+            values.extend(band)
+    low, high = min(values), max(values)
+    if dates:
+        # the series sit on the chart's bottom edge: the worst end of the scale
+        chart.add(gettext("IVIg series"), [
+            {"value": (s.started_on, high if lower else low),
+             "label": gettext("Series %(number)s") % {"number": s.number}} for s in series
+        ], stroke=False, dots_size=6)
+        chart.x_labels = dates
+    _shade_tailoring(chart, tailoring, top=high)
+    return mark_safe(SCRIPT.sub("", chart.render(is_unicode=True)))  # pygal escapes labels
+
+
+@register.simple_tag
+def measure_charts(result: dict, series, only: str | None = None) -> list[dict]:
+    """One chart per measure recorded at a visit, read from the stored outcome (its
+    visits' ``scores`` and its ``measures`` rows: baseline, MCID), with the chart's points
+    (its text alternative); ``only``: that measure's chart alone. Nothing is judged here."""
+    result = result or {}
+    rows = {row["measure"]: row for row in result.get("measures", [])}
+    visits = result.get("visits", [])
+    codes = [code for code, _ in cat.MEASURES if code != "mrc_targets"
+             and code == (only or code)
+             and any((v.get("scores") or {}).get(code) is not None for v in visits)]
+    series = list(series)
+    charts = []
+    for code in codes:
+        scored = [v for v in visits if (v.get("scores") or {}).get(code) is not None]
+        row = rows.get(code, {})
+        charts.append({
+            "measure": code, "lower_is_better": cat.MEASURE_BETTER.get(code) == "lower",
+            "baseline": row.get("baseline"), "mcid": row.get("mcid"),
+            "svg": _measure_svg(code, row, scored, series, result.get("tailoring") or []),
+            "points": [{"visited_on": _day(v["visited_on"]), "kind": v.get("kind"),
+                        "series": v.get("series"), "score": v["scores"][code]}
+                       for v in scored],
+        })
+    return charts

@@ -71,14 +71,19 @@ def test_a_researcher_prints_no_identity(client, researcher, treated):
 def test_measures_of_the_stored_outcome_are_printed_when_present(client, clinician, treated):
     outcome = Outcome.objects.get(patient=treated)
     outcome.result = {
-        **outcome.result, "primary_measure": {"measure": "incat", "result": "improved"},
+        **outcome.result, "primary_measure": "incat", "primary_baseline": 5,
+        "visits": [{**v, "scores": {**v.get("scores", {}), "incat": 5 - i % 3}}
+                   for i, v in enumerate(outcome.result["visits"])],
         "measures": [{"measure": "incat", "baseline": 5, "latest": 3, "change": -2,
                       "result": "improved", "mcid": 1, "responder": True}],
     }
     outcome.save(update_fields=["result"])
     client.force_login(clinician)
     ((text, _),) = _pages(client.get(url(treated)))
-    assert "Measures" in text and "incat" in text and "improved" in text
+    assert "Outcome measures" in text and "INCAT disability scale" in text
+    assert "Improved" in text and "baseline 5" in text
+    assert "lower is better, drawn upwards" in text  # the primary measure's chart
+    assert "Target-muscle score" not in text
 
 
 def test_another_centre_is_not_found(client, other_centre_clinician, treated):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -30,13 +31,16 @@ from registry.tests.browser.axe import AXE, audit, describe
 from registry.tests.factories import (
     CenterFactory,
     PatientFactory,
+    SeriesFactory,
     UserFactory,
+    VisitFactory,
     clinical_history,
     member,
 )
 from registry.tests.otp import authenticator, totp_code
 from registry.twofactor import has_device, two_factor_required
 from treatments import services as treatment_services
+from treatments.services import outcome_recompute
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
 
@@ -78,6 +82,7 @@ PAGES = [
     Audited("/patients/?q=none-such&diagnosis=mmn"),
     Audited("/patients/{patient}/"),
     Audited("/patients/{patient}/?criteria=none-such", status=400),
+    Audited("/patients/{cidp_patient}/", (CLINICIAN,)),  # §9 measures: table, charts
     Audited("/patients/new/", WRITERS),
     Audited("/patients/new/", WRITERS, submit="Create patient"),
     Audited("/patients/{patient}/edit/", WRITERS),
@@ -175,8 +180,16 @@ def records() -> tuple[dict[str, int], dict[str, str]]:
     episode = treatment_services.tailoring_record(patient=patient, data={
         "kind": "dose_reduction", "started_on": signed_series.started_on}, by=clinician)
     query_raise(patient=patient, message="Is the baseline MRC sum right?", by=manager)
+    cidp = PatientFactory(center=center, code="CIDP-A11Y", diagnosis="cidp")
+    first = SeriesFactory(patient=cidp, number=1, started_on=date(2025, 1, 13))
+    for day, kind, series, (arm, leg, right, left) in [
+            (date(2025, 1, 6), "baseline", None, (2, 3, 40, 44)),
+            (date(2025, 2, 10), "post_series", first, (1, 1, 60, 64))]:
+        VisitFactory(patient=cidp, visited_on=day, kind=kind, series=series, incat_arm=arm,
+                     incat_leg=leg, grip_right_kpa=right, grip_left_kpa=left)
+    outcome_recompute(patient_id=cidp.pk)
     ids = {
-        "patient": patient.pk,
+        "patient": patient.pk, "cidp_patient": cidp.pk,
         "other_patient": PatientFactory(center=other, code="MMN-FAR").pk,
         "visit": patient.visits.order_by("pk").first().pk,
         "series": patient.series.order_by("pk").first().pk,

@@ -82,6 +82,17 @@ def test_a_whole_visit_is_entered_by_typing(live_server, page):
     page.keyboard.press("Tab")
     page.keyboard.type("Dr Keys")
     page.keyboard.press("Tab")
+    # the §9 scales, one fieldset each (INCAT, I-RODS, grip, ONLS), before Prineas
+    assert _focused(page) == "incat_arm"
+    page.keyboard.type("2")
+    page.keyboard.press("Tab")
+    page.keyboard.type("3")  # INCAT leg
+    for name in ("irods_centile", "irods_raw", "grip_right_kpa", "grip_left_kpa",
+                 "onls_arm", "onls_leg"):
+        page.keyboard.press("Tab")
+        assert _focused(page) == name
+    page.keyboard.press("Tab")
+    assert _focused(page) == "functional_score"
     page.keyboard.type("3")  # functional score
     page.keyboard.press("Tab")
     page.keyboard.type("4")  # Prineas
@@ -125,6 +136,7 @@ def test_a_whole_visit_is_entered_by_typing(live_server, page):
     assert (str(visit.visited_on), visit.kind, visit.series_id, visit.examiner) == (
         "1994-01-01", "baseline", None, "Dr Keys")
     assert (visit.functional_score, visit.prineas_score) == (3, 4)
+    assert (visit.incat_arm, visit.incat_leg, visit.grip_right_kpa) == (2, 3, None)
     assert visit.notes == "Entered from the keyboard"
     grades = {(g.muscle, g.side): g.grade for g in MrcGrade.objects.filter(visit=visit)}
     assert grades == {

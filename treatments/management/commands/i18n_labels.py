@@ -22,6 +22,7 @@ from django.utils.text import capfirst
 
 import catalogues as cat
 from catalogues import Grade
+from treatments.rules.measures import measure_label
 from treatments.rules.mrc import final_label
 from treatments.rules.reports import TABLE2_GROUPS
 
@@ -71,15 +72,17 @@ def field_labels() -> list[str]:
 
 
 def rule_labels() -> list[str]:
-    labels = [name for _, name in TABLE2_GROUPS]  # Table 2's group names
-    for grade in Grade:
-        for persistent in (True, False):
-            for dependent in (True, False):
-                try:
-                    labels.append(final_label(grade, persistent, dependent))
-                except KeyError:  # a grade that is never a final result (the measures')
-                    break
-    return labels
+    # §2's final labels for the MRC grades, §9's for the MCID grades (measure_label), and
+    # Table 2's group names.
+    mrc_grades = [grade for grade in Grade
+                  if grade not in (Grade.IMPROVED, Grade.STABLE, Grade.DETERIORATED)]
+    both = [(True, True), (True, False), (False, True), (False, False)]
+    return ([name for _, name in TABLE2_GROUPS]
+            + [final_label(grade, persistent, dependent)
+               for grade in mrc_grades for persistent, dependent in both]
+            + [measure_label(grade, persistent, dependent)
+               for grade in (Grade.IMPROVED, Grade.STABLE, Grade.DETERIORATED)
+               for persistent, dependent in both])
 
 
 def all_labels() -> list[str]:
