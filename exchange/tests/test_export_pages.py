@@ -88,7 +88,10 @@ def test_a_text_that_looks_like_a_formula_stays_text_in_excel(client, data_manag
     treated.save()
     client.force_login(data_manager)
     book = load_workbook(io.BytesIO(download(client.get("/exports/patients.xlsx"))))
-    cell = book["patients"]["J2"]
+    sheet = book["patients"]
+    # Find the column by its header: merged features (e.g. primary_measure) add columns.
+    headers = [c.value for c in sheet[1]]
+    cell = sheet.cell(row=2, column=headers.index("notes") + 1)
     assert (cell.value, cell.data_type) == (treated.notes, "s")
 
 
