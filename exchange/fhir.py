@@ -320,7 +320,8 @@ def _visit(entries: _Entries, visit, subject: dict) -> None:
             **common, "category": survey,
             "code": _concept(systems, "measure", code),
             **({"valueInteger": value} if isinstance(value, int)
-               else {"valueQuantity": {"value": value}}),
+               else {"valueQuantity": _quantity(value, "kPa", "kPa")}
+               if field.endswith("_kpa") else {"valueQuantity": {"value": value}}),
         })
 
 

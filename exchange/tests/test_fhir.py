@@ -107,7 +107,7 @@ def demo(django_capture_on_commit_callbacks):
 
 def test_the_bundle_of_every_demo_patient_is_valid_r4_with_every_lot(demo, superuser):
     patients = list(Patient.objects.order_by("code"))
-    assert len(patients) == 23
+    assert len(patients) == 28  # the demo's CIDP cohort (§9/§10) added five
     local = codes_of_the_code_system(superuser)
     lots = 0
     for patient in patients:
@@ -156,8 +156,12 @@ def test_every_kind_of_record(center, django_capture_on_commit_callbacks):
     assert all(o["bodySite"]["extension"][0]["valueCodeableConcept"]["coding"][0]["code"]
                == "24028007" for o in mrc)  # every grid of the helper is on the right
     assert {o["bodySite"]["coding"][0]["code"] for o in mrc} >= {"muscle.deltoid"}
-    scores = {(o["code"]["coding"][0]["code"], o["effectiveDateTime"], o["valueInteger"])
+    # §9 grip strengths are decimals (valueQuantity in kPa), the other scores integers.
+    scores = {(o["code"]["coding"][0]["code"], o["effectiveDateTime"],
+               o["valueInteger"] if "valueInteger" in o else o["valueQuantity"]["value"])
               for o in observations if o["code"]["coding"][0]["code"].startswith("measure.")}
+    assert all(o["valueQuantity"]["code"] == "kPa" for o in observations
+               if o["code"]["coding"][0]["code"].startswith("measure.grip_"))
     assert ("measure.functional", "1995-01-10", 1) in scores
     assert ("measure.prineas", "1995-01-10", 1) in scores
     titres = [o for o in observations if o["code"]["coding"][0]["code"].startswith("titre.")]

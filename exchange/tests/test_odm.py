@@ -74,7 +74,7 @@ def test_the_demo_registry_is_valid_odm_and_holds_the_tidy_values(
     assert root.get("ODMVersion") == "1.3.2"
     subjects = [s.get("SubjectKey") for s in root.iterfind(".//odm:SubjectData", NS)]
     assert subjects == sorted(Patient.objects.values_list("code", flat=True)) and len(
-        subjects) == 24
+        subjects) == 29  # 28 demo (CIDP cohort: +5) + MMN-ALL
     read_back = odm_rows(root)
     filled = set()
     for dataset in DATASETS:
