@@ -38,6 +38,23 @@ def registry(center, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         load_demo()
         every_kind_of_record(center)
+        a_query_raised_answered_and_closed(center)
+
+
+def a_query_raised_answered_and_closed(center) -> None:
+    """A data manager's query (§11) on MMN-ALL, answered by a clinician and closed: the
+    demo's queries are the registry's own, still open, so they leave the columns of who
+    raised, answered and closed one empty."""
+    from queries import services as query_services
+
+    patient = Patient.objects.get(code="MMN-ALL")
+    manager = member(center=center, role=Role.DATA_MANAGER, username="odm-dm")
+    doctor = member(center=center, role=Role.CLINICIAN, username="odm-doc")
+    query = query_services.query_raise(patient=patient, message="Onset date?", by=manager)
+    query = query_services.query_answer(query=query, version=query.version,
+                                        answer="Checked: right.", by=doctor)
+    query_services.query_close(query=query, version=query.version, by=manager,
+                               reason="confirmed")
 
 
 def assert_valid(document: bytes, schema: etree.XMLSchema) -> etree._Element:
