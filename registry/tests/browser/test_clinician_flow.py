@@ -58,6 +58,8 @@ def test_clinician_flow(live_server, page):
     page.fill("#id_username", "e2e")
     page.fill("#id_password", "correct-horse-battery")
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/worklist/")  # a clinician's home page (ui.md)
+    page.get_by_role("link", name="Patients", exact=True).click()
     page.wait_for_url("**/patients/")
 
     page.get_by_role("link", name="New patient").click()

@@ -55,7 +55,7 @@ def test_saving_an_edit_page_keeps_every_date(live_server, page, edit: EditPage)
     page.fill("#id_username", "dates")
     page.fill("#id_password", "correct-horse-battery")
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/patients/")
+    page.wait_for_url("**/worklist/")  # a clinician's home page (ui.md)
 
     page.goto(f"{live_server.url}{edit.url(recorded)}")
     shown = dict(page.eval_on_selector_all(

@@ -49,7 +49,7 @@ def test_the_grams_follow_weight_height_and_basis_then_save(live_server, page):
     page.fill("#id_username", "doser")
     page.fill("#id_password", "correct-horse-battery")
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/patients/")
+    page.wait_for_url("**/worklist/")  # a clinician's home page (ui.md)
     page.goto(f"{live_server.url}/patients/{patient.pk}/series/new/")
 
     page.fill("#id_started_on", "2020-01-10")

@@ -2,14 +2,17 @@
 page is then read-only, a data manager unlocks it with a reason, the clinician edits it."""
 
 import os
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from patients import services
 from patients.models import Visit
 from registry.models import Role
+from registry.tests.browser.signin import sign_in
 from registry.tests.factories import CenterFactory, PatientFactory, member
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
@@ -39,11 +42,11 @@ def page():
 
 
 def _sign_in(page, url: str, username: str) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/patients/")
+    """Through the sign-in page, the data manager's second factor included; each role
+    lands on its home page (the worklist for a clinician)."""
+    user = get_user_model().objects.get(username=username)
+    sign_in(page, url, user, password=PASSWORD,
+            landing=re.compile(r"/(patients|worklist)/$"))
 
 
 def _sign_out(page) -> None:
