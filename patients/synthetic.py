@@ -254,6 +254,9 @@ class _PatientBuilder:
             self.batch.add(Visit, id=visit_id, patient_id=patient_id, visited_on=on, kind=kind,
                            series_id=series_id, examiner="", functional_score=min(5, score),
                            prineas_score=min(5, score), notes="", recorded_by_id=None,
+                           # The INCAT (§9, the primary measure of CIDP), tracking the
+                           # disability score (arm and leg each 0-5).
+                           incat_arm=min(5, score), incat_leg=min(5, (score + 1) // 2),
                            **self.versioned())
             for (muscle, side), grade in mrc.items():
                 self.batch.add(MrcGrade, visit_id=visit_id, muscle=muscle, side=side,
