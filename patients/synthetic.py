@@ -41,6 +41,8 @@ from patients.models import (
 )
 from registry.models import Center
 from treatments.models import AdverseEvent, LotNumber, Outcome, Series
+from treatments.rules.course import Dosing, default_interval_days, series_dosing
+from treatments.selectors import rules_for_diagnosis
 
 MAX_SERIES = 24
 MUSCLE_SIDES = [(muscle, side) for muscle, _ in cat.MUSCLES for side, _ in cat.SIDES]
@@ -106,9 +108,27 @@ def _column(model: type[models.Model], name: str) -> str:
     return field.column
 
 
+def _unset_value(model_field: models.Field) -> Any:
+    """What a column holds when a row leaves it out, as the model would save it: the
+    field's default, else NULL (nullable) or "" (a blank text field). COPY applies no
+    Django default, so every column the merged features added is filled here."""
+    if model_field.has_default():
+        return model_field.get_default()
+    if model_field.null:
+        return None
+    if model_field.blank and isinstance(model_field, (models.CharField, models.TextField)):
+        return ""
+    raise AssertionError(f"{model_field} has no default: the generator must give it.")
+
+
 def _copy(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
+    given = set(rows[0])
+    unset = {f.name: _unset_value(f) for f in model._meta.concrete_fields
+             if f.name not in given and f.attname not in given and not f.primary_key}
+    if unset:
+        rows = [{**row, **unset} for row in rows]
     names = list(rows[0])
     columns = ", ".join(connection.ops.quote_name(_column(model, name)) for name in names)
     table = connection.ops.quote_name(model._meta.db_table)
@@ -142,7 +162,7 @@ class _PatientBuilder:
                                  first_series_on.year)
         patient_id = self.ids.take(Patient)
         add(Patient, id=patient_id, code=code, center_id=self.centers[index % len(self.centers)],
-            sex=rng.choice("MF"), birth_year=birth_year, diagnosis=diagnosis,
+            sex=(sex := rng.choice("MF")), birth_year=birth_year, diagnosis=diagnosis,
             onset_year=onset_year,
             neuropathy_pattern=rng.choice((None, *cat.codes(cat.NEUROPATHY_PATTERNS))),
             notes="", **self.versioned())
@@ -162,14 +182,18 @@ class _PatientBuilder:
                                              rng.randint(1, 4))):
             add(AffectedNerve, id=self.ids.take(AffectedNerve), patient_id=patient_id,
                 side=side, nerve=nerve)
-        series = self.series(rng, patient_id, first_series_on)
+        series = self.series(rng, patient_id, first_series_on,
+                             dosing=lambda **kw: series_dosing(
+                                 sex=sex, age_years=None, rules=rules_for_diagnosis(diagnosis),
+                                 height_cm=None, basis="actual", **kw))
         self.visits(rng, patient_id, series)
         self.titres(rng, patient_id, diagnosis, first_series_on, series)
         self.studies(rng, patient_id, first_series_on, series)
         self.other_records(rng, patient_id, diagnosis, first_series_on)
         return len(series)
 
-    def series(self, rng: random.Random, patient_id: int, first_on: date) -> list[dict]:
+    def series(self, rng: random.Random, patient_id: int, first_on: date, *,
+               dosing: Callable[..., Dosing]) -> list[dict]:
         count = rng.randint(1, MAX_SERIES)
         stopped = rng.random() < 0.03
         weight = Decimal(f"{rng.uniform(45, 110):.1f}")
@@ -180,11 +204,19 @@ class _PatientBuilder:
                 started_on += timedelta(days=rng.randint(25, 35) if rng.random() > 0.03
                                         else rng.randint(45, 60))
             last = number == count
+            dose = Decimal("2.00") if rng.random() > 0.1 else Decimal("1.00")
+            # Stored dosing values as the service computes them (§10, the pure rule): an
+            # intravenous maintenance course dosed on the actual weight.
+            dosed = dosing(route="iv", dose_g_per_kg=dose, weight_kg=weight)
             row = self.batch.add(
                 Series, id=self.ids.take(Series), patient_id=patient_id, number=number,
                 started_on=started_on, days=rng.randint(2, 5),
-                dose_g_per_kg=Decimal("2.00") if rng.random() > 0.1 else Decimal("1.00"),
-                weight_kg=weight, product=product,
+                dose_g_per_kg=dose,
+                weight_kg=weight, product=product, route="iv", regimen="maintenance",
+                expected_interval_days=default_interval_days("iv"), dose_basis="actual",
+                dosing_weight_kg=dosed.dosing_weight_kg, total_grams=dosed.total_grams,
+                prescribed_grams=dosed.prescribed_grams,
+                dosing_rules_version=dosed.rules_version,
                 status="stopped" if stopped and last else "given",
                 stop_reason="recurrent allergic rash" if stopped and last else "",
                 **self.versioned(),
@@ -222,6 +254,9 @@ class _PatientBuilder:
             self.batch.add(Visit, id=visit_id, patient_id=patient_id, visited_on=on, kind=kind,
                            series_id=series_id, examiner="", functional_score=min(5, score),
                            prineas_score=min(5, score), notes="", recorded_by_id=None,
+                           # The INCAT (§9, the primary measure of CIDP), tracking the
+                           # disability score (arm and leg each 0-5).
+                           incat_arm=min(5, score), incat_leg=min(5, (score + 1) // 2),
                            **self.versioned())
             for (muscle, side), grade in mrc.items():
                 self.batch.add(MrcGrade, visit_id=visit_id, muscle=muscle, side=side,

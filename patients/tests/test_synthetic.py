@@ -1,5 +1,6 @@
 """The synthetic registry: data the services would accept, reproducible from its seed."""
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -32,6 +33,11 @@ MODELS = (Patient, Identity, Consent, AffectedNerve, Series, LotNumber, AdverseE
           MrcGrade, Titre, NerveStudy, NerveSegment, Paraprotein, PriorTreatment)
 
 
+def without_ids(records) -> tuple:
+    """The rules' inputs carry their records' ids (§11 data quality): not content."""
+    return tuple(dataclasses.replace(r, id=None) if hasattr(r, "id") else r for r in records)
+
+
 def snapshot(prefix: str) -> list[tuple]:
     """Clinical content of the patients with ``prefix``, without ids and timestamps."""
     rows = []
@@ -40,8 +46,8 @@ def snapshot(prefix: str) -> list[tuple]:
         visits = tuple((v.visited_on, v.kind, v.series_number, tuple(sorted(v.mrc.items())))
                        for v in inputs.visits)
         rows.append((patient.code[len(prefix):], patient.sex, patient.birth_year,
-                     patient.diagnosis, patient.onset_year, inputs.series, visits,
-                     inputs.titres, inputs.studies))
+                     patient.diagnosis, patient.onset_year, without_ids(inputs.series), visits,
+                     without_ids(inputs.titres), without_ids(inputs.studies)))
     return rows
 
 

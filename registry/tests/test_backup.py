@@ -8,6 +8,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
+from patients.demo.cidp import CIDP_PATIENTS
+from patients.demo.course import COURSE_PATIENTS as TAILORING_PATIENTS
+from patients.demo.paper import COURSE_PATIENTS, PATIENTS
 from patients.models import Patient
 from treatments.models import Outcome
 from treatments.reports import table1_report, table2_report
@@ -30,7 +33,11 @@ def test_backup_then_restore_gives_back_the_demo_data(tmp_path, capsys):
     call_command("load_demo")
     call_command("recompute", "--all")
     before = snapshot()
-    assert len(before["outcomes"]) == 24 and before["table1"]["rows"]
+    # One outcome per demo patient: the paper's 23, the CIDP cohort, the course patients
+    # and the two CIDP trial-off patients of §10 (load_course_demo), 30 in all.
+    demo_count = (len(PATIENTS) + len(CIDP_PATIENTS) + len(COURSE_PATIENTS)
+                  + len(TAILORING_PATIENTS))
+    assert len(before["outcomes"]) == demo_count == 30 and before["table1"]["rows"]
 
     backup = tmp_path / "registry.dump"
     call_command("backup", "--output", str(backup))

@@ -33,6 +33,12 @@ def populate(patient: Patient) -> None:
     Consent.objects.update_or_create(patient=patient, defaults={
         "given_on": date(1993, 12, 1), "version": "v1", "withdrawn_on": None})
     from queries.services import query_raise
+    from treatments.services import tailoring_record
+
+    # A dose-tailoring episode (§10) after the second series, so every surface that lists
+    # episodes has one of each centre.
+    tailoring_record(patient=patient, data={"kind": "dose_reduction",
+                                            "started_on": date(1994, 3, 1)})
 
     query_raise(patient=patient, message="Is the consent version right?",
                 by=UserFactory(username=f"dm_{patient.center.code}"))
