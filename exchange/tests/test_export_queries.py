@@ -26,6 +26,9 @@ PER_BATCH = {
     "nerve_studies": 1,
     "nerve_segments": 1,
     "outcomes": 1,  # patients with their outcome
+    "tailoring": 2,  # the stored outcomes' tailoring results (§10), the episodes
+    "measures": 1,  # the stored outcomes' measures (§9)
+    "queries": 1,  # the queries with their patient and users (§11)
 }
 # Read once per export, at the first batch that needs them:
 # thresholds; per-diagnosis rule sets, criteria sets, lower limits

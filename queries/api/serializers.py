@@ -48,6 +48,14 @@ class UserNameField(serializers.CharField):
         return value.get_username()
 
 
+class CloseReasonField(serializers.ChoiceField):
+    """``close_reason``: null until the query is closed (the column stores "", which is
+    no code of ``query_close_reasons``), as ``closed_by`` and ``closed_at`` are."""
+
+    def to_representation(self, value):
+        return super().to_representation(value) if value else None
+
+
 class QuerySerializer(VersionedSerializer):
     """A data-quality query (clinical-rules.md §11). ``fingerprint``: the values the rule
     found (a manual query has none). PATCH: ``answer`` (clinicians; the query becomes
@@ -59,7 +67,8 @@ class QuerySerializer(VersionedSerializer):
     record = RecordField(required=False)
     rule = serializers.ChoiceField(choices=RULE_CHOICES, read_only=True)
     status = serializers.ChoiceField(choices=STATUS_CHOICES, required=False)
-    close_reason = serializers.ChoiceField(choices=CLOSE_REASON_CHOICES, required=False)
+    close_reason = CloseReasonField(choices=CLOSE_REASON_CHOICES, required=False,
+                                    allow_null=True)
     raised_by = UserNameField(read_only=True, allow_null=True)
     answered_by = UserNameField(read_only=True, allow_null=True)
     closed_by = UserNameField(read_only=True, allow_null=True)

@@ -132,14 +132,15 @@ def test_create_query_count_does_not_grow_with_the_grid(
     client = api(clinician)
     # auth, the patient field; the service's transaction (a savepoint and its release
     # inside the test's transaction): the patient's series dates (clinical-rules.md §1
-    # date check), patient and user exist, the visit's 5 CHECK
-    # constraints (savepoint, check, release each; the fifth: a signature names its signer
-    # and its moment, clinical-rules.md §11), its (patient, date, kind) not taken
+    # date check), patient and user exist, the visit's 6 CHECK
+    # constraints (savepoint, check, release each: kind, functional, Prineas, the eight §9
+    # scales' ranges in one CHECK (clinical-rules.md §9), a signature names its signer
+    # and its moment (§11), the series link), its (patient, date, kind) not taken
     # yet (the unique constraint), insert visit and its history row (in
     # a savepoint), old grid, insert grid and its history (in a savepoint), outcome stale
     # mark; then the stored visit with its outcome, and its grid. The grid's rows are
     # validated in Python (no query per row); the database enforces their constraints.
-    with django_assert_num_queries(AUTH_QUERIES + 1 + 2 + 1 + 2 + 15 + 1 + 4 + 1 + 4 + 1 + 2):
+    with django_assert_num_queries(AUTH_QUERIES + 1 + 2 + 1 + 2 + 18 + 1 + 4 + 1 + 4 + 1 + 2):
         response = client.post(URL, {**NEW, "patient": patient.pk, "mrc": grid},
                                format="json")
     assert response.status_code == 201, response.json()

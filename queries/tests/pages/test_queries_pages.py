@@ -144,7 +144,8 @@ def test_the_page_needs_the_same_queries_for_one_or_many(
     for n in range(count):
         query_raise(patient=treated, message=f"Question {n}?", by=data_manager)
     client.force_login(data_manager)
-    # session, user, memberships, the count, the page (patient, centre, users joined),
-    # the counts per centre
-    with django_assert_num_queries(6):
+    # session, user, the session's authenticator (django-otp's middleware: a data manager
+    # signs in with a second factor, §11), memberships, the count, the page (patient,
+    # centre, users joined), the counts per centre
+    with django_assert_num_queries(7):
         assert client.get(LIST).status_code == 200

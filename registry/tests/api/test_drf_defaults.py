@@ -67,7 +67,7 @@ def test_the_api_root_lists_every_app_resource(clinician):
         prefix: f"http://testserver/api/v1/{prefix}/"
         for prefix in ("centers", "access-log", "patients", "titres", "paraproteins",
                        "prior-treatments", "visits", "nerve-studies", "series", "rule-sets",
-                       "titre-thresholds", "block-criteria")
+                       "titre-thresholds", "block-criteria", "queries", "tailoring")
     }
     assert APIClient().get("/api/v1/").status_code == 401
 
