@@ -72,14 +72,14 @@ class DosingPreviewForm(forms.Form):
     height_cm = forms.DecimalField(max_digits=4, decimal_places=1, min_value=50,
                                    max_value=250, required=False)
     dose_basis = forms.ChoiceField(choices=cat.DOSE_BASES)
-    started_on = forms.DateField(required=False)
+    started_on = forms.DateField(required=False, widget=DATE)
 
 
 class ConsumptionPeriodForm(forms.Form):
     """The consumption report's period on /reports/ (clinical-rules.md §10)."""
 
-    start = forms.DateField(required=False)
-    end = forms.DateField(required=False)
+    start = forms.DateField(required=False, widget=DATE)
+    end = forms.DateField(required=False, widget=DATE)
 
     def clean(self):
         data = super().clean()

@@ -31,5 +31,8 @@ def test_a_relapse_and_a_tolerated_withdrawal(django_capture_on_commit_callbacks
 def test_the_command_loads_the_paper_and_the_course_demo(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         call_command("load_demo", "--no-user", stdout=open("/dev/null", "w"))
-    assert Patient.objects.filter(diagnosis="cidp").count() == 2
+    # The measures demo (§9, demo/cidp.py: CIDP-001..004), the paper's constructed CIDP-005
+    # and the course demo's two (§10).
+    assert set(Patient.objects.filter(diagnosis="cidp").values_list("code", flat=True)) == {
+        "CIDP-001", "CIDP-002", "CIDP-003", "CIDP-004", "CIDP-005", "CIDP-T01", "CIDP-T02"}
     assert Patient.objects.exclude(diagnosis="cidp").count() == 23  # the paper's, unchanged

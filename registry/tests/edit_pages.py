@@ -27,16 +27,17 @@ from patients.models import (
 )
 from registry.models import Center
 from registry.tests.factories import PatientFactory, mrc_grid
-from treatments.models import Series
-from treatments.services import series_give
+from treatments.models import Series, TailoringEpisode
+from treatments.services import series_give, tailoring_record
 
 BORN, CONSENTED = date(1960, 3, 4), date(2001, 1, 10)
 STARTED, ENDED = date(1992, 2, 3), date(1993, 4, 5)
 GIVEN, VISITED, SAMPLED, MEASURED, STUDIED = (
     date(1994, 1, 10), date(1994, 1, 24), date(1994, 1, 11), date(1994, 1, 12),
     date(1994, 1, 13))
+TAILORED, UNTAILORED = date(1994, 2, 3), date(1994, 3, 4)
 MODELS_WITH_DATES = (Identity, Consent, Visit, Series, Titre, Paraprotein, PriorTreatment,
-                     NerveStudy)
+                     NerveStudy, TailoringEpisode)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ EDIT_PAGES = [
     EditPage("patients:nerve_study_edit", "nerve_study", "notes", "after", "Save study",
              lambda r: NerveStudy.objects.get(pk=r.ids["nerve_study"]).notes, ("studied_on",),
              NerveStudy),
+    EditPage("treatments:tailoring_edit", "tailoring", "notes", "after", "Save",
+             lambda r: TailoringEpisode.objects.get(pk=r.ids["tailoring"]).notes,
+             ("started_on", "ended_on"), TailoringEpisode),
 ]
 
 
@@ -116,9 +120,13 @@ def record_everything(center: Center) -> Recorded:
         "proximal_amplitude_mv": Decimal("2"), "distal_area_mvms": Decimal("18"),
         "proximal_area_mvms": Decimal("6"), "distal_duration_ms": Decimal("5.6"),
         "proximal_duration_ms": Decimal("6.0")}])
+    tailoring = tailoring_record(patient=patient, data={
+        "kind": "dose_reduction", "started_on": TAILORED, "ended_on": UNTAILORED,
+        "notes": "before"})
     return Recorded(patient=patient, ids={
         "series": series.pk, "visit": visit.pk, "titre": titre.pk,
-        "paraprotein": paraprotein.pk, "prior_treatment": prior.pk, "nerve_study": study.pk})
+        "paraprotein": paraprotein.pk, "prior_treatment": prior.pk, "nerve_study": study.pk,
+        "tailoring": tailoring.pk})
 
 
 def every_date(patient: Patient) -> dict[str, date | None]:

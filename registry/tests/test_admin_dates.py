@@ -83,8 +83,9 @@ def test_an_unchanged_admin_save_keeps_every_date(client, superuser, center, mod
         "visit": recorded.ids["visit"], "series": recorded.ids["series"],
         "titre": recorded.ids["titre"], "paraprotein": recorded.ids["paraprotein"],
         "priortreatment": recorded.ids["prior_treatment"],
-        "nervestudy": recorded.ids["nerve_study"]}[model_name]
-    app = "treatments" if model_name == "series" else "patients"
+        "nervestudy": recorded.ids["nerve_study"],
+        "tailoringepisode": recorded.ids["tailoring"]}[model_name]
+    app = "treatments" if model_name in ("series", "tailoringepisode") else "patients"
     url = reverse(f"admin:{app}_{model_name}_change", args=[pk])
     client.force_login(superuser)
 

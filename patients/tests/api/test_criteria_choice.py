@@ -43,7 +43,7 @@ def test_the_outcome_under_another_criteria_set_is_for_this_answer_only(clinicia
 def test_the_outcome_answers_the_versions_it_was_computed_with(clinician, studied):
     body = api(clinician).get(f"/api/v1/patients/{studied.pk}/outcome/").json()
     outcome = Outcome.objects.get(patient=studied)
-    assert body["rules_version"] == "seed-1"
+    assert body["rules_version"] == "seed-2"
     assert body["thresholds_revision"] == outcome.thresholds_revision is not None
     assert body["criteria"] == "seed-1"
 

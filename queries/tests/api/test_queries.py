@@ -161,8 +161,8 @@ def test_a_stale_version_is_refused_and_changes_nothing(clinician, weight_query)
     patch(clinician, weight_query, {"answer": "first", "version": 1})
     stale = patch(clinician, weight_query, {"answer": "second", "version": 1})
     assert stale.status_code == 409
-    missing = patch(clinician, weight_query, {"answer": "third"})
-    assert missing.status_code == 409
+    missing = patch(clinician, weight_query, {"answer": "third"})  # no version: 400 naming it
+    assert missing.status_code == 400 and "version" in missing.json()
     weight_query.refresh_from_db()
     assert (weight_query.answer, weight_query.version) == ("first", 2)
 

@@ -33,7 +33,7 @@ def test_defaults_iv_maintenance_28_days_actual_weight(clinician, patient):
         "iv", "maintenance", 28, "actual", None, None)
     assert (body["dosing_weight_kg"], body["total_grams"], body["prescribed_grams"]) == (
         100.0, 200.0, 200.0)
-    assert Series.objects.get().dosing_rules_version == "seed-1"
+    assert Series.objects.get().dosing_rules_version == "seed-2"
 
 
 def test_sc_defaults_to_a_weekly_interval_and_one_gram_steps(clinician, patient):
@@ -94,7 +94,7 @@ def test_dosing_values_change_only_when_the_series_is_edited(clinician, patient)
     notes = client.patch(url, {"product": "Gammagard", "version": body["version"]},
                          format="json").json()
     assert (notes["prescribed_grams"], Series.objects.get().dosing_rules_version) == (
-        200.0, "seed-1")
+        200.0, "seed-2")
     edited = client.patch(url, {"weight_kg": 71.2, "version": notes["version"]},
                           format="json").json()
     # 142.4 g → 140 with 10 g steps, computed with the rule set of that moment

@@ -73,7 +73,7 @@ def test_the_dosing_endpoint_answers_with_the_rule(client, clinician, patient,
     with django_assert_num_queries(5):
         body = client.get(dosing_url(patient), query).json()
     assert body == {"dosing_weight_kg": "85.0", "total_grams": "170.0",
-                    "prescribed_grams": "170", "rules_version": "seed-1"}
+                    "prescribed_grams": "170", "rules_version": "seed-2"}
 
 
 @pytest.mark.parametrize(("query", "named"), [

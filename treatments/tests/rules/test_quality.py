@@ -136,13 +136,18 @@ def test_the_interval_flag_of_the_outcome_is_a_finding():
 
 def test_the_interval_finding_follows_the_outcome_not_its_own_arithmetic():
     """One truth: the finding reads the outcome's flag, so a rule set that widens the
-    interval (or §10's expected interval, when it comes) is followed."""
+    interval (§10: 0.75–1.5 × the previous series' expected interval) or a longer
+    expected interval is followed."""
     patient = with_ids(mmn_patient(10, [15, 17]))
     late = replace(patient.series[1], started_on=series_start(1) + timedelta(days=50))
     patient = replace(patient, series=(patient.series[0], late))
-    wide = replace(SEED_INPUTS["rules"], interval_max_days=60)
+    wide = replace(SEED_INPUTS["rules"], interval_max_factor=2.0)  # 28 → up to 56 days
     outcome = compute_outcome(patient, **{**SEED_INPUTS, "rules": wide})
     assert quality_findings(patient, outcome, thresholds=DEFAULT_THRESHOLDS) == ()
+    six_weekly = replace(patient, series=(
+        replace(patient.series[0], expected_interval_days=42), late))  # 31.5–63 days
+    outcome = compute_outcome(six_weekly, **SEED_INPUTS)
+    assert quality_findings(six_weekly, outcome, thresholds=DEFAULT_THRESHOLDS) == ()
 
 
 # post_score_missing (route and regimen: §10, SeriesIn's when it has them)
