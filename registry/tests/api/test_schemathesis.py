@@ -91,6 +91,9 @@ def _records(patient, other_patient) -> dict[str, list]:
     values["series-ids"] = values["series"]
     values["my-centers"] = [patient.center_id]
     values["versions"] = [1, 2, 3, 5]
+    # Grip strength is kept to 0.1 kPa (a 1-decimal field, clinical-rules.md §9): a fuzzed
+    # 12.3456 is rightly a 400 naming the field, so most bodies carry measured values.
+    values["grips"] = [22.5, 48.0, 61.5]
     return values
 
 
@@ -186,6 +189,8 @@ def _config(*, token: str, values: dict[str, list]) -> schemathesis.Config:
             "query.center": {"dictionary": "centers", "probability": 0.3},
             "body.series": {"dictionary": "series-ids", "probability": 0.5},
             "body.version": {"dictionary": "versions", "probability": 0.7},
+            "body.grip_right_kpa": {"dictionary": "grips", "probability": 0.9},
+            "body.grip_left_kpa": {"dictionary": "grips", "probability": 0.9},
         },
         "operations": operations,
     })
@@ -278,6 +283,10 @@ def _assert_every_operation_really_ran(schema, answers: dict[str, Counter]) -> N
             continue
         if label.startswith("GET /api/v1/access-log/"):
             continue  # data managers only (403 / 404): registry/tests/test_access_log.py
+        if label.startswith(("POST /api/v1/queries/", "PATCH /api/v1/queries/")):
+            # data managers raise and close queries; the run's patient has no open query for
+            # its clinician to answer: queries/tests/api/test_queries.py runs them by role
+            continue
         if label.startswith("POST") and label.endswith(("/sign/", "/unlock/")):
             # a fuzzed password is wrong and a clinician does not unlock (403); both are
             # run with the right password and role in registry/tests/signoff/test_api.py
