@@ -152,6 +152,16 @@ def reports(*, repeat: int) -> dict[str, Any]:
     return result
 
 
+def forget_visits(*, after: int) -> dict[str, Any]:
+    """Delete the visits the HTTP step POSTed (ids above ``after``), as the services would
+    cascade them, so that a later ``bench/run --reuse`` can POST the same bodies again."""
+    from patients.models import Visit
+
+    posted = Visit.objects.filter(pk__gt=after, patient__code__startswith="SYN-")
+    deleted, _ = posted.delete()
+    return {"deleted_rows": deleted}
+
+
 def lot(*, repeat: int) -> dict[str, Any]:
     """"Which patients received lot X?" (case-insensitive) over the whole registry."""
     from treatments.models import LotNumber
@@ -179,6 +189,8 @@ def main(argv: list[str]) -> None:
     report.add_argument("--repeat", type=int, default=3)
     lookup = commands.add_parser("lot")
     lookup.add_argument("--repeat", type=int, default=3)
+    forget = commands.add_parser("forget-visits")
+    forget.add_argument("--after", type=int, required=True)
     built = commands.add_parser("reports")
     built.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
@@ -189,6 +201,8 @@ def main(argv: list[str]) -> None:
         result = recompute(limit=args.limit, series=args.series, repeat=args.repeat)
     elif args.command == "lot":
         result = lot(repeat=args.repeat)
+    elif args.command == "forget-visits":
+        result = forget_visits(after=args.after)
     elif args.command == "reports":
         result = reports(repeat=args.repeat)
     else:
