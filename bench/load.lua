@@ -5,6 +5,9 @@
 -- the bodies of POSTs differ from one request to the next. BENCH_TOKEN is sent as
 -- "Authorization: Token …". done() prints one JSON line, prefixed "BENCH ", with the
 -- request rate, latency percentiles (ms) and the count of each HTTP status.
+--
+-- NOTE: a thread that sends more than its slice's share wraps round inside it, so a
+-- slice must hold more requests than a run sends (bench.measure writes 20,000 POSTs).
 
 local threads = {}
 
@@ -35,10 +38,26 @@ function init(args)
       end
     end
   end
-  position = (thread_number * 7919) % #requests
+  -- BENCH_SLICE "i/n" (requests that must not repeat: visit POSTs, one visit per patient,
+  -- kind and day): this run takes the i-th of n equal slices of the file, shared out
+  -- between the BENCH_THREADS threads. Otherwise each thread starts at its own offset.
+  local slice = os.getenv("BENCH_SLICE")
+  if slice then
+    local index, count = slice:match("^(%d+)/(%d+)$")
+    local size = math.floor(#requests / tonumber(count))
+    share = math.floor(size / tonumber(os.getenv("BENCH_THREADS") or "1"))
+    first = tonumber(index) * size + thread_number * share
+    sent = 0
+  else
+    position = (thread_number * 7919) % #requests
+  end
 end
 
 function request()
+  if share then
+    sent = sent + 1
+    return requests[first + (sent - 1) % share + 1]
+  end
   position = position % #requests + 1
   return requests[position]
 end

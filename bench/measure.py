@@ -1,8 +1,8 @@
 """In-process steps of bench/run, each run in its own process with the registry's settings.
 
 ``python -m bench.measure setup DIR`` makes the benchmark user and the request files;
-``recompute``, ``table1`` time the registry's own code paths. Each prints one JSON object
-on its last line of output.
+``recompute``, ``table1``, ``reports``, ``lot`` time the registry's own code paths. Each
+prints one JSON object on its last line of output.
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import django
+
+POSTS = 20_000  # visit POSTs written for the runs of a bench (never two alike)
 
 
 def _timed(function: Callable[[], Any], repeat: int) -> list[float]:
@@ -54,12 +57,17 @@ def setup(directory: Path, *, pages: int, seed: int) -> dict[str, Any]:
         "patient_outcome": [f"GET /api/v1/patients/{pk}/outcome/" for pk in sample],
         "table1": ["GET /api/v1/reports/table1/"],
     }
+    # A patient has one visit of a kind a day: every POST is a new (patient, day), each
+    # pass over the sample in its own 30-day window of 2024 (load.lua hands each wrk run
+    # its own slice of the file, so no run repeats another's requests).
     posts = []
-    for pk in sample:
+    for number in range(min(POSTS, 12 * len(sample))):
+        pk = sample[number % len(sample)]
+        day = date(2024, 1, 1) + timedelta(days=30 * (number // len(sample)) % 360
+                                           + rng.randint(0, 29))
         grid = [{"muscle": m, "side": s, "grade": rng.randint(0, 5)}
                 for m, s in rng.sample(MUSCLE_SIDES, 12)]
-        body = {"patient": pk, "kind": "follow_up", "visited_on":
-                f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        body = {"patient": pk, "kind": "follow_up", "visited_on": day.isoformat(),
                 "functional_score": rng.randint(0, 5), "prineas_score": rng.randint(0, 5),
                 "mrc": grid}
         posts.append("POST /api/v1/visits/ " + json.dumps(body, separators=(",", ":")))
@@ -117,6 +125,43 @@ def table1(*, repeat: int) -> dict[str, Any]:
     }
 
 
+def reports(*, repeat: int) -> dict[str, Any]:
+    """The research and service reports over the whole registry, as an operator sees
+    them: Table 1 (its MMN cohort), the measures report (every diagnosis) and the
+    consumption report over every series ever given (its heaviest period)."""
+    from django.contrib.auth.models import User
+    from django.utils import timezone
+
+    from treatments.reports import consumption_report, measures_report, table1_report
+
+    reader = User(is_superuser=True)
+    today = timezone.localdate()
+    built = {
+        "table1_mmn": lambda: table1_report(user=reader),
+        "measures": lambda: measures_report(user=reader),
+        "consumption": lambda: consumption_report(user=reader, start=date(1900, 1, 1),
+                                                  end=today),
+    }
+    result: dict[str, Any] = {}
+    for name, build in built.items():
+        build()  # warm: imports, the connection, PostgreSQL's plan and caches
+        times = _timed(build, repeat)
+        result[name] = {"best_s": round(min(times), 3),
+                        "median_s": round(statistics.median(times), 3)}
+    result["table1_mmn"]["cases"] = table1_report(user=reader)["counts"]["cases"]
+    return result
+
+
+def forget_visits(*, after: int) -> dict[str, Any]:
+    """Delete the visits the HTTP step POSTed (ids above ``after``), as the services would
+    cascade them, so that a later ``bench/run --reuse`` can POST the same bodies again."""
+    from patients.models import Visit
+
+    posted = Visit.objects.filter(pk__gt=after, patient__code__startswith="SYN-")
+    deleted, _ = posted.delete()
+    return {"deleted_rows": deleted}
+
+
 def lot(*, repeat: int) -> dict[str, Any]:
     """"Which patients received lot X?" (case-insensitive) over the whole registry."""
     from treatments.models import LotNumber
@@ -144,6 +189,10 @@ def main(argv: list[str]) -> None:
     report.add_argument("--repeat", type=int, default=3)
     lookup = commands.add_parser("lot")
     lookup.add_argument("--repeat", type=int, default=3)
+    forget = commands.add_parser("forget-visits")
+    forget.add_argument("--after", type=int, required=True)
+    built = commands.add_parser("reports")
+    built.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     django.setup()
     if args.command == "setup":
@@ -152,6 +201,10 @@ def main(argv: list[str]) -> None:
         result = recompute(limit=args.limit, series=args.series, repeat=args.repeat)
     elif args.command == "lot":
         result = lot(repeat=args.repeat)
+    elif args.command == "forget-visits":
+        result = forget_visits(after=args.after)
+    elif args.command == "reports":
+        result = reports(repeat=args.repeat)
     else:
         result = table1(repeat=args.repeat)
     print(json.dumps(result))

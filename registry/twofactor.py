@@ -60,13 +60,15 @@ class TwoFactorRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
-        match = _resolve(request.path_info)
-        if match is not None and match.view_name == "admin:login":
+        if request.path == reverse("admin:login"):
             # The admin's own password-only form would be a way around the second factor.
             return redirect_to_login(request.GET.get("next") or reverse("admin:index"),
                                      reverse("login"))
         user = request.user
-        if user.is_authenticated and not self._may_pass(request, user, match):
+        # Only a session's user is judged here: the URL is resolved for them alone (an API
+        # request with a token, the most frequent, is spared a second resolution).
+        if user.is_authenticated and not self._may_pass(request, user,
+                                                        _resolve(request.path_info)):
             return self._refuse(request, user)
         return self.get_response(request)
 

@@ -28,7 +28,9 @@ TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates",
               "APP_DIRS": True, "OPTIONS": {}}]
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ["DATABASE_URL"], conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        # Persistent connections, as the bare side (checked before reuse, as the
+        # registry's production default): BARE_CONN_MAX_AGE, not the registry's variable.
+        os.environ["DATABASE_URL"], conn_max_age=int(os.environ.get("BARE_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
 }

@@ -41,10 +41,21 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or [required("ALLOWED_HOSTS")]
 required("DATABASE_URL")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-# Persistent connections (checked before reuse): opening one per request was most of a
-# list request's time (issue 19 measured 0.25 → 0.65 of bare DRF from this alone).
-DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Database connections. Default: persistent connections, checked before reuse — opening
+# one per request was most of a list request's time (issue 19: 0.25 → 0.65 of bare DRF
+# from this alone). DATABASE_POOL=1 uses psycopg 3's pool instead (one per process,
+# shared by its threads; DATABASE_POOL_SIZE connections at most). bench/run's
+# "connections" step measures the choices side by side (bench/README.md).
+DATABASE_POOL = env_bool("DATABASE_POOL", default=False)
+if DATABASE_POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it with a pool
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # the pool checks what it hands out
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1, "max_size": int(os.environ.get("DATABASE_POOL_SIZE", "4")),
+        "timeout": 10}
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", default=True)
 
 # Without a broker every recompute would run inside the web request: ask for it explicitly.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)

@@ -120,6 +120,49 @@ def test_production_keeps_database_connections_by_default():
     assert local["conn_max_age"] == 0
 
 
+def test_health_checks_can_be_turned_off_and_the_pool_chosen():
+    assert shown({**FULL, "CONN_HEALTH_CHECKS": "0"})["health_checks"] is False
+    pooled = python(POOL, {**FULL, "DATABASE_POOL": "1", "DATABASE_POOL_SIZE": "3"})
+    assert pooled.returncode == 0, pooled.stderr
+    # Django requires CONN_MAX_AGE 0 with a pool; the pool checks what it hands out.
+    assert json.loads(pooled.stdout.strip().splitlines()[-1]) == {
+        "conn_max_age": 0, "health_checks": False,
+        "pool": {"min_size": 1, "max_size": 3, "timeout": 10}}
+
+
+POOL = """
+import json, django
+django.setup()
+from django.conf import settings
+db = settings.DATABASES["default"]
+print(json.dumps({"conn_max_age": db["CONN_MAX_AGE"], "health_checks": db["CONN_HEALTH_CHECKS"],
+                  "pool": db["OPTIONS"]["pool"]}))
+"""
+
+POOLED_QUERIES = """
+import json, django
+django.setup()
+from django.db import connection
+answers = []
+for _ in range(3):  # each "request" takes a connection from the pool and gives it back
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        answers.append(cursor.fetchone()[0])
+    connection.close()
+print(json.dumps({"pool": connection.pool is not None, "backends": len(set(answers))}))
+"""
+
+
+@pytest.mark.django_db
+def test_the_psycopg_pool_serves_queries_on_the_real_database():
+    db = django_settings.DATABASES["default"]
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    done = python(POOLED_QUERIES, {**FULL, "DATABASE_URL": url, "DATABASE_POOL": "1"})
+    assert done.returncode == 0, done.stderr
+    # One connection, kept by the pool across the closes of three requests.
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"pool": True, "backends": 1}
+
+
 def test_production_trusts_one_proxy_by_default():
     assert shown(FULL)["proxies"] == 1
     assert shown({**FULL, "TRUSTED_PROXY_COUNT": "2"})["proxies"] == 2
