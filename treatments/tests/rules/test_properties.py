@@ -194,3 +194,29 @@ def test_an_efns_block_is_never_called_on_a_distal_cmap_below_the_floor(segment)
         distal, lln = segment.distal_amplitude_mv, segment.lower_limit_amplitude_mv
         assert distal > efns.min_distal_amplitude_mv
         assert distal > efns.min_distal_fraction_of_lln * lln
+
+
+@settings(max_examples=400, deadline=None)
+@given(patients(), st.booleans())
+def test_series_visits_finds_the_visits_pre_visit_and_post_visit_find(patient, weird_order):
+    from treatments.rules.visits import ordered_series, post_visit, pre_visit, series_visits
+
+    visits = patient.visits[::-1] if weird_order else patient.visits
+    found = series_visits(visits, patient.series, rules=SEED_1)
+    numbers = [s.number for s in ordered_series(patient.series)]
+    assert list(found) == numbers
+    for number in numbers:
+        assert found[number] == (pre_visit(visits, patient.series, number, rules=SEED_1),
+                                 post_visit(visits, patient.series, number, rules=SEED_1))
+
+
+@settings(max_examples=400, deadline=None)
+@given(patients(weird=True))
+def test_series_visits_agrees_on_duplicate_ids_and_numbers(patient):
+    from treatments.rules.visits import ordered_series, post_visit, pre_visit, series_visits
+
+    found = series_visits(patient.visits, patient.series, rules=SEED_1)
+    for number in [s.number for s in ordered_series(patient.series)]:
+        pre, post = found[number]
+        assert pre is pre_visit(patient.visits, patient.series, number, rules=SEED_1)
+        assert post is post_visit(patient.visits, patient.series, number, rules=SEED_1)
