@@ -485,14 +485,21 @@ def outcome_batch_inputs(*, patient_ids: Sequence[int]) -> OutcomeBatchInputs:
     patients = (_patients_and_prior_treatments(ids) if connection.vendor != "postgresql"
                 else _patients_and_prior_treatments_rows(rows.pop(0)))
     rule_rows, threshold_rows, criteria_rows, limit_rows = rows[:4]
+    inputs = _patients_input(patients, {nerve: float(limit) for nerve, limit in limit_rows},
+                             rows[4:])
+    # Only the rule sets and criteria sets the batch's patients are judged by are built
+    # (``rules_for`` and ``criteria_for`` fall back to the paper's for any other): one
+    # patient's recompute built all of them, a tenth of its time.
+    diagnoses = {patient.diagnosis for patient in inputs.values()}
+    rules = {diagnosis: RuleSet(version=version, parameters=parameters).as_rules()
+             for diagnosis, version, parameters in rule_rows if diagnosis in diagnoses}
+    codes = {SEED_1.block_criteria, *(r.block_criteria for r in rules.values())}
     return OutcomeBatchInputs(
-        patients=_patients_input(patients, {nerve: float(limit) for nerve, limit in limit_rows},
-                                 rows[4:]),
-        rules={diagnosis: RuleSet(version=version, parameters=parameters).as_rules()
-               for diagnosis, version, parameters in rule_rows},
+        patients=inputs,
+        rules=rules,
         thresholds=_thresholds(threshold_rows),
         criteria={code: BlockCriteriaSet(code=code, parameters=parameters).as_criteria()
-                  for code, parameters in criteria_rows},
+                  for code, parameters in criteria_rows if code in codes},
         versions=read_versions,
     )
 

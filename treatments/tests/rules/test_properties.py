@@ -220,3 +220,30 @@ def test_series_visits_agrees_on_duplicate_ids_and_numbers(patient):
         pre, post = found[number]
         assert pre is pre_visit(patient.visits, patient.series, number, rules=SEED_1)
         assert post is post_visit(patient.visits, patient.series, number, rules=SEED_1)
+
+
+SUM_MUSCLE_SIDES = [(m, s) for m in SEED_1.sum_score_muscles for s in ("R", "L")]
+small = st.none() | st.integers(0, 5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(SUM_MUSCLE_SIDES + MUSCLE_SIDES), st.integers(0, 5)),
+       small, small, small, small, st.none() | st.integers(0, 100),
+       st.none() | st.decimals(0, 80, places=1), st.none() | st.decimals(0, 80, places=1),
+       small, st.lists(st.sampled_from(MUSCLE_SIDES), max_size=4, unique=True))
+def test_a_scale_scores_every_visit_as_plain_score_does(
+        grid, incat_arm, incat_leg, onls_arm, onls_leg, irods, grip_right, grip_left, prineas,
+        targets):
+    from treatments.rules.measures import Measure, measure_scale, plain_score
+
+    visit = VisitIn(id=1, visited_on=ORIGIN, kind="follow_up", mrc=grid, prineas_score=prineas,
+                    incat_arm=incat_arm, incat_leg=incat_leg, onls_arm=onls_arm,
+                    onls_leg=onls_leg, irods_centile=irods, grip_right_kpa=grip_right,
+                    grip_left_kpa=grip_left)
+    for measure in Measure:
+        if measure == Measure.ADJUSTED_INCAT:
+            continue  # scored against the baseline, not by plain_score
+        scale = measure_scale(measure, [visit], (), targets=targets, rules=SEED_1)
+        assert scale.score_of(visit) == plain_score(measure, visit, targets=targets,
+                                                    rules=SEED_1)
+        assert scale.score_of(None) is None
