@@ -203,13 +203,18 @@ def measure_scale(measure: Measure, visits: Sequence[VisitIn], series: Sequence[
         scored = [v for v in visits if incat(v) is not None]
         base = baseline_visit(scored, series)
 
+        base_incat = (incat(base) or 0) if base is not None else 0
+
         def adjusted(visit: VisitIn | None) -> AdjustedIncat | None:
-            if visit is None or incat(visit) is None:
+            if visit is None:
+                return None
+            value = incat(visit)
+            if value is None:
                 return None
             if base is None:
-                return AdjustedIncat(visit, incat(visit) or 0)
+                return AdjustedIncat(visit, value or 0)
             change = adjusted_incat_change(base, visit)
-            return AdjustedIncat(visit, (incat(base) or 0) + (change or 0))
+            return AdjustedIncat(visit, base_incat + (change or 0))
 
         return Scale(measure, mcid, adjusted, MeasureComparison(measure, mcid),
                      MEASURE_BEST[measure])

@@ -247,3 +247,16 @@ def test_a_scale_scores_every_visit_as_plain_score_does(
         assert scale.score_of(visit) == plain_score(measure, visit, targets=targets,
                                                     rules=SEED_1)
         assert scale.score_of(None) is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.builds(SeriesIn, st.integers(1, 12), dates, st.integers(1, 7),
+                          dose_g_per_kg=st.none() | st.decimals("0.1", "2.5", places=3)),
+                max_size=12))
+def test_dose_intensities_are_dose_intensity_of_each_series(series):
+    from treatments.rules.course import dose_intensities, dose_intensity
+    from treatments.rules.visits import ordered_series
+
+    found = dose_intensities(series)
+    assert found == {s.number: dose_intensity(series, s.number)
+                     for s in ordered_series(series)}
