@@ -167,15 +167,15 @@ def series_visits(
     first of equal visit orders in the order given, and so does this (a stable sort,
     then the first of the run of equals)."""
     ordered = ordered_series(series)
-    linked: dict[tuple[str, int], VisitIn] = {}
+    linked: dict[tuple[str, int | None], VisitIn] = {}
     pre_candidates: list[VisitIn] = []
     post_candidates: list[VisitIn] = []
     for visit in visits:
         if _is_linked(visit):
-            key = (visit.kind, visit.series_number)  # type: ignore[assignment]
-            best = linked.get(key)  # type: ignore[arg-type]
+            key = (visit.kind, visit.series_number)
+            best = linked.get(key)
             if best is None or visit_order(visit) > visit_order(best):
-                linked[key] = visit  # type: ignore[index]
+                linked[key] = visit
             continue
         if visit.kind in PRE_FALLBACK_KINDS:
             pre_candidates.append(visit)
