@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.db.models.functions import JSONObject
 
@@ -35,6 +35,7 @@ from treatments.models import (
     LotNumber,
     NerveReference,
     Outcome,
+    RuleSet,
     Series,
     TailoringEpisode,
     TitreThreshold,
@@ -89,6 +90,7 @@ class OutcomeInputs:
     thresholds: tuple[ThresholdIn, ...]
     thresholds_revision: int | None
     block_criteria: BlockCriteria
+    read_version: int | None = None  # the outcome's data_version, read before the data
 
 
 def rules_by_diagnosis() -> dict[str, Rules]:
@@ -119,9 +121,12 @@ def block_criteria_named(code: str) -> BlockCriteria:
 
 def current_thresholds() -> Thresholds:
     """The current row of each (centre, antigen, isotype, method, unit), in one query."""
-    rows = list(TitreThreshold.objects.filter(current=True).order_by("revision")
-                .values_list("antigen", "isotype", "method", "unit", "value", "center_id",
-                             "revision"))
+    return _thresholds(list(
+        TitreThreshold.objects.filter(current=True).order_by("revision")
+        .values_list("antigen", "isotype", "method", "unit", "value", "center_id", "revision")))
+
+
+def _thresholds(rows: list[tuple]) -> Thresholds:
     # The newest row is always current (a change adds a row), so the global revision is
     # the highest current one.
     return Thresholds(
@@ -160,56 +165,170 @@ def _grouped(rows, key_index: int = 0) -> dict[int, list[tuple]]:
     return groups
 
 
-def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
-    """The rules' plain data of many patients in nine queries, whatever their number and
-    the length of their histories. Rows are read as tuples, never as model instances: a
-    24-series history has some 700 MRC grades, and building a model object for each one
-    cost more than the rules themselves (bench/README.md)."""
-    ids = list(patient_ids)
-    diagnoses, prior, tailoring = _patients_and_prior_treatments(ids)
-    if not diagnoses:
-        return {}
-    limits = lower_limits()
-    pinned = _grouped(
-        PinnedTargetMuscle.objects.filter(patient_id__in=ids).order_by("id")
-        .values_list("patient_id", "muscle", "side")
-    )
+Reads = Callable[[list[int]], list[QuerySet]]  # the querysets of some patients' reads
+
+
+def fetch_together(reads: Reads, patient_ids: Sequence[int]) -> list[list[tuple]]:
+    """The rows of ``reads(patient_ids)``, ``values_list`` querysets, in one round trip on
+    PostgreSQL: each list equals ``list(queryset)``.
+
+    Their statements are sent as one (client-side binding, psycopg's default and
+    Django's: the parameters are merged into the text) and read back result by result
+    (``nextset``), each row through its queryset's own converters. A recompute reads a
+    dozen tables, and on a busy machine each round trip was a wait of its own; compiling
+    the dozen querysets to SQL was 40 % of a one-patient recompute, so the SQL is compiled
+    once per number of patients and reused with their ids as parameters
+    (``_compiled``; bench/README.md). Elsewhere (SQLite, or server-side binding
+    configured): one query each."""
+    ids = list(dict.fromkeys(patient_ids))  # as ``__in`` does: each id once
+    if connection.vendor != "postgresql" or connection.settings_dict.get(
+            "OPTIONS", {}).get("server_side_binding"):
+        return [list(queryset) for queryset in reads(ids)]
+    compiled = _compiled(reads, len(ids), connection.alias)
+    if compiled is None:  # the ids are not plain parameters: compile this one
+        compiled = _compile(reads(ids))
+        positions: tuple[tuple[int, int], ...] = ()
+    else:
+        positions = compiled[2]
+    sql, template, _, compilers = compiled
+    params = list(template)
+    for index, position in positions:
+        params[index] = ids[position]
+    results: list[list[tuple]] = []
+    with connection.cursor() as cursor:
+        if sql:
+            cursor.execute(sql, params)
+        first = True
+        for compiler in compilers:
+            if compiler is None:  # an empty ``__in``: no statement, no rows
+                results.append([])
+                continue
+            if not first:
+                cursor.nextset()
+            first = False
+            results.append(list(compiler.results_iter(results=[cursor.fetchall()],
+                                                      tuple_expected=True)))
+    return results
+
+
+_PLACEHOLDER_ID = -(2 ** 62)  # stands for the n-th id as _PLACEHOLDER_ID - n
+
+
+def _compile(querysets: list[QuerySet]) -> tuple[str, tuple, tuple, tuple]:
+    statements: list[str] = []
+    params: list = []
+    compilers: list = []
+    for queryset in querysets:
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        try:
+            sql, parameters = compiler.as_sql()
+        except EmptyResultSet:
+            compilers.append(None)
+            continue
+        compilers.append(compiler)
+        statements.append(sql)
+        params.extend(parameters)
+    return "; ".join(statements), tuple(params), (), tuple(compilers)
+
+
+@lru_cache(maxsize=32)
+def _compiled(reads: Reads, count: int, alias: str
+              ) -> tuple[str, tuple, tuple[tuple[int, int], ...], tuple] | None:
+    """``reads`` compiled for ``count`` patients: the SQL, the parameters with a
+    placeholder id for each patient, and where those placeholders are; None if the
+    placeholders do not come out as parameters, each as often (then no reuse)."""
+    placeholders = [_PLACEHOLDER_ID - n for n in range(count)]
+    sql, params, _, compilers = _compile(reads(placeholders))
+    wanted = {value: n for n, value in enumerate(placeholders)}
+    positions = tuple((index, wanted[value]) for index, value in enumerate(params)
+                      if isinstance(value, int) and value in wanted)
+    uses = [0] * count
+    for _, n in positions:
+        uses[n] += 1
+    if count and (len(set(uses)) != 1 or uses[0] == 0 or str(_PLACEHOLDER_ID) in sql):
+        return None
+    return sql, params, positions, compilers
+
+
+def _reference_querysets() -> list[QuerySet]:
+    """Rule sets by diagnosis, current thresholds, block criteria sets, lower limits."""
+    return [
+        DiagnosisRuleSet.objects.order_by().values_list(
+            "diagnosis", "rule_set__version", "rule_set__parameters"),
+        TitreThreshold.objects.filter(current=True).order_by("revision").values_list(
+            "antigen", "isotype", "method", "unit", "value", "center_id", "revision"),
+        BlockCriteriaSet.objects.order_by().values_list("code", "parameters"),
+        NerveReference.objects.order_by().values_list("nerve", "lower_limit_amplitude_mv"),
+    ]
+
+
+def _patient_querysets(ids: list[int]) -> list[QuerySet]:
+    """The nine reads of ``patients_rules_input`` after the patients' own row."""
     stopping = AdverseEvent.objects.filter(series=OuterRef("pk"), led_to_stop=True)
-    series = _grouped(
+    return [
+        PinnedTargetMuscle.objects.filter(patient_id__in=ids).order_by("id")
+        .values_list("patient_id", "muscle", "side"),
         Series.objects.filter(patient_id__in=ids).annotate(stopped=Exists(stopping))
         .order_by("patient_id", "number")
         .values_list("patient_id", "number", "started_on", "days", "status", "stopped",
                      "route", "regimen", "expected_interval_days", "dose_g_per_kg",
-                     "id", "weight_kg")
-    )
-    visits = _grouped(
+                     "id", "weight_kg"),
         Visit.objects.filter(patient_id__in=ids).order_by("patient_id", "visited_on", "id")
         .values_list("patient_id", "id", "visited_on", "kind", "series__number",
-                     "functional_score", "prineas_score", *VISIT_MEASURE_FIELDS)
-    )
-    grades: dict[int, dict[tuple[str, str], int]] = {}
-    # Unordered: one grade per visit, muscle and side (a constraint), and the rules never
-    # depend on the order of a grid. Sorting some 150,000 grades of a batch by id spilled
-    # to disk and was half of this query's time (bench/README.md).
-    for visit_id, muscle, side, grade in (
+                     "functional_score", "prineas_score", *VISIT_MEASURE_FIELDS),
+        # Unordered: one grade per visit, muscle and side (a constraint), and the rules
+        # never depend on the order of a grid. Sorting some 150,000 grades of a batch by
+        # id spilled to disk and was half of this query's time (bench/README.md).
         MrcGrade.objects.filter(visit__patient_id__in=ids).order_by()
-        .values_list("visit_id", "muscle", "side", "grade")
-    ):
-        grades.setdefault(visit_id, {})[(muscle, side)] = grade
-    titres = _grouped(
+        .values_list("visit_id", "muscle", "side", "grade"),
         Titre.objects.filter(patient_id__in=ids).order_by("patient_id", "sampled_on", "id")
         .values_list("patient_id", "sampled_on", "antigen", "isotype", "method", "value",
-                     "unit", "id")
-    )
-    studies = _grouped(
+                     "unit", "id"),
         NerveStudy.objects.filter(patient_id__in=ids).order_by("patient_id", "studied_on", "id")
-        .values_list("patient_id", "id", "studied_on")
-    )
-    segments = _grouped(
+        .values_list("patient_id", "id", "studied_on"),
         NerveSegment.objects.filter(study__patient_id__in=ids).order_by("id")
         .values_list("study_id", "nerve", "side", "distal_site", "proximal_site",
-                     *SEGMENT_VALUE_FIELDS)
-    )
+                     *SEGMENT_VALUE_FIELDS),
+    ]
+
+
+def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
+    """The rules' plain data of many patients in nine queries, whatever their number and
+    the length of their histories (one round trip on PostgreSQL). Rows are read as
+    tuples, never as model instances: a 24-series history has some 700 MRC grades, and
+    building a model object for each one cost more than the rules themselves
+    (bench/README.md)."""
+    ids = list(patient_ids)
+    rows = fetch_together(_rules_input_reads, ids)
+    if connection.vendor != "postgresql":
+        patients = _patients_and_prior_treatments(ids)
+    else:
+        patients = _patients_and_prior_treatments_rows(rows.pop(0))
+    limits = {nerve: float(limit) for nerve, limit in rows.pop(0)}
+    return _patients_input(patients, limits, rows)
+
+
+def _rules_input_reads(ids: list[int]) -> list[QuerySet]:
+    head = _patients_and_prior_treatments_queryset(ids)
+    return [*([head] if head is not None else []), _reference_querysets()[-1],
+            *_patient_querysets(ids)]
+
+
+def _patients_input(patients, limits: dict[str, float], rows: list[list[tuple]]
+                    ) -> dict[int, PatientIn]:
+    diagnoses, prior, tailoring = patients
+    if not diagnoses:
+        return {}
+    pinned_rows, series_rows, visit_rows, grade_rows, titre_rows, study_rows, segment_rows = rows
+    pinned = _grouped(pinned_rows)
+    series = _grouped(series_rows)
+    visits = _grouped(visit_rows)
+    grades: dict[int, dict[tuple[str, str], int]] = {}
+    for visit_id, muscle, side, grade in grade_rows:
+        grades.setdefault(visit_id, {})[(muscle, side)] = grade
+    titres = _grouped(titre_rows)
+    studies = _grouped(study_rows)
+    segments = _grouped(segment_rows)
     return {
         patient_id: PatientIn(
             diagnosis=diagnosis, center=center, primary_measure=primary_measure,
@@ -249,6 +368,34 @@ def patients_rules_input(patient_ids: Sequence[int]) -> dict[int, PatientIn]:
     }
 
 
+def _patients_and_prior_treatments_queryset(ids: list[int]) -> QuerySet | None:
+    """On PostgreSQL, the patients' rows with their prior treatments and tailoring
+    episodes as arrays of small objects (not a query more); elsewhere None."""
+    if connection.vendor != "postgresql":
+        return None
+    treatments = ArraySubquery(
+        PriorTreatment.objects.filter(patient=OuterRef("pk")).order_by("started_on", "id")
+        .values(json=JSONObject(kind="kind", started_on="started_on", ended_on="ended_on"))
+    )
+    episodes = ArraySubquery(
+        TailoringEpisode.objects.filter(patient=OuterRef("pk")).order_by("started_on", "id")
+        .values(json=JSONObject(id="id", kind="kind", started_on="started_on",
+                                ended_on="ended_on"))
+    )
+    return Patient.objects.filter(pk__in=ids).values_list(
+        "pk", "diagnosis", "center_id", "primary_measure", treatments, episodes)
+
+
+def _patients_and_prior_treatments_rows(rows: list[tuple]) -> tuple[
+    dict[int, tuple[str, int, str | None]], dict[int, tuple[PriorTreatmentIn, ...]],
+    dict[int, tuple[TailoringIn, ...]],
+]:
+    return ({pk: (diagnosis, center, measure)
+             for pk, diagnosis, center, measure, _, _ in rows},
+            {pk: _prior_treatments(items) for pk, _, _, _, items, _ in rows},
+            {pk: _tailoring(items) for pk, _, _, _, _, items in rows})
+
+
 def _patients_and_prior_treatments(ids: list[int]) -> tuple[
     dict[int, tuple[str, int, str | None]], dict[int, tuple[PriorTreatmentIn, ...]],
     dict[int, tuple[TailoringIn, ...]],
@@ -258,22 +405,6 @@ def _patients_and_prior_treatments(ids: list[int]) -> tuple[
     and episodes come in the patient row, arrays of small objects (not a query more);
     elsewhere (SQLite, ``make run``) in queries of their own."""
     patients = Patient.objects.filter(pk__in=ids)
-    if connection.vendor == "postgresql":
-        treatments = ArraySubquery(
-            PriorTreatment.objects.filter(patient=OuterRef("pk")).order_by("started_on", "id")
-            .values(json=JSONObject(kind="kind", started_on="started_on", ended_on="ended_on"))
-        )
-        episodes = ArraySubquery(
-            TailoringEpisode.objects.filter(patient=OuterRef("pk")).order_by("started_on", "id")
-            .values(json=JSONObject(id="id", kind="kind", started_on="started_on",
-                                    ended_on="ended_on"))
-        )
-        rows = list(patients.values_list("pk", "diagnosis", "center_id", "primary_measure",
-                                         treatments, episodes))
-        return ({pk: (diagnosis, center, measure)
-                 for pk, diagnosis, center, measure, _, _ in rows},
-                {pk: _prior_treatments(items) for pk, _, _, _, items, _ in rows},
-                {pk: _tailoring(items) for pk, _, _, _, _, items in rows})
     grouped = _grouped(
         PriorTreatment.objects.filter(patient_id__in=ids).order_by("patient_id", "started_on", "id")
         .values_list("patient_id", "kind", "started_on", "ended_on")
@@ -332,6 +463,7 @@ class OutcomeBatchInputs:
     rules: dict[str, Rules]  # by diagnosis
     thresholds: Thresholds
     criteria: dict[str, BlockCriteria]  # by code
+    versions: dict[int, int] = field(default_factory=dict)  # outcome data_version by patient
 
     def rules_for(self, patient: PatientIn) -> Rules:
         # Every diagnosis of the catalogue gets a default row (reference_data); one added
@@ -343,17 +475,50 @@ class OutcomeBatchInputs:
 
 
 def outcome_batch_inputs(*, patient_ids: Sequence[int]) -> OutcomeBatchInputs:
-    """Everything a batch of recomputes reads, in twelve queries whatever the batch."""
+    """Everything a batch of recomputes reads, in thirteen statements whatever the batch,
+    sent together in one round trip on PostgreSQL (``fetch_together``): first the
+    outcomes' ``data_version`` (``OutcomeBatchInputs.versions``; a patient without an
+    outcome row is not in it), then the data they are computed from."""
+    ids = list(patient_ids)
+    rows = fetch_together(_batch_reads, ids)
+    read_versions = dict(rows.pop(0))
+    patients = (_patients_and_prior_treatments(ids) if connection.vendor != "postgresql"
+                else _patients_and_prior_treatments_rows(rows.pop(0)))
+    rule_rows, threshold_rows, criteria_rows, limit_rows = rows[:4]
+    inputs = _patients_input(patients, {nerve: float(limit) for nerve, limit in limit_rows},
+                             rows[4:])
+    # Only the rule sets and criteria sets the batch's patients are judged by are built
+    # (``rules_for`` and ``criteria_for`` fall back to the paper's for any other): one
+    # patient's recompute built all of them, a tenth of its time.
+    diagnoses = {patient.diagnosis for patient in inputs.values()}
+    rules = {diagnosis: RuleSet(version=version, parameters=parameters).as_rules()
+             for diagnosis, version, parameters in rule_rows if diagnosis in diagnoses}
+    codes = {SEED_1.block_criteria, *(r.block_criteria for r in rules.values())}
     return OutcomeBatchInputs(
-        patients=patients_rules_input(patient_ids),
-        rules=rules_by_diagnosis(),
-        thresholds=current_thresholds(),
-        criteria=criteria_sets(),
+        patients=inputs,
+        rules=rules,
+        thresholds=_thresholds(threshold_rows),
+        criteria={code: BlockCriteriaSet(code=code, parameters=parameters).as_criteria()
+                  for code, parameters in criteria_rows if code in codes},
+        versions=read_versions,
     )
 
 
+def _batch_reads(ids: list[int]) -> list[QuerySet]:
+    head = _patients_and_prior_treatments_queryset(ids)
+    return [
+        Outcome.objects.filter(patient_id__in=ids).order_by()
+        .values_list("patient_id", "data_version"),
+        *([head] if head is not None else []),
+        *_reference_querysets(),
+        *_patient_querysets(ids),
+    ]
+
+
 def outcome_inputs(*, patient_id: int) -> OutcomeInputs | None:
-    """Everything one recompute reads, in a fixed number of queries whatever the history."""
+    """Everything one recompute reads, in a fixed number of queries whatever the history
+    (one round trip on PostgreSQL), with the outcome's ``data_version`` read first
+    (``read_version``: None when the patient has no outcome row)."""
     batch = outcome_batch_inputs(patient_ids=[patient_id])
     patient = batch.patients.get(patient_id)
     if patient is None:
@@ -362,7 +527,8 @@ def outcome_inputs(*, patient_id: int) -> OutcomeInputs | None:
     return OutcomeInputs(patient=patient, rules=rules,
                          thresholds=batch.thresholds.for_centre(patient.center),
                          thresholds_revision=batch.thresholds.revision,
-                         block_criteria=batch.criteria_for(rules))
+                         block_criteria=batch.criteria_for(rules),
+                         read_version=batch.versions.get(patient_id))
 
 
 def patient_studies_input(*, patient_id: int) -> tuple[StudyIn, ...]:

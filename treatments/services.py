@@ -114,32 +114,32 @@ def _outcome_store(*, patient_id: int, read_version: int, result: dict[str, Any]
 
 def outcome_recompute(*, patient_id: int) -> Outcome | None:
     """Load, compute, store — idempotently; a computation that read older data than the
-    stored one is dropped instead of overwriting it (conditional UPDATE)."""
+    stored one is dropped instead of overwriting it (conditional UPDATE). The outcome's
+    version is read first, in the same round trip as the data (``outcome_inputs``)."""
     from treatments.rules import compute_outcome
     from treatments.selectors import outcome_inputs
 
-    outcome = Outcome.objects.filter(patient_id=patient_id).first()
-    if outcome is None:
-        return None
-    read_version = outcome.data_version
     inputs = outcome_inputs(patient_id=patient_id)
-    if inputs is None:
+    if inputs is None or inputs.read_version is None:
         return None
+    read_version = inputs.read_version
     computed = compute_outcome(
         inputs.patient, rules=inputs.rules, thresholds=inputs.thresholds,
         block_criteria=inputs.block_criteria, today=timezone.localdate(),
     )
     result = _with_versions(computed.as_dict(), thresholds_revision=inputs.thresholds_revision)
-    if _outcome_store(patient_id=patient_id, read_version=read_version, result=result):
+    stored, outcome = _outcome_store_one(patient_id=patient_id, read_version=read_version,
+                                         result=result)
+    if stored:
         outcome_stored([Recomputed(patient_id, read_version, inputs.patient, computed,
                                    inputs.thresholds)])
-    outcome.refresh_from_db()
     return outcome
 
 
 def outcome_recompute_many(*, patient_ids: Sequence[int], batch_size: int = 200) -> int:
     """Recompute many outcomes (the sweep, ``recompute --all``): per batch, the same
-    queries as one patient plus one conditional UPDATE each; returns how many were stored.
+    reads as one patient (one round trip) plus one conditional UPDATE; returns how many
+    were stored.
 
     Versions are read before the data, as in ``outcome_recompute``, so a change that
     lands in between leaves the outcome stale for the next sweep, never wrongly fresh.
@@ -151,14 +151,13 @@ def outcome_recompute_many(*, patient_ids: Sequence[int], batch_size: int = 200)
     ids = list(patient_ids)
     today = timezone.localdate()
     for start in range(0, len(ids), batch_size):
-        versions = dict(
-            Outcome.objects.filter(patient_id__in=ids[start:start + batch_size])
-            .values_list("patient_id", "data_version")
-        )
-        batch = outcome_batch_inputs(patient_ids=list(versions))
+        batch = outcome_batch_inputs(patient_ids=ids[start:start + batch_size])
+        versions = batch.versions
         results = {}
         computed: dict[int, Recomputed] = {}
         for patient_id, patient in batch.patients.items():
+            if patient_id not in versions:
+                continue  # no outcome row: nothing to store (as one by one)
             rules = batch.rules_for(patient)
             thresholds = batch.thresholds.for_centre(patient.center)
             try:
@@ -194,33 +193,64 @@ def _outcome_store_many(*, versions: dict[int, int], results: dict[int, dict[str
                 if _outcome_store(patient_id=patient_id, read_version=versions[patient_id],
                                   result=result)
             }
+    sql, params = _outcome_update_sql(versions=versions, results=results)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " RETURNING o.patient_id", params)
+        stored = {row[0] for row in cursor.fetchall()}
+    _log_kept_newer(results, stored)
+    return stored
+
+
+def _outcome_store_one(*, patient_id: int, read_version: int, result: dict[str, Any]
+                       ) -> tuple[bool, Outcome | None]:
+    """``_outcome_store_many`` of one patient, which also gives back the outcome row as it
+    now is: the stored one from the UPDATE itself (``RETURNING``), else — a newer
+    computation kept — read again."""
+    if connection.vendor == "postgresql":
+        sql, params = _outcome_update_sql(versions={patient_id: read_version},
+                                          results={patient_id: result})
+        rows = list(Outcome.objects.raw(sql + " RETURNING o.*", params))
+        _log_kept_newer({patient_id: result}, {row.patient_id for row in rows})
+        if rows:
+            return True, rows[0]
+        return False, Outcome.objects.filter(patient_id=patient_id).first()
+    stored = _outcome_store_many(versions={patient_id: read_version},
+                                 results={patient_id: result})
+    return bool(stored), Outcome.objects.filter(patient_id=patient_id).first()
+
+
+def _outcome_update_sql(*, versions: dict[int, int], results: dict[int, dict[str, Any]]
+                        ) -> tuple[str, list[Any]]:
+    """The conditional ``UPDATE … FROM (VALUES …)`` of ``results`` (PostgreSQL)."""
     table = connection.ops.quote_name(Outcome._meta.db_table)
     rows = ", ".join(
         ["(%s::bigint, %s::bigint, %s, %s::integer, %s, %s, %s::jsonb, %s::jsonb)"]
         * len(results))
-    params: list[Any] = []
+    params: list[Any] = [timezone.now()]
     for patient_id, result in results.items():
         params += [patient_id, versions[patient_id], result["rules_version"],
                    result["thresholds_revision"], result["criteria"] or "",
                    result["status"] or "", json.dumps(result),
                    json.dumps(Outcome.summary_of(result))]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} AS o SET computed_data_version = v.read_version,"
-            " rules_version = v.rules_version, thresholds_revision = v.thresholds_revision,"
-            " criteria = v.criteria, computed_at = %s, status = v.status,"
-            " result = v.result, summary = v.summary"
-            f" FROM (VALUES {rows}) AS v(patient_id, read_version, rules_version,"
-            " thresholds_revision, criteria, status, result, summary)"
-            " WHERE o.patient_id = v.patient_id AND o.computed_data_version <= v.read_version"
-            " AND o.data_version >= v.read_version RETURNING o.patient_id",
-            [timezone.now(), *params],
-        )
-        stored = {row[0] for row in cursor.fetchall()}
-    if len(stored) < len(results):
+    return (
+        f"UPDATE {table} AS o SET computed_data_version = v.read_version,"
+        " rules_version = v.rules_version, thresholds_revision = v.thresholds_revision,"
+        " criteria = v.criteria, computed_at = %s, status = v.status,"
+        " result = v.result, summary = v.summary"
+        f" FROM (VALUES {rows}) AS v(patient_id, read_version, rules_version,"
+        " thresholds_revision, criteria, status, result, summary)"
+        " WHERE o.patient_id = v.patient_id AND o.computed_data_version <= v.read_version"
+        " AND o.data_version >= v.read_version", params)
+
+
+def _log_kept_newer(results: dict[int, dict[str, Any]], stored: set[int]) -> None:
+    if len(results) == 1 and not stored:
+        patient_id = next(iter(results))
+        logger.info("Outcome of patient %s changed meanwhile; kept the newer one.", patient_id,
+                    extra={"patient_id": patient_id})
+    elif len(stored) < len(results):
         logger.info("%s outcome(s) changed meanwhile; kept the newer ones.",
                     len(results) - len(stored))
-    return stored
 
 
 def _series_children(series: Series, lot_numbers, adverse_events) -> None:

@@ -192,13 +192,13 @@ def _weighty(center, count: int) -> list[int]:
 def test_a_batch_recompute_raises_every_patients_queries_in_the_same_queries(
         center, count, django_assert_num_queries):
     ids = _weighty(center, count)
-    # outcome versions, the 12 queries of the inputs, the UPDATE … FROM (VALUES …);
+    # outcome versions and the inputs in one round trip, the UPDATE … FROM (VALUES …);
     # the sync: the queries kept, SAVEPOINT, the outcomes locked, the queries kept again,
     # INSERT queries, INSERT their history, RELEASE SAVEPOINT
-    with django_assert_num_queries(14 + 7):
+    with django_assert_num_queries(2 + 7):
         assert outcome_recompute_many(patient_ids=ids) == count
     assert Query.objects.filter(patient_id__in=ids, rule="weight_change").count() == count
-    with django_assert_num_queries(14 + 1):  # again: the queries kept, nothing to change
+    with django_assert_num_queries(2 + 1):  # again: the queries kept, nothing to change
         outcome_recompute_many(patient_ids=ids)
     assert Query.objects.filter(patient_id__in=ids).count() == count
 

@@ -8,6 +8,7 @@ rest.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -154,11 +155,38 @@ def dose_intensity(series: Sequence[SeriesIn], number: int) -> Decimal | None:
         return None
     window = [s for s in ordered
               if start - timedelta(days=INTENSITY_WINDOW_DAYS) < s.started_on < start]
+    return _intensity(start, window)
+
+
+def _intensity(start: date, window: Sequence[SeriesIn]) -> Decimal | None:
     if not window or any(s.dose_g_per_kg is None for s in window):
         return None
     days = (start - min(s.started_on for s in window)).days
     total = sum((Decimal(s.dose_g_per_kg or 0) for s in window), Decimal(0))
     return (total / days * INTENSITY_PER_DAYS).quantize(INTENSITY_STEP, ROUND_HALF_UP)
+
+
+def dose_intensities(series: Sequence[SeriesIn]) -> dict[int, Decimal | None]:
+    """``dose_intensity`` of every series, by number: each window found by date with a
+    bisection instead of a scan of all the series (24 scans of 24 for a long course),
+    its series then taken in number order as ``dose_intensity`` sums them."""
+    ordered = ordered_series(series)
+    if not ordered:
+        return {}
+    by_date = sorted(range(len(ordered)), key=lambda i: ordered[i].started_on)
+    dates = [ordered[i].started_on for i in by_date]
+    first = ordered[0].started_on
+    found: dict[int, Decimal | None] = {}
+    for item in ordered:
+        start = item.started_on
+        if (start - first).days < INTENSITY_WINDOW_DAYS:
+            found[item.number] = None
+            continue
+        low = bisect_right(dates, start - timedelta(days=INTENSITY_WINDOW_DAYS))
+        high = bisect_left(dates, start)
+        found[item.number] = _intensity(
+            start, [ordered[i] for i in sorted(by_date[low:high])])
+    return found
 
 
 Period = tuple[date, date | None]  # an episode's start and end (None: ongoing)

@@ -203,21 +203,57 @@ def measure_scale(measure: Measure, visits: Sequence[VisitIn], series: Sequence[
         scored = [v for v in visits if incat(v) is not None]
         base = baseline_visit(scored, series)
 
+        base_incat = (incat(base) or 0) if base is not None else 0
+
         def adjusted(visit: VisitIn | None) -> AdjustedIncat | None:
-            if visit is None or incat(visit) is None:
+            if visit is None:
+                return None
+            value = incat(visit)
+            if value is None:
                 return None
             if base is None:
-                return AdjustedIncat(visit, incat(visit) or 0)
+                return AdjustedIncat(visit, value or 0)
             change = adjusted_incat_change(base, visit)
-            return AdjustedIncat(visit, (incat(base) or 0) + (change or 0))
+            return AdjustedIncat(visit, base_incat + (change or 0))
 
         return Scale(measure, mcid, adjusted, MeasureComparison(measure, mcid),
                      MEASURE_BEST[measure])
+    scorer = _plain_scorer(measure, targets=targets, rules=rules)
     return Scale(
-        measure, mcid,
-        lambda v: None if v is None else plain_score(measure, v, targets=targets, rules=rules),
+        measure, mcid, lambda v: None if v is None else scorer(v),
         MeasureComparison(measure, mcid), MEASURE_BEST[measure],
     )
+
+
+def _plain_scorer(measure: Measure, *, targets: Sequence[MuscleSide], rules: RuleSet
+                  ) -> Callable[[VisitIn], Number | None]:
+    """``plain_score`` of one measure as a function of the visit, the measure's branch
+    chosen once (a scale scores every visit several times; the MRC sum's muscle-sides
+    are listed once, not at each visit)."""
+    if measure == Measure.MRC_TARGETS:
+        return lambda visit: visit_score(visit, targets)
+    if measure == Measure.MRC_SUM:
+        keys = tuple((muscle, side) for muscle in rules.sum_score_muscles for side in SIDES)
+
+        def mrc_sum_of(visit: VisitIn) -> int | None:
+            grades = visit.mrc
+            total = 0
+            for key in keys:
+                if key not in grades:
+                    return None
+                total += grades[key]
+            return total
+
+        return mrc_sum_of
+    if measure in (Measure.INCAT, Measure.ADJUSTED_INCAT):
+        return incat
+    if measure == Measure.IRODS:
+        return lambda visit: visit.irods_centile
+    if measure == Measure.GRIP:
+        return grip
+    if measure == Measure.ONLS:
+        return onls
+    return lambda visit: visit.prineas_score
 
 
 def visit_scores(visit: VisitIn, scales: dict[Measure, Scale]) -> dict[str, Number | None]:

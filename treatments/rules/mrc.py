@@ -18,7 +18,7 @@ from treatments.rules.types import (
     Status,
     VisitIn,
 )
-from treatments.rules.visits import ordered_series, post_visit, pre_visit, visit_order
+from treatments.rules.visits import ordered_series, series_visits, visit_order
 
 SIDE_ORDER = {"R": 0, "L": 1}
 IMPROVEMENT_GRADES = (Grade.DRAMATIC, Grade.MILD, Grade.SLIGHT)
@@ -141,9 +141,15 @@ def visit_score(visit: VisitIn | None, targets: Sequence[MuscleSide]) -> int | N
 
     A missing target grade means no score: a missing grade is never a 0.
     """
-    if visit is None or not targets or missing_target_grades(visit, targets):
+    if visit is None or not targets:
         return None
-    return sum(visit.mrc[ms] for ms in targets)
+    grades = visit.mrc
+    total = 0
+    for ms in targets:  # one look-up each (called for every visit and scale)
+        if ms not in grades:
+            return None
+        total += grades[ms]
+    return total
 
 
 def response_grade(gain: int, targets: int, *, rules: RuleSet) -> Grade:
@@ -185,9 +191,9 @@ def series_scores(
     ``score_of`` scores a visit on another scale than the target sum (§9)."""
     score = score_of or (lambda visit: visit_score(visit, targets))
     rows = []
+    found = series_visits(visits, series, rules=rules)
     for item in ordered_series(series):
-        pre = pre_visit(visits, series, item.number, rules=rules)
-        post = post_visit(visits, series, item.number, rules=rules)
+        pre, post = found[item.number]
         rows.append(SeriesScores(
             number=item.number,
             pre_visit_id=pre.id if pre else None,
@@ -257,8 +263,9 @@ def evaluation_points(
         return ()
     points: list[EvaluationPoint] = []
     last_post: VisitIn | None = None
+    found = series_visits(visits, ordered, rules=rules)
     for item in ordered:
-        last_post = post_visit(visits, ordered, item.number, rules=rules)
+        last_post = found[item.number][1]
         score = score_visit(last_post)
         if last_post is not None and score is not None:
             points.append(_point(last_post, score, item.number))

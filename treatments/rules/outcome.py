@@ -13,7 +13,7 @@ from typing import Any
 from treatments.rules.blocks import BlockEvolution, block_evolution
 from treatments.rules.course import (
     Schedule,
-    dose_intensity,
+    dose_intensities,
     extension_interval,
     interval_bounds,
     schedule,
@@ -562,6 +562,7 @@ def _series_results(
 ) -> tuple[SeriesResult, ...]:
     beneficial = set(mrc.beneficial) if mrc else set()
     by_number = {row.number: row for row in scores}
+    intensities = dose_intensities(course)
     return tuple(
         SeriesResult(
             number=item.number,
@@ -574,7 +575,7 @@ def _series_results(
             interval_days=intervals[item.number].interval_days,
             interval_flag=intervals[item.number].flagged,
             route=item.route,
-            dose_intensity=dose_intensity(course, item.number),
+            dose_intensity=intensities[item.number],
         )
         for item in course
         for row in (by_number.get(item.number),)

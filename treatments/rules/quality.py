@@ -94,19 +94,19 @@ def mrc_jumps(patient: PatientIn) -> tuple[Finding, ...]:
     # muscle-side → the last visit that graded it: id, date, grade
     last: dict[MuscleSide, tuple[int, str, int]] = {}
     for visit in sorted(patient.visits, key=visit_order):
-        for muscle_side in sorted(visit.mrc):
-            grade = visit.mrc[muscle_side]
+        visited_on = visit.visited_on.isoformat()  # once per visit, not per grade
+        for muscle_side, grade in sorted(visit.mrc.items()):
             previous = last.get(muscle_side)
             if previous is not None and abs(grade - previous[2]) >= MRC_JUMP_MIN:
                 muscle, side = muscle_side
                 findings.append(Finding(
                     MRC_JUMP, VISIT, visit.id,
                     f"{muscle} {side}: grade {previous[2]} on {previous[1]}, {grade} on"
-                    f" {visit.visited_on.isoformat()} (a change of {grade - previous[2]:+d}).",
+                    f" {visited_on} (a change of {grade - previous[2]:+d}).",
                     {"muscle": muscle, "side": side, "previous_visited_on": previous[1],
                      "previous_grade": previous[2], "grade": grade},
                 ))
-            last[muscle_side] = (visit.id, visit.visited_on.isoformat(), grade)
+            last[muscle_side] = (visit.id, visited_on, grade)
     return tuple(findings)
 
 

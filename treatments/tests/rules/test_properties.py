@@ -194,3 +194,69 @@ def test_an_efns_block_is_never_called_on_a_distal_cmap_below_the_floor(segment)
         distal, lln = segment.distal_amplitude_mv, segment.lower_limit_amplitude_mv
         assert distal > efns.min_distal_amplitude_mv
         assert distal > efns.min_distal_fraction_of_lln * lln
+
+
+@settings(max_examples=400, deadline=None)
+@given(patients(), st.booleans())
+def test_series_visits_finds_the_visits_pre_visit_and_post_visit_find(patient, weird_order):
+    from treatments.rules.visits import ordered_series, post_visit, pre_visit, series_visits
+
+    visits = patient.visits[::-1] if weird_order else patient.visits
+    found = series_visits(visits, patient.series, rules=SEED_1)
+    numbers = [s.number for s in ordered_series(patient.series)]
+    assert list(found) == numbers
+    for number in numbers:
+        assert found[number] == (pre_visit(visits, patient.series, number, rules=SEED_1),
+                                 post_visit(visits, patient.series, number, rules=SEED_1))
+
+
+@settings(max_examples=400, deadline=None)
+@given(patients(weird=True))
+def test_series_visits_agrees_on_duplicate_ids_and_numbers(patient):
+    from treatments.rules.visits import ordered_series, post_visit, pre_visit, series_visits
+
+    found = series_visits(patient.visits, patient.series, rules=SEED_1)
+    for number in [s.number for s in ordered_series(patient.series)]:
+        pre, post = found[number]
+        assert pre is pre_visit(patient.visits, patient.series, number, rules=SEED_1)
+        assert post is post_visit(patient.visits, patient.series, number, rules=SEED_1)
+
+
+SUM_MUSCLE_SIDES = [(m, s) for m in SEED_1.sum_score_muscles for s in ("R", "L")]
+small = st.none() | st.integers(0, 5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(SUM_MUSCLE_SIDES + MUSCLE_SIDES), st.integers(0, 5)),
+       small, small, small, small, st.none() | st.integers(0, 100),
+       st.none() | st.decimals(0, 80, places=1), st.none() | st.decimals(0, 80, places=1),
+       small, st.lists(st.sampled_from(MUSCLE_SIDES), max_size=4, unique=True))
+def test_a_scale_scores_every_visit_as_plain_score_does(
+        grid, incat_arm, incat_leg, onls_arm, onls_leg, irods, grip_right, grip_left, prineas,
+        targets):
+    from treatments.rules.measures import Measure, measure_scale, plain_score
+
+    visit = VisitIn(id=1, visited_on=ORIGIN, kind="follow_up", mrc=grid, prineas_score=prineas,
+                    incat_arm=incat_arm, incat_leg=incat_leg, onls_arm=onls_arm,
+                    onls_leg=onls_leg, irods_centile=irods, grip_right_kpa=grip_right,
+                    grip_left_kpa=grip_left)
+    for measure in Measure:
+        if measure == Measure.ADJUSTED_INCAT:
+            continue  # scored against the baseline, not by plain_score
+        scale = measure_scale(measure, [visit], (), targets=targets, rules=SEED_1)
+        assert scale.score_of(visit) == plain_score(measure, visit, targets=targets,
+                                                    rules=SEED_1)
+        assert scale.score_of(None) is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.builds(SeriesIn, st.integers(1, 12), dates, st.integers(1, 7),
+                          dose_g_per_kg=st.none() | st.decimals("0.1", "2.5", places=3)),
+                max_size=12))
+def test_dose_intensities_are_dose_intensity_of_each_series(series):
+    from treatments.rules.course import dose_intensities, dose_intensity
+    from treatments.rules.visits import ordered_series
+
+    found = dose_intensities(series)
+    assert found == {s.number: dose_intensity(series, s.number)
+                     for s in ordered_series(series)}
