@@ -62,8 +62,9 @@ def _cohort_rows(patients: QuerySet[Patient], outcome_keys: tuple[str, ...], **e
     ``summary`` (``Outcome.SUMMARY_KEYS``), never from whole results: each holds every
     visit of a history, and even extracting keys from them in the database made Table 1
     over 10,000 patients take seconds (bench/README.md)."""
-    # One small JSON object per row (one json.loads, not one per key).
-    outcome = JSONObject(**{key: KeyTransform(key, "outcome__summary") for key in outcome_keys})
+    # One small JSON object per row (one json.loads, not one per key); of the keys named
+    # in ``OUTCOME_PARTS`` only those parts (a key's other parts are never read).
+    outcome = JSONObject(**{key: _outcome_key(key) for key in outcome_keys})
     # Series are summed up in their own query: joined, they would repeat each patient's
     # outcome once per series; as per-row subqueries they cost enough for PostgreSQL to
     # JIT-compile the query, which alone took longer than the whole report.
@@ -80,6 +81,25 @@ def _cohort_rows(patients: QuerySet[Patient], outcome_keys: tuple[str, ...], **e
         row["first_series_on"] = counted["first_series_on"] if counted else None
         row["series_count"] = counted["series_count"] if counted else 0
         yield row
+
+
+# Outcome keys of which a report reads only some parts: Table 1 reads a conduction-block
+# summary's two study counts, never its segments (most of the JSON decoded per row), and
+# a final result's grade and label.
+OUTCOME_PARTS = {
+    "conduction_blocks": ("first_study", "latest_study"),
+    "final": ("grade", "label"),
+}
+
+
+def _outcome_key(key: str):
+    summary = KeyTransform(key, "outcome__summary")
+    parts = OUTCOME_PARTS.get(key)
+    if parts is None:
+        return summary
+    # An object of the parts, each null when missing (as ``.get`` reads it), also when the
+    # key itself is missing: a report reads these keys only part by part.
+    return JSONObject(**{part: KeyTransform(part, summary) for part in parts})
 
 
 def _age_and_course(row: dict[str, Any]) -> tuple[int | None, int | None]:
@@ -99,7 +119,8 @@ def _outcome(row: dict[str, Any]) -> dict[str, Any]:
 def _by_patient(rows) -> dict[int, list]:
     grouped: dict[int, list] = {}
     for patient_id, *values in rows:
-        grouped.setdefault(patient_id, []).append(values[0] if len(values) == 1 else values)
+        grouped.setdefault(patient_id, []).append(values[0] if len(values) == 1
+                                                  else tuple(values))
     return grouped
 
 
@@ -143,7 +164,7 @@ def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False,
         rows.append(Table1Input(
             patient=row["pk"], case=row["code"], sex=row["sex"],
             age_at_first_series=age, course_years=course,
-            affected_nerves=tuple(tuple(n) for n in nerves.get(row["pk"], ())),
+            affected_nerves=tuple(nerves.get(row["pk"], ())),
             series_count=row["series_count"], outcome=result,
             gm1_titre_before_ivig=titre, gm1_significant=significant,
             blocks_first=first, blocks_latest=latest,
