@@ -73,7 +73,7 @@ def _cohort_rows(patients: QuerySet[Patient], outcome_keys: tuple[str, ...], **e
     series = {
         row["patient"]: row for row in
         Series.objects.filter(patient__in=patients.values("pk")).order_by()
-        .values("patient").annotate(first_series_on=Min("started_on"), series_count=Count("pk"))
+        .values("patient").annotate(first_series_on=Min("started_on"), series_count=Count("*"))
     }
     rows = patients.values("pk", "code", "sex", "birth_year", "onset_year",
                            outcome_keys=outcome, **extra)
@@ -142,8 +142,10 @@ def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False,
     this answer only, in the recompute's fixed number of queries, nothing stored."""
     patients = report_cohort(user=user, table="table1", center=center, diagnosis=diagnosis,
                              every_diagnosis=every_diagnosis)
+    # Unordered: ``table1`` shows each patient's nerves sorted and unique (an ORDER BY
+    # spilled to disk sorting every nerve of a 20,000-patient cohort).
     nerves = _by_patient(
-        AffectedNerve.objects.filter(patient__in=patients.values("pk")).order_by("id")
+        AffectedNerve.objects.filter(patient__in=patients.values("pk")).order_by()
         .values_list("patient_id", "side", "nerve")
     )
     cohort = list(_cohort_rows(patients, TABLE1_OUTCOME))
