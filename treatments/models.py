@@ -96,6 +96,13 @@ class Series(SignedRecord, VersionedModel):
     class Meta:
         ordering = ["patient_id", "number"]
         verbose_name_plural = "series"
+        indexes = [
+            # Reports at national scale (bench/README.md): a cohort's first series and
+            # number of series read from the index alone (Table 1), and the series
+            # started in a period (the consumption report) without reading every series.
+            models.Index(fields=["patient", "started_on"], name="series_patient_started_idx"),
+            models.Index(fields=["started_on"], name="series_started_on_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "number"], name="series_number_unique_per_patient",

@@ -8,12 +8,14 @@ whatever the cohort size, and rows read as plain values, never as model instance
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from functools import partial
 from typing import Any, cast
 
+from django.db import connection
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import JSONObject
@@ -62,24 +64,46 @@ def _cohort_rows(patients: QuerySet[Patient], outcome_keys: tuple[str, ...], **e
     ``summary`` (``Outcome.SUMMARY_KEYS``), never from whole results: each holds every
     visit of a history, and even extracting keys from them in the database made Table 1
     over 10,000 patients take seconds (bench/README.md)."""
-    # One small JSON object per row (one json.loads, not one per key).
-    outcome = JSONObject(**{key: KeyTransform(key, "outcome__summary") for key in outcome_keys})
+    # One small JSON object per row (one json.loads, not one per key); of the keys named
+    # in ``OUTCOME_PARTS`` only those parts (a key's other parts are never read).
+    outcome = JSONObject(**{key: _outcome_key(key) for key in outcome_keys})
     # Series are summed up in their own query: joined, they would repeat each patient's
     # outcome once per series; as per-row subqueries they cost enough for PostgreSQL to
     # JIT-compile the query, which alone took longer than the whole report.
     series = {
         row["patient"]: row for row in
         Series.objects.filter(patient__in=patients.values("pk")).order_by()
-        .values("patient").annotate(first_series_on=Min("started_on"), series_count=Count("pk"))
+        .values("patient").annotate(first_series_on=Min("started_on"), series_count=Count("*"))
     }
-    rows = patients.values("pk", "code", "sex", "birth_year", "onset_year",
-                           outcome_keys=outcome, **extra)
+    # Unsorted: the tables sort their rows by case (``rules.reports``); sorting 20,000
+    # rows with their JSON here spilled to disk.
+    rows = patients.order_by().values("pk", "code", "sex", "birth_year", "onset_year",
+                                      outcome_keys=outcome, **extra)
     # Plain dicts, completed below with the series' columns (the stubs see a closed TypedDict).
     for row in cast("Iterable[dict[str, Any]]", rows):
         counted = series.get(row["pk"])
         row["first_series_on"] = counted["first_series_on"] if counted else None
         row["series_count"] = counted["series_count"] if counted else 0
         yield row
+
+
+# Outcome keys of which a report reads only some parts: Table 1 reads a conduction-block
+# summary's two study counts, never its segments (most of the JSON decoded per row), and
+# a final result's grade and label.
+OUTCOME_PARTS = {
+    "conduction_blocks": ("first_study", "latest_study"),
+    "final": ("grade", "label"),
+}
+
+
+def _outcome_key(key: str):
+    summary = KeyTransform(key, "outcome__summary")
+    parts = OUTCOME_PARTS.get(key)
+    if parts is None:
+        return summary
+    # An object of the parts, each null when missing (as ``.get`` reads it), also when the
+    # key itself is missing: a report reads these keys only part by part.
+    return JSONObject(**{part: KeyTransform(part, summary) for part in parts})
 
 
 def _age_and_course(row: dict[str, Any]) -> tuple[int | None, int | None]:
@@ -99,7 +123,8 @@ def _outcome(row: dict[str, Any]) -> dict[str, Any]:
 def _by_patient(rows) -> dict[int, list]:
     grouped: dict[int, list] = {}
     for patient_id, *values in rows:
-        grouped.setdefault(patient_id, []).append(values[0] if len(values) == 1 else values)
+        grouped.setdefault(patient_id, []).append(values[0] if len(values) == 1
+                                                  else tuple(values))
     return grouped
 
 
@@ -119,8 +144,10 @@ def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False,
     this answer only, in the recompute's fixed number of queries, nothing stored."""
     patients = report_cohort(user=user, table="table1", center=center, diagnosis=diagnosis,
                              every_diagnosis=every_diagnosis)
+    # Unordered: ``table1`` shows each patient's nerves sorted and unique (an ORDER BY
+    # spilled to disk sorting every nerve of a 20,000-patient cohort).
     nerves = _by_patient(
-        AffectedNerve.objects.filter(patient__in=patients.values("pk")).order_by("id")
+        AffectedNerve.objects.filter(patient__in=patients.values("pk")).order_by()
         .values_list("patient_id", "side", "nerve")
     )
     cohort = list(_cohort_rows(patients, TABLE1_OUTCOME))
@@ -143,7 +170,7 @@ def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False,
         rows.append(Table1Input(
             patient=row["pk"], case=row["code"], sex=row["sex"],
             age_at_first_series=age, course_years=course,
-            affected_nerves=tuple(tuple(n) for n in nerves.get(row["pk"], ())),
+            affected_nerves=tuple(nerves.get(row["pk"], ())),
             series_count=row["series_count"], outcome=result,
             gm1_titre_before_ivig=titre, gm1_significant=significant,
             blocks_first=first, blocks_latest=latest,
@@ -202,8 +229,44 @@ def measures_report(*, user, center=None, diagnosis=None,
     outcome's ``measures`` (in its summary). ``criteria`` is taken and changes nothing."""
     patients = report_cohort(user=user, table="measures", center=center, diagnosis=diagnosis,
                              every_diagnosis=not diagnosis)
-    rows = patients.values_list("diagnosis", KeyTransform("measures", "outcome__summary"))
-    return measures_table([(d, measures or []) for d, measures in rows])
+    rows: list[tuple[str, list[dict[str, Any]]]] = []
+    for diagnosis_, item, count in _measure_items_counted(patients):
+        rows += [(diagnosis_, [item])] * count
+    return measures_table(rows)
+
+
+# ``measures_table`` counts item by item (a patient's items never depend on each other),
+# so the cohort's items are read cut down to what it reads of one — its measure, whether
+# it has a change (null: none, else 0), ``responder`` and ``result`` — and the identical
+# ones counted in the database: a few dozen rows to decode instead of one JSON list per
+# patient (100,000 at national scale); the rule gets each as a one-item list, as often as
+# it occurs, and counts what it counted before.
+_MEASURE_ITEMS_COUNTED = """
+SELECT cohort.diagnosis, item -> 'measure',
+       CASE WHEN jsonb_typeof(item -> 'change') IS NULL
+              OR jsonb_typeof(item -> 'change') = 'null' THEN NULL ELSE 0 END,
+       item -> 'responder', item -> 'result', COUNT(*)
+FROM ({cohort}) AS cohort (diagnosis, measures)
+CROSS JOIN LATERAL jsonb_array_elements(
+    CASE WHEN jsonb_typeof(cohort.measures) = 'array' THEN cohort.measures END) AS item
+GROUP BY 1, 2, 3, 4, 5
+"""
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _measure_items_counted(patients: QuerySet[Patient]
+                           ) -> list[tuple[str, dict[str, Any], int]]:
+    cohort = patients.order_by().values_list("diagnosis",
+                                             KeyTransform("measures", "outcome__summary"))
+    sql, params = cohort.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(_MEASURE_ITEMS_COUNTED.format(cohort=sql), params)
+        return [(diagnosis, {"measure": _json(measure), "change": change,
+                             "responder": _json(responder), "result": _json(result)}, count)
+                for diagnosis, measure, change, responder, result, count in cursor.fetchall()]
 
 
 def report_csv_rows(report: dict[str, Any]) -> list[list[str]]:

@@ -8,6 +8,7 @@ Pure: a selector reads the series rows into ``ConsumptionSeries``; every patient
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,7 +16,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 from typing import Any
 
-from treatments.rules.course import dose_intensity
+from treatments.rules.course import (
+    INTENSITY_PER_DAYS,
+    INTENSITY_STEP,
+    INTENSITY_WINDOW_DAYS,
+)
 from treatments.rules.types import SeriesIn
 from treatments.rules.visits import ordered_series
 
@@ -53,6 +58,34 @@ def covered_days(series: SeriesIn, following: SeriesIn | None) -> Decimal:
     return min(Decimal((following.started_on - series.started_on).days), COVER_FACTOR * expected)
 
 
+class _Intensities:
+    """``course.dose_intensity(ordered, s.number)`` for any series ``s`` of ``ordered``
+    (one course in number order), each in O(log n): the series sorted by date once, the
+    12-week window found by bisection. ``dose_intensity`` scans the whole course for
+    every series (O(n²) a course); over a registry's courses that was most of the
+    consumption report (``tests/rules/test_consumption.py`` checks both agree)."""
+
+    def __init__(self, ordered: Sequence[SeriesIn]) -> None:
+        self.first = ordered[0].started_on if ordered else None
+        # Stable: series of one date keep their number order (the window's sum is exact
+        # whatever the order; only which series fall in it matters).
+        self.by_date = sorted(ordered, key=lambda s: s.started_on)
+        self.dates = [s.started_on for s in self.by_date]
+
+    def __call__(self, current: SeriesIn) -> Decimal | None:
+        start = current.started_on
+        if self.first is None or (start - self.first).days < INTENSITY_WINDOW_DAYS:
+            return None
+        low = bisect_right(self.dates, start - timedelta(days=INTENSITY_WINDOW_DAYS))
+        high = bisect_left(self.dates, start)  # the window: (s − 84 days, s), s excluded
+        window = self.by_date[low:high]
+        if not window or any(s.dose_g_per_kg is None for s in window):
+            return None
+        days = (start - self.dates[low]).days
+        total = sum((Decimal(s.dose_g_per_kg or 0) for s in window), Decimal(0))
+        return (total / days * INTENSITY_PER_DAYS).quantize(INTENSITY_STEP, ROUND_HALF_UP)
+
+
 def course_rows(
     course: Sequence[SeriesIn], *, start: date, end: date,
     describe: Callable[[SeriesIn], tuple[int, str, str, str, Decimal]],
@@ -61,6 +94,7 @@ def course_rows(
     course (the next series and the 12 weeks before each may lie outside the period).
     ``describe`` gives a series' (patient, diagnosis, centre, product, grams)."""
     ordered = ordered_series(course)
+    intensity = _Intensities(ordered)
     rows = []
     for index, item in enumerate(ordered):
         if not start <= item.started_on <= end:
@@ -71,7 +105,7 @@ def course_rows(
             patient=patient, diagnosis=diagnosis, center=center, product=product,
             started_on=item.started_on, grams=grams,
             covered_days=covered_days(item, following),
-            dose_intensity=dose_intensity(ordered, item.number),
+            dose_intensity=intensity(item),
         ))
     return rows
 
@@ -83,18 +117,24 @@ def _two(value: Decimal) -> Decimal:
 def summary(rows: Iterable[ConsumptionSeries]) -> dict[str, Any]:
     """Grams, series, patients, patient-years, grams per patient-year and the median over
     patients of each one's mean dose intensity (of their series in the rows)."""
-    rows = list(rows)
-    grams = sum((r.grams for r in rows), Decimal(0))
-    years = sum((r.covered_days for r in rows), Decimal(0)) / DAYS_PER_YEAR
+    # One pass over the rows (the report sums the whole and each of its groups).
+    grams, covered = Decimal(0), Decimal(0)
+    count = 0
+    patients: set[int] = set()
     intensities: dict[int, list[Decimal]] = {}
     for row in rows:
+        count += 1
+        grams += row.grams
+        covered += row.covered_days
+        patients.add(row.patient)
         if row.dose_intensity is not None:
             intensities.setdefault(row.patient, []).append(row.dose_intensity)
+    years = covered / DAYS_PER_YEAR
     means = [sum(values, Decimal(0)) / len(values) for values in intensities.values()]
     return {
         "grams": grams.quantize(Decimal("0.1"), ROUND_HALF_UP),
-        "series": len(rows),
-        "patients": len({r.patient for r in rows}),
+        "series": count,
+        "patients": len(patients),
         "patient_years": _two(years),
         "grams_per_patient_year": _two(grams / years) if years else None,
         "median_dose_intensity": _two(Decimal(median(means))) if means else None,

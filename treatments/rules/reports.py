@@ -75,11 +75,20 @@ def gm1_titre_before_ivig(outcome: Mapping[str, Any]
     return (best["value"], best["significant"])
 
 
+def _nerve_order(side_nerve: tuple[str, str]) -> tuple[int, str, int, str]:
+    side, nerve = side_nerve
+    return SIDE_ORDER.get(side, 2), side, NERVE_ORDER.get(nerve, 99), nerve
+
+
 def _distribution(nerves: Sequence[tuple[str, str]]) -> str:
     """"R median + ulnar, L peroneal": nerves grouped by side, as in Table 1."""
+    return _distribution_of(sorted(set(nerves), key=_nerve_order))
+
+
+def _distribution_of(ordered: Sequence[tuple[str, str]]) -> str:
+    """``_distribution`` of nerves already unique and in ``_nerve_order``."""
     by_side: dict[str, list[str]] = {}
-    for side, nerve in sorted(set(nerves), key=lambda sn: (SIDE_ORDER.get(sn[0], 2), sn[0],
-                                                            NERVE_ORDER.get(sn[1], 99), sn[1])):
+    for side, nerve in ordered:
         by_side.setdefault(side, []).append(nerve)
     return ", ".join(f"{side} {' + '.join(names)}" for side, names in by_side.items())
 
@@ -94,19 +103,15 @@ def table1(rows: Sequence[Table1Input]) -> JSON:
     out_rows = []
     for row in ordered:
         final = row.outcome.get("final") or {}
+        nerves = sorted(set(row.affected_nerves), key=_nerve_order)
         out_rows.append({
             "patient": row.patient,
             "case": row.case,
             "sex": row.sex,
             "age": row.age_at_first_series,
             "course_years": row.course_years,
-            "affected_nerves": [
-                {"side": side, "nerve": nerve}
-                for side, nerve in sorted(set(row.affected_nerves),
-                                          key=lambda sn: (SIDE_ORDER.get(sn[0], 2), sn[0],
-                                                          NERVE_ORDER.get(sn[1], 99), sn[1]))
-            ],
-            "distribution": _distribution(row.affected_nerves),
+            "affected_nerves": [{"side": side, "nerve": nerve} for side, nerve in nerves],
+            "distribution": _distribution_of(nerves),
             "series_count": row.series_count,
             "first_response": row.outcome.get("initial_response"),
             "n_star": row.outcome.get("n_star"),

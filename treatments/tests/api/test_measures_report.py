@@ -101,3 +101,26 @@ def test_the_reports_page_has_the_measures_section_and_its_csv(client, clinician
 def test_the_pure_count_ignores_a_measure_without_change():
     report = measures_table([("cidp", [item("grip", None, None, False)])])
     assert report["rows"] == []
+
+
+def test_counted_in_the_database_as_the_rule_counts_each_patients_items(clinician, center):
+    """The report counts identical items in the database; the rule over every patient's
+    stored list, read whole, gives the same table (odd items included)."""
+    odd = [
+        item("adjusted_incat", -2, "improved", True),
+        item("adjusted_incat", -2, "improved", True),  # the same measure twice
+        {"measure": "irods", "change": 4, "result": "improved"},  # no responder key
+        {"measure": "irods", "result": "deteriorated", "responder": 1},  # no change key
+        item("irods", None, "deteriorated", True),  # a baseline alone
+        item("prineas", 0.5, "deteriorated", None),
+        item("incat", 2, "deteriorated", 0),
+    ]
+    for n, measures in enumerate([odd, odd[:3], odd[3:], [], None]):
+        measured(center, f"ODD-{n}", ("cidp", "mmn")[n % 2], measures)
+    measured(center, "STALE", "cidp", [])
+    Outcome.objects.filter(patient__code="STALE").update(result={}, summary={})
+    expected = measures_table([
+        (o.patient.diagnosis, (o.summary or {}).get("measures") or [])
+        for o in Outcome.objects.select_related("patient").order_by("patient__code")])
+    assert expected["rows"]
+    assert api(clinician).get(URL).json() == expected
