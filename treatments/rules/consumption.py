@@ -8,7 +8,6 @@ Pure: a selector reads the series rows into ``ConsumptionSeries``; every patient
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,11 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 from typing import Any
 
-from treatments.rules.course import (
-    INTENSITY_PER_DAYS,
-    INTENSITY_STEP,
-    INTENSITY_WINDOW_DAYS,
-)
+from treatments.rules.course import dose_intensity_finder
 from treatments.rules.types import SeriesIn
 from treatments.rules.visits import ordered_series
 
@@ -58,34 +53,6 @@ def covered_days(series: SeriesIn, following: SeriesIn | None) -> Decimal:
     return min(Decimal((following.started_on - series.started_on).days), COVER_FACTOR * expected)
 
 
-class _Intensities:
-    """``course.dose_intensity(ordered, s.number)`` for any series ``s`` of ``ordered``
-    (one course in number order), each in O(log n): the series sorted by date once, the
-    12-week window found by bisection. ``dose_intensity`` scans the whole course for
-    every series (O(n²) a course); over a registry's courses that was most of the
-    consumption report (``tests/rules/test_consumption.py`` checks both agree)."""
-
-    def __init__(self, ordered: Sequence[SeriesIn]) -> None:
-        self.first = ordered[0].started_on if ordered else None
-        # Stable: series of one date keep their number order (the window's sum is exact
-        # whatever the order; only which series fall in it matters).
-        self.by_date = sorted(ordered, key=lambda s: s.started_on)
-        self.dates = [s.started_on for s in self.by_date]
-
-    def __call__(self, current: SeriesIn) -> Decimal | None:
-        start = current.started_on
-        if self.first is None or (start - self.first).days < INTENSITY_WINDOW_DAYS:
-            return None
-        low = bisect_right(self.dates, start - timedelta(days=INTENSITY_WINDOW_DAYS))
-        high = bisect_left(self.dates, start)  # the window: (s − 84 days, s), s excluded
-        window = self.by_date[low:high]
-        if not window or any(s.dose_g_per_kg is None for s in window):
-            return None
-        days = (start - self.dates[low]).days
-        total = sum((Decimal(s.dose_g_per_kg or 0) for s in window), Decimal(0))
-        return (total / days * INTENSITY_PER_DAYS).quantize(INTENSITY_STEP, ROUND_HALF_UP)
-
-
 def course_rows(
     course: Sequence[SeriesIn], *, start: date, end: date,
     describe: Callable[[SeriesIn], tuple[int, str, str, str, Decimal]],
@@ -94,7 +61,7 @@ def course_rows(
     course (the next series and the 12 weeks before each may lie outside the period).
     ``describe`` gives a series' (patient, diagnosis, centre, product, grams)."""
     ordered = ordered_series(course)
-    intensity = _Intensities(ordered)
+    intensity = dose_intensity_finder(ordered)
     rows = []
     for index, item in enumerate(ordered):
         if not start <= item.started_on <= end:

@@ -9,7 +9,7 @@ rest.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -166,27 +166,32 @@ def _intensity(start: date, window: Sequence[SeriesIn]) -> Decimal | None:
     return (total / days * INTENSITY_PER_DAYS).quantize(INTENSITY_STEP, ROUND_HALF_UP)
 
 
-def dose_intensities(series: Sequence[SeriesIn]) -> dict[int, Decimal | None]:
-    """``dose_intensity`` of every series, by number: each window found by date with a
-    bisection instead of a scan of all the series (24 scans of 24 for a long course),
-    its series then taken in number order as ``dose_intensity`` sums them."""
+def dose_intensity_finder(series: Sequence[SeriesIn]) -> Callable[[SeriesIn], Decimal | None]:
+    """``dose_intensity(series, s.number)`` for any series ``s`` of the course, each in
+    O(log n): the series sorted by date once, each window found by bisection instead of a
+    scan of the whole course (24 scans of 24 for a long course), its series then taken in
+    number order as ``dose_intensity`` sums them. Used by the outcome (every series) and
+    the consumption report (the series of a period)."""
     ordered = ordered_series(series)
-    if not ordered:
-        return {}
     by_date = sorted(range(len(ordered)), key=lambda i: ordered[i].started_on)
     dates = [ordered[i].started_on for i in by_date]
-    first = ordered[0].started_on
-    found: dict[int, Decimal | None] = {}
-    for item in ordered:
+    first = ordered[0].started_on if ordered else None
+
+    def find(item: SeriesIn) -> Decimal | None:
         start = item.started_on
-        if (start - first).days < INTENSITY_WINDOW_DAYS:
-            found[item.number] = None
-            continue
+        if first is None or (start - first).days < INTENSITY_WINDOW_DAYS:
+            return None
         low = bisect_right(dates, start - timedelta(days=INTENSITY_WINDOW_DAYS))
-        high = bisect_left(dates, start)
-        found[item.number] = _intensity(
-            start, [ordered[i] for i in sorted(by_date[low:high])])
-    return found
+        high = bisect_left(dates, start)  # the window: (s − 84 days, s), s excluded
+        return _intensity(start, [ordered[i] for i in sorted(by_date[low:high])])
+
+    return find
+
+
+def dose_intensities(series: Sequence[SeriesIn]) -> dict[int, Decimal | None]:
+    """``dose_intensity`` of every series, by number (``dose_intensity_finder``)."""
+    find = dose_intensity_finder(series)
+    return {item.number: find(item) for item in ordered_series(series)}
 
 
 Period = tuple[date, date | None]  # an episode's start and end (None: ongoing)
