@@ -26,6 +26,7 @@
 
 from __future__ import annotations
 
+import operator
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -858,7 +859,9 @@ class ChildRows:
         built: list[tuple] = []
         errors: list[ValidationError] = []
         for index, row in enumerate(rows):
-            key = (model, tuple(sorted((k, type(v), repr(v)) for k, v in row.items())))
+            # Equal values share a validation: the same text, number or date (a decimal
+            # of another scale is the same number in its fixed-scale column).
+            key = (model, tuple(row.items()))
             cached = self.cache.get(key)
             if cached is None:
                 child = model(**row)
@@ -881,9 +884,11 @@ class ChildRows:
             raise ValidationError({relation: errors})
         if unique_by:
             at = [columns.index(name) for name in unique_by]
+            one = len(at) == 1
+            pick = operator.itemgetter(*at)
             seen: dict[tuple, int] = {}
             for index, (_, values) in enumerate(built):
-                repeated = tuple(values[i] for i in at)
+                repeated = (pick(values),) if one else pick(values)
                 if repeated in seen:
                     raise ValidationError({relation: [repeat_error(
                         index=index, repeats=seen[repeated],
@@ -938,7 +943,10 @@ class CopyWriter:
         at = {name: i for i, name in enumerate(columns)}
         fixed = {"history_date": self.now, "history_change_reason": None,
                  "history_type": "+", "history_source": self.source}
-        names, picks = [], []
+        names: list[str] = []
+        constants: list[Any] = []
+        picks: list[int] = []  # in (*row, user, *constants)
+        width = len(columns)
         for f in history._meta.concrete_fields:
             if f.attname == "history_id":
                 continue
@@ -946,15 +954,14 @@ class CopyWriter:
             if f.attname in tracked:
                 picks.append(at[f.attname])
             elif f.attname == "history_user_id":
-                picks.append(-1)
+                picks.append(width)
             else:
-                picks.append(-2)
-                fixed.setdefault(f.attname, f.get_default())
-        constant = [fixed.get(name) for name in names]
+                picks.append(width + 1 + len(constants))
+                constants.append(fixed[f.attname] if f.attname in fixed else f.get_default())
+        pick = operator.itemgetter(*picks)
+        extra = tuple(constants)
         self._copy(history._meta.db_table, names, (
-            tuple(row[i] if i >= 0 else user if i == -1 else constant[n]
-                  for n, i in enumerate(picks))
-            for row, user in zip(rows, users, strict=True)))
+            pick((*row, user, *extra)) for row, user in zip(rows, users, strict=True)))
 
     def _default_user(self, model):
         user = model.history.model.get_default_history_user(object())
