@@ -130,6 +130,33 @@ def build_children(
     return children
 
 
+def check_repeats(children: Sequence[models.Model], *, unique_by: Sequence[str],
+                  relation: str) -> None:
+    """Refuse a nested list in which two elements repeat the same ``unique_by`` values."""
+    if not unique_by:
+        return
+    seen: dict[tuple, int] = {}
+    for index, child in enumerate(children):
+        key = tuple(getattr(child, name) for name in unique_by)
+        if key in seen:
+            raise ValidationError({relation: [repeat_error(
+                index=index, repeats=seen[key], values=", ".join(map(str, key)))]})
+        seen[key] = index
+
+
+def validate_new(instance: M, *, exclude: Iterable[str] = (), by=None) -> M:
+    """``save_validated``'s validation of a record not saved yet, for a bulk insert: the
+    fields and ``clean()``; what only the database can judge (unique keys, CHECK
+    constraints, foreign keys set from records at hand, listed in ``exclude``) is left to
+    the database, which still enforces it: the caller writes in a savepoint and, refused,
+    writes the same rows again one by one through the services, which name the row."""
+    if by is not None:
+        instance._history_user = by  # type: ignore[attr-defined]
+    instance.full_clean(exclude=list(exclude), validate_unique=False,
+                        validate_constraints=False)
+    return instance
+
+
 def replace_children(
     *, parent: models.Model, model: type[M], parent_field: str, rows: Sequence[Mapping[str, Any]],
     relation: str, unique_by: Sequence[str] = (),
@@ -138,14 +165,7 @@ def replace_children(
     children = build_children(
         parent=parent, model=model, parent_field=parent_field, rows=rows, relation=relation
     )
-    if unique_by:
-        seen: dict[tuple, int] = {}
-        for index, child in enumerate(children):
-            key = tuple(getattr(child, name) for name in unique_by)
-            if key in seen:
-                raise ValidationError({relation: [repeat_error(
-                    index=index, repeats=seen[key], values=", ".join(map(str, key)))]})
-            seen[key] = index
+    check_repeats(children, unique_by=unique_by, relation=relation)
     for old in model._default_manager.filter(**{parent_field: parent}):
         old.delete()  # one by one, so the audit trail records each removal
     try:

@@ -8,7 +8,7 @@ Every writer (API, pages, admin, import) reaches these through the services.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -49,9 +49,19 @@ def visit_date_check(
     A missing or invalid date or kind is left to the model's own validation."""
     if kind not in CHECKED_KINDS or not isinstance(visited_on, date):
         return
-    visit = VisitDates(id=None, kind=kind, visited_on=visited_on,
-                       series_number=series.number if series is not None else None)
-    problem = visit_date_problem(visit, series_dates(patient_id=patient_id))
+    visit_date_check_among(series_dates(patient_id=patient_id), kind=kind,
+                           visited_on=visited_on,
+                           series_number=series.number if series is not None else None)
+
+
+def visit_date_check_among(series: Sequence[SeriesDates], *, kind: str | None,
+                           visited_on: date | None, series_number: int | None) -> None:
+    """``visit_date_check`` against the patient's series as given (an import's bulk path
+    holds them in memory, not written yet)."""
+    if kind not in CHECKED_KINDS or not isinstance(visited_on, date):
+        return
+    visit = VisitDates(id=None, kind=kind, visited_on=visited_on, series_number=series_number)
+    problem = visit_date_problem(visit, list(series))
     if problem is not None:
         raise ValidationError({"visited_on": problem})
 

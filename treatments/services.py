@@ -22,6 +22,7 @@ from registry.services import (
     lock,
     replace_children,
     save_validated,
+    validate_new,
 )
 from registry.signatures import check_unsigned, record_sign, record_unlock
 from treatments.dates import series_change_check
@@ -363,6 +364,64 @@ def series_give(
     _series_children(series, lot_numbers, adverse_events)
     outcome_mark_stale(patient_id=patient.pk)
     return series
+
+
+def series_prepare(
+    *, patient: Patient, data: Mapping[str, Any], previous: Series | None, rules,
+    by: User | None = None,
+) -> Series:
+    """``series_give``'s checks for a series of a patient not written yet (an import's
+    bulk path, which checks the lots and adverse events itself), against the patient's
+    ``previous`` series held in memory and the rule set of its diagnosis (``rules``): the
+    next number, the date order, the dosing values, the fields; nothing is written
+    (``registry.services.validate_new`` says what is left to the database). Raises what
+    ``series_give`` would."""
+    fields = _course_defaults(data)
+    expected = previous.number + 1 if previous is not None else 1
+    number = fields.pop("number", None) or expected
+    if number != expected:
+        raise ValidationError(
+            {"number": f"The next series of {patient.code} is number {expected}."}
+        )
+    series = Series(patient=patient, number=number, **fields)
+    missing = fields.get("expected_interval_days") in (None, "")
+    for name, value in _series_dosing_new(series, rules=rules,
+                                          interval_missing=missing).items():
+        setattr(series, name, value)
+    if series.started_on and previous is not None and series.started_on <= previous.started_on:
+        raise ValidationError({"started_on": (
+            f"Series {number} must start after series {previous.number} "
+            f"({previous.started_on.isoformat()})."
+        )})
+    return validate_new(series, exclude=["patient"], by=by)
+
+
+def _series_dosing_new(series: Series, *, rules, interval_missing: bool) -> dict[str, Any]:
+    """``_series_dosing`` of a new series, with the rule set given (``series_dosing_for``
+    reads the diagnosis' rule set with a query each time)."""
+    from treatments.rules.course import DosingError, default_interval_days, series_dosing
+
+    fields: dict[str, Any] = {}
+    if interval_missing:
+        fields["expected_interval_days"] = default_interval_days(series.route)
+    if series.dose_g_per_kg is None or series.weight_kg is None \
+            or series.route not in cat.codes(cat.ROUTES):
+        return fields
+    patient = series.patient
+    started_on = series.started_on
+    age = started_on.year - patient.birth_year if isinstance(started_on, date) else None
+    try:
+        dosing = series_dosing(
+            route=series.route, dose_g_per_kg=series.dose_g_per_kg, weight_kg=series.weight_kg,
+            height_cm=series.height_cm, basis=series.dose_basis, sex=patient.sex,
+            age_years=age, rules=rules,
+        )
+    except DosingError as error:
+        raise ValidationError({error.field: error.message}) from error
+    return fields | {"dosing_weight_kg": dosing.dosing_weight_kg,
+                     "total_grams": dosing.total_grams,
+                     "prescribed_grams": dosing.prescribed_grams,
+                     "dosing_rules_version": dosing.rules_version}
 
 
 @transaction.atomic
