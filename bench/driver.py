@@ -393,6 +393,9 @@ class Bench:
             for workers, threads in ((self.args.workers, 0), (3, 4)):
                 kind = f"{workers} sync workers" if not threads else (
                     f"{workers} workers × {threads} threads")
+                baselines = {ceiling: self.load(ceiling, bare_base, bare_dir / f"{ceiling}.txt",
+                                                bare_token, (bare, self.bare_db))
+                             for ceiling in ("bare_detail", "bare_list")}
                 for mode, variables in CONNECTION_MODES.items():
                     env = {**self.registry_env(), **variables}
                     registry, base = self.serve("registry.wsgi:application", env,
@@ -402,8 +405,7 @@ class Bench:
                         figures = {}
                         for name, ceiling in (("patient_outcome", "bare_detail"),
                                               ("patient_list", "bare_list")):
-                            baseline = self.load(ceiling, bare_base, bare_dir / f"{ceiling}.txt",
-                                                 bare_token, (bare, self.bare_db))
+                            baseline = baselines[ceiling]
                             run = self.load(f"{name} [{mode}, {kind}]", base,
                                             registry_files / f"{name}.txt", token,
                                             (registry, self.run_db))
