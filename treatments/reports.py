@@ -24,7 +24,7 @@ from patients.models import AffectedNerve, Paraprotein, Patient, PriorTreatment
 from registry.scoping import scope_patients, scope_reportable_patients
 from treatments.models import AdverseEvent, Series
 from treatments.rules import BlockCriteria, SeriesIn, block_evolution
-from treatments.rules.consumption import consumption, course_rows, series_grams
+from treatments.rules.consumption import consumption, course_rows, series_grams, series_needed
 from treatments.rules.reports import (
     Table1Input,
     Table2Input,
@@ -306,7 +306,9 @@ def consumption_report(
     ):
         courses.setdefault(row[0], []).append(row)
     rows = []
-    for items in courses.values():
+    for course_items in courses.values():
+        items = [course_items[i] for i in series_needed(
+            [item[2] for item in course_items], start=start, end=end)]
         described = {number: (patient, diagnosis_, centre, product,
                               series_grams(grams_given=given, prescribed_grams=prescribed))
                      for (patient, number, _, _, _, _, _, product, given, prescribed,

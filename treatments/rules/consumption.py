@@ -9,13 +9,12 @@ Pure: a selector reads the series rows into ``ConsumptionSeries``; every patient
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from treatments.rules.course import dose_intensity_finder
+from treatments.rules.course import INTENSITY_WINDOW_DAYS, dose_intensity_finder
 from treatments.rules.types import SeriesIn
 from treatments.rules.visits import ordered_series
 
@@ -23,9 +22,10 @@ DAYS_PER_YEAR = Decimal("365.25")
 COVER_FACTOR = Decimal("1.5")  # a series covers at most 1.5 × its expected interval
 
 
-@dataclass(frozen=True)
-class ConsumptionSeries:
-    """One series started in the period, with what the report reads of it."""
+class ConsumptionSeries(NamedTuple):
+    """One series started in the period, with what the report reads of it (a named tuple:
+    a report over a busy year builds one per series, and a frozen dataclass cost several
+    times as much to build)."""
 
     patient: int
     diagnosis: str
@@ -77,27 +77,61 @@ def course_rows(
     return rows
 
 
+def series_needed(dates: Sequence[date], *, start: date, end: date) -> list[int]:
+    """Which series of a course ``course_rows`` reads for [start, end], given the start
+    dates of the course in number order (one series per number): the first (series 1
+    decides whether there is a 12-week window at all), those started from 84 days before
+    the period to its end (each window: the 84 days before a series of the period) and
+    the next after each series of the period (its cover). The others change none of its
+    rows: a selector builds only these (a course spans years, a period one)."""
+    earliest = start - timedelta(days=INTENSITY_WINDOW_DAYS)
+    return [index for index, day in enumerate(dates)
+            if index == 0 or earliest <= day <= end or start <= dates[index - 1] <= end]
+
+
 def _two(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def summary(rows: Iterable[ConsumptionSeries]) -> dict[str, Any]:
-    """Grams, series, patients, patient-years, grams per patient-year and the median over
-    patients of each one's mean dose intensity (of their series in the rows)."""
-    # One pass over the rows (the report sums the whole and each of its groups).
+# A group's figures are sums over its rows and, per patient, a mean of intensities: each
+# is summed once per (patient, diagnosis, product, centre) cell, and a group's figures
+# from its cells. Decimal sums are exact (grams, days and intensities have two places,
+# far from 28 digits), so adding the cells' sums gives the rows' sums, in any order.
+Cell = list  # [grams, covered days, series, sum of known intensities, known intensities]
+CellKey = tuple[int, str, str, str]  # (patient, diagnosis, product, centre)
+
+
+def _cells(rows: Iterable[ConsumptionSeries]) -> dict[CellKey, Cell]:
+    cells: dict[CellKey, Cell] = {}
+    for row in rows:
+        key = (row.patient, row.diagnosis, row.product, row.center)
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = [Decimal(0), Decimal(0), 0, Decimal(0), 0]
+        cell[0] += row.grams
+        cell[1] += row.covered_days
+        cell[2] += 1
+        if row.dose_intensity is not None:
+            cell[3] += row.dose_intensity
+            cell[4] += 1
+    return cells
+
+
+def _summary(cells: Iterable[tuple[CellKey, Cell]]) -> dict[str, Any]:
     grams, covered = Decimal(0), Decimal(0)
     count = 0
-    patients: set[int] = set()
-    intensities: dict[int, list[Decimal]] = {}
-    for row in rows:
-        count += 1
-        grams += row.grams
-        covered += row.covered_days
-        patients.add(row.patient)
-        if row.dose_intensity is not None:
-            intensities.setdefault(row.patient, []).append(row.dose_intensity)
+    patients: dict[int, list] = {}  # patient → [sum of known intensities, their number]
+    for (patient, *_), (cell_grams, cell_covered, cell_count, known, known_count) in cells:
+        grams += cell_grams
+        covered += cell_covered
+        count += cell_count
+        intensity = patients.get(patient)
+        if intensity is None:
+            intensity = patients[patient] = [Decimal(0), 0]
+        intensity[0] += known
+        intensity[1] += known_count
     years = covered / DAYS_PER_YEAR
-    means = [sum(values, Decimal(0)) / len(values) for values in intensities.values()]
+    means = [total / known_count for total, known_count in patients.values() if known_count]
     return {
         "grams": grams.quantize(Decimal("0.1"), ROUND_HALF_UP),
         "series": count,
@@ -108,21 +142,28 @@ def summary(rows: Iterable[ConsumptionSeries]) -> dict[str, Any]:
     }
 
 
-def consumption(rows: Sequence[ConsumptionSeries]) -> dict[str, Any]:
+def summary(rows: Iterable[ConsumptionSeries]) -> dict[str, Any]:
+    """Grams, series, patients, patient-years, grams per patient-year and the median over
+    patients of each one's mean dose intensity (of their series in the rows)."""
+    return _summary(_cells(rows).items())
+
+
+def consumption(rows: Iterable[ConsumptionSeries]) -> dict[str, Any]:
     """The report: the whole and per diagnosis, per product and per centre (each group
     sorted by its code or name)."""
+    cells = list(_cells(rows).items())
 
-    def grouped(key: Callable[[ConsumptionSeries], str], name: str) -> list[dict[str, Any]]:
-        groups: dict[str, list[ConsumptionSeries]] = {}
-        for row in rows:
-            groups.setdefault(key(row), []).append(row)
-        return [{name: value, **summary(items)} for value, items in sorted(groups.items())]
+    def grouped(position: int, name: str) -> list[dict[str, Any]]:
+        groups: dict[str, list[tuple[CellKey, Cell]]] = {}
+        for cell in cells:
+            groups.setdefault(cast("str", cell[0][position]), []).append(cell)
+        return [{name: value, **_summary(items)} for value, items in sorted(groups.items())]
 
     return {
-        "total": summary(rows),
-        "by_diagnosis": grouped(lambda r: r.diagnosis, "diagnosis"),
-        "by_product": grouped(lambda r: r.product, "product"),
-        "by_center": grouped(lambda r: r.center, "center"),
+        "total": _summary(cells),
+        "by_diagnosis": grouped(1, "diagnosis"),
+        "by_product": grouped(2, "product"),
+        "by_center": grouped(3, "center"),
     }
 
 

@@ -5,13 +5,20 @@ restate: each series' dose intensity is ``course.dose_intensity``'s, whatever th
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from statistics import median
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from treatments.rules import SeriesIn
-from treatments.rules.consumption import consumption, course_rows, covered_days
+from treatments.rules.consumption import (
+    ConsumptionSeries,
+    consumption,
+    course_rows,
+    covered_days,
+    series_needed,
+)
 from treatments.rules.course import dose_intensity
 from treatments.rules.visits import ordered_series
 
@@ -72,3 +79,61 @@ def test_summary_sums_each_group_as_the_whole():
     assert report["total"]["series"] == 7 and report["total"]["patients"] == 1
     assert report["total"]["grams"] == Decimal("28.0")
     assert report["total"]["median_dose_intensity"] == Decimal("2.00")
+
+
+def _reference_summary(rows) -> dict:
+    """The figures of a group, row by row, as §10 states them (the report sums cells)."""
+    years = sum((r.covered_days for r in rows), Decimal(0)) / Decimal("365.25")
+    grams = sum((r.grams for r in rows), Decimal(0))
+    by_patient: dict[int, list[Decimal]] = {}
+    for r in rows:
+        if r.dose_intensity is not None:
+            by_patient.setdefault(r.patient, []).append(r.dose_intensity)
+    means = [sum(v, Decimal(0)) / len(v) for v in by_patient.values()]
+    two = Decimal("0.01")
+    return {
+        "grams": grams.quantize(Decimal("0.1"), ROUND_HALF_UP), "series": len(rows),
+        "patients": len({r.patient for r in rows}),
+        "patient_years": years.quantize(two, ROUND_HALF_UP),
+        "grams_per_patient_year": (grams / years).quantize(two, ROUND_HALF_UP) if years else None,
+        "median_dose_intensity": (Decimal(median(means)).quantize(two, ROUND_HALF_UP)
+                                  if means else None),
+    }
+
+
+consumption_rows = st.lists(st.builds(
+    ConsumptionSeries,
+    patient=st.integers(1, 6), diagnosis=st.sampled_from(("mmn", "cidp")),
+    center=st.sampled_from(("c1", "c2")), product=st.sampled_from(("Privigen", "Kiovig", "")),
+    started_on=st.just(START),
+    grams=st.decimals(min_value=0, max_value=200, places=2),
+    covered_days=st.one_of(st.integers(0, 90).map(Decimal),
+                           st.integers(1, 60).map(lambda d: Decimal("1.5") * d)),
+    dose_intensity=st.one_of(st.none(), st.decimals(min_value=0, max_value=10, places=2)),
+), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=consumption_rows)
+def test_each_group_is_summed_as_its_rows(rows):
+    report = consumption(rows)
+    assert report["total"] == _reference_summary(rows)
+    for group, key in (("by_diagnosis", "diagnosis"), ("by_product", "product"),
+                       ("by_center", "center")):
+        values = sorted({getattr(r, key) for r in rows})
+        assert [g[key] for g in report[group]] == values
+        for g in report[group]:
+            assert {k: v for k, v in g.items() if k != key} == _reference_summary(
+                [r for r in rows if getattr(r, key) == g[key]])
+
+
+@settings(max_examples=400, deadline=None)
+@given(course=st.lists(series_in, max_size=30),
+       period=st.tuples(st.integers(0, 900), st.integers(0, 900)))
+def test_the_series_needed_give_the_rows_of_the_whole_course(course, period):
+    start, end = sorted(START + timedelta(days=d) for d in period)
+    ordered = ordered_series(course)
+    needed = [ordered[i] for i in series_needed([s.started_on for s in ordered],
+                                                start=start, end=end)]
+    assert course_rows(needed, start=start, end=end, describe=_describe) == course_rows(
+        course, start=start, end=end, describe=_describe)
