@@ -256,6 +256,54 @@ def _plain_scorer(measure: Measure, *, targets: Sequence[MuscleSide], rules: Rul
     return lambda visit: visit.prineas_score
 
 
+_UNSCORED = object()  # not in a scored scale's table
+
+
+@dataclass(frozen=True)
+class ScoredScale(Scale):
+    """A ``Scale`` whose visits were scored once, up front (``scored_scale``): ``values``
+    are the scores of ``visits``, in their order; ``table`` maps ``id(visit)`` to the
+    visit's score for each of ``visits``, which it keeps alive, so an id found in it is
+    that visit's. Any other visit is scored by ``score_of``."""
+
+    visits: tuple[VisitIn, ...]
+    values: tuple[Any, ...]
+    table: dict[int, Any]
+
+
+def scored_scale(scale: Scale, visits: Sequence[VisitIn]) -> ScoredScale:
+    """``scale`` with each of ``visits`` scored once: its ``score_of`` and
+    ``visit_values`` answer those visits (the same objects) from the table and score any
+    other visit as ``scale`` does. One recompute reads every visit's score on every scale
+    several times (the visits' scores, the summaries, the primary measure's judgement, the
+    tailoring)."""
+    score = scale.score_of
+    kept = tuple(visits)
+    values = tuple(map(score, kept))
+    table = dict(zip(map(id, kept), values, strict=True))
+
+    def score_of(visit: VisitIn | None) -> Any:
+        if visit is None:
+            return None
+        value = table.get(id(visit), _UNSCORED)
+        return score(visit) if value is _UNSCORED else value
+
+    return ScoredScale(scale.measure, scale.mcid, score_of, scale.comparison, scale.best,
+                       visits=kept, values=values, table=table)
+
+
+def visit_values(scale: Scale, visits: Sequence[VisitIn]) -> list[Any]:
+    """``[scale.score_of(v) for v in visits]``, read from the table of a scored scale."""
+    if not isinstance(scale, ScoredScale):
+        return [scale.score_of(visit) for visit in visits]
+    if visits is scale.visits:
+        return list(scale.values)
+    get = scale.table.get
+    score = scale.score_of
+    return [score(visit) if (value := get(id(visit), _UNSCORED)) is _UNSCORED else value
+            for visit in visits]
+
+
 def visit_scores(visit: VisitIn, scales: dict[Measure, Scale]) -> dict[str, Number | None]:
     """Every §9 measure's value at one visit, {code: value or null}."""
     return {str(measure): shown(scale.score_of(visit)) for measure, scale in scales.items()}
@@ -285,7 +333,14 @@ def measure_summary(scale: Scale, visits: Sequence[VisitIn], series: Sequence[Se
     the last value before series 1), latest (the last visit with a value), change
     (latest − baseline), result against the MCID in the better direction, responder.
     None when the measure is not recorded at all."""
-    valued = [v for v in sorted(visits, key=visit_order) if scale.score_of(v) is not None]
+    return ordered_summary(scale, sorted(visits, key=visit_order), series)
+
+
+def ordered_summary(scale: Scale, visits: Sequence[VisitIn], series: Sequence[SeriesIn]
+                    ) -> MeasureSummary | None:
+    """``measure_summary`` of visits already in visit order."""
+    valued = [v for v, value in zip(visits, visit_values(scale, visits), strict=True)
+              if value is not None]
     if not valued:
         return None
     base = baseline_visit(valued, series)

@@ -18,7 +18,7 @@ from treatments.rules.types import (
     Status,
     VisitIn,
 )
-from treatments.rules.visits import ordered_series, series_visits, visit_order
+from treatments.rules.visits import SeriesVisits, ordered_series, series_visits, visit_order
 
 SIDE_ORDER = {"R": 0, "L": 1}
 IMPROVEMENT_GRADES = (Grade.DRAMATIC, Grade.MILD, Grade.SLIGHT)
@@ -186,12 +186,15 @@ def series_scores(
     *,
     rules: RuleSet,
     score_of: ScoreOf | None = None,
+    found: SeriesVisits | None = None,
 ) -> tuple[SeriesScores, ...]:
     """Pre and post score of every series, in series order (clinical-rules.md §1);
-    ``score_of`` scores a visit on another scale than the target sum (§9)."""
+    ``score_of`` scores a visit on another scale than the target sum (§9); ``found`` is
+    ``series_visits(visits, series)`` when the caller has it."""
     score = score_of or (lambda visit: visit_score(visit, targets))
     rows = []
-    found = series_visits(visits, series, rules=rules)
+    if found is None:
+        found = series_visits(visits, series, rules=rules)
     for item in ordered_series(series):
         pre, post = found[item.number]
         rows.append(SeriesScores(
@@ -251,9 +254,11 @@ def evaluation_points(
     *,
     rules: RuleSet,
     score_of: ScoreOf | None = None,
+    found: SeriesVisits | None = None,
 ) -> tuple[EvaluationPoint, ...]:
     """The post score of every series, then every ``follow_up`` or ``final`` visit
-    after the last series' post visit (clinical-rules.md §2, evaluation points).
+    after the last series' post visit (clinical-rules.md §2, evaluation points);
+    ``found`` is ``series_visits(visits, series)`` when the caller has it.
 
     Visits without a score cannot be judged and are left out (they are flagged).
     """
@@ -263,7 +268,8 @@ def evaluation_points(
         return ()
     points: list[EvaluationPoint] = []
     last_post: VisitIn | None = None
-    found = series_visits(visits, ordered, rules=rules)
+    if found is None:
+        found = series_visits(visits, ordered, rules=rules)
     for item in ordered:
         last_post = found[item.number][1]
         score = score_visit(last_post)

@@ -29,10 +29,11 @@ from treatments.rules.measures import (
     Scale,
     all_scales,
     grip_one_hand,
-    measure_summary,
+    ordered_summary,
     primary_measure,
+    scored_scale,
     shown,
-    visit_scores,
+    visit_values,
 )
 from treatments.rules.mrc import (
     Comparison,
@@ -90,6 +91,7 @@ from treatments.rules.visits import (
     baseline_visit,
     final_visit,
     ordered_series,
+    series_visits,
     visit_order,
 )
 
@@ -254,6 +256,8 @@ def json_number(value: Decimal | float | None) -> int | float | None:
     """A JSON number: integral → int, else float; not a finite number → None."""
     if value is None:
         return None
+    if type(value) is int:  # the common case, first (a bool is not: its type is bool)
+        return value
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
@@ -301,6 +305,13 @@ def compute_outcome(
     baseline = baseline_visit(visits, series)
     selection = target_muscles(baseline, patient.pinned_targets, rules=rules)
     targets = selection.muscles
+    # clinical-rules.md §9: the scale of every measure, each visit scored once on each
+    # (``visits`` and ``recorded`` are the same visits but for §10's sc ones) and shared by
+    # §2 (mrc_targets), the primary measure's judgement, the tailoring and the summaries.
+    scored = recorded if visits is recorded else visits + recorded
+    scales: dict[Measure, Scale] = {measure: scored_scale(scale, scored) for measure, scale
+              in all_scales(visits, series, targets=targets, rules=rules).items()}
+    target_sum = scales[Measure.MRC_TARGETS].score_of
     mrc_flags_from = len(flags)  # §2's flags, kept when the primary measure is mrc_targets
     if baseline is None:
         flags.append("no baseline visit: no visit before series 1")
@@ -310,7 +321,9 @@ def compute_outcome(
     if baseline is not None and not targets:
         flags.append("no MRC grades at the baseline visit")
     flags.extend(selection.flags)
-    unscored = [v for v in visits if targets and missing_target_grades(v, targets)]
+    # A visit lacks a target grade exactly when it has no target sum (targets given).
+    unscored = [v for v, score in zip(visits, visit_values(scales[Measure.MRC_TARGETS], visits),
+                                      strict=True) if targets and score is None]
     if unscored:
         flags.append(MISSING_GRADE_FLAG)
     for visit in unscored:
@@ -322,8 +335,12 @@ def compute_outcome(
     if not series:
         flags.append("no series given")
 
-    scores = series_scores(visits, series, targets, rules=rules)
-    points = evaluation_points(visits, series, targets, rules=rules)
+
+    found = series_visits(visits, series, rules=rules)  # shared by scores and points
+    scores = series_scores(visits, series, targets, rules=rules, score_of=target_sum,
+                           found=found)
+    points = evaluation_points(visits, series, targets, rules=rules, score_of=target_sum,
+                               found=found)
     context = _StatusContext(
         series_count=len(series),
         scored_series_count=sum(1 for row in scores if row.post_score is not None),
@@ -338,9 +355,8 @@ def compute_outcome(
                          + ", ".join(str(number) for number in unmeasured))
         if context.baseline_at_ceiling:
             flags.append(BASELINE_AT_CEILING_FLAG)
-    # clinical-rules.md §9: the primary measure, and the scale of every measure.
+    # clinical-rules.md §9: the primary measure.
     primary = primary_measure(patient, rules=rules)
-    scales = all_scales(visits, series, targets=targets, rules=rules)
     # §10: the tailoring episodes, judged by the primary measure, before the status (a
     # tolerated withdrawal is ``off_treatment``).
     episodes_today = today or date.today()
@@ -348,7 +364,8 @@ def compute_outcome(
     extensions = extension_periods(tailoring, episodes_today)
     context = replace(context, off_treatment=off_treatment(tailoring, course,
                                                            today=episodes_today))
-    mrc = _mrc_results(baseline_score, scores, points, targets, visits, context, rules) \
+    mrc = _mrc_results(baseline_score, scores, points, targets, visits, context, rules,
+                       score_of=target_sum) \
         if baseline_score is not None and series else None
     # The machinery above judges mrc_targets; for any other primary measure it runs again
     # on that measure's scale (its visits, gain, MCID).
@@ -396,8 +413,9 @@ def compute_outcome(
         flags=tuple(dict.fromkeys(flags)),
         primary_measure=primary,
         primary_baseline=shown(primary_baseline),
+        # ``visits`` are in visit order (sorted as ``recorded``).
         measures=tuple(summary for scale in scales.values()
-                       if (summary := measure_summary(scale, visits, series, rules=rules))),
+                       if (summary := ordered_summary(scale, visits, series))),
         schedule=schedule(course, today=today, rules=rules,
                           treatment_stopped=treatment_stopped(tailoring, course, episodes_today),
                           extension_interval_days=extension_interval(course, extensions)),
@@ -438,7 +456,8 @@ def _judgement(measure: Measure, scale: Scale, visits: tuple[VisitIn, ...],
     if measure == Measure.MRC_TARGETS:
         return None
     ordered = ordered_series(series)
-    valued = tuple(v for v in visits if scale.score_of(v) is not None)
+    valued = tuple(v for v, value in zip(visits, visit_values(scale, visits), strict=True)
+                   if value is not None)
     baseline = baseline_visit(valued, ordered)
     base_value = scale.score_of(baseline)
     step_rules = replace(rules, min_step=scale.mcid, wear_off_drop=scale.mcid)
@@ -451,8 +470,11 @@ def _judgement(measure: Measure, scale: Scale, visits: tuple[VisitIn, ...],
                      f" for {measure}")
     if not ordered:
         flags.append("no series given")
-    scores = series_scores(valued, ordered, (), rules=step_rules, score_of=scale.score_of)
-    points = evaluation_points(valued, ordered, (), rules=step_rules, score_of=scale.score_of)
+    found = series_visits(valued, ordered, rules=step_rules)  # shared by scores and points
+    scores = series_scores(valued, ordered, (), rules=step_rules, score_of=scale.score_of,
+                           found=found)
+    points = evaluation_points(valued, ordered, (), rules=step_rules, score_of=scale.score_of,
+                               found=found)
     context = replace(
         context,
         scored_series_count=sum(1 for row in scores if row.post_score is not None),
@@ -476,8 +498,9 @@ def _tailoring(patient: PatientIn, visits: tuple[VisitIn, ...], scale: Scale, to
                rules: RuleSet) -> tuple[TailoringAssessment, ...]:
     """§10's episodes judged by the primary measure (§9): its value at every visit, its
     MCID as the step and its own comparison (positive = better; adjusted INCAT pairwise)."""
-    values = [(v.visited_on, value) for v in visits
-              if (value := scale.score_of(v)) is not None]
+    values = [(v.visited_on, value)
+              for v, value in zip(visits, visit_values(scale, visits), strict=True)
+              if value is not None]
     return assess_tailoring(patient.tailoring, values, step=scale.mcid, today=today,
                             rules=rules, change=scale.comparison.gain)
 
@@ -592,13 +615,19 @@ def _visit_results(
     primary: Measure,
     judged: _Judgement | None,
 ) -> tuple[VisitResult, ...]:
+    # Each scale's value at every visit, read once (the scales scored them once): the
+    # visit's ``scores`` are visit_scores(visit, scales).
+    target_sums = visit_values(scales[Measure.MRC_TARGETS], visits)
+    primaries = visit_values(judged.scale, visits) if judged is not None else target_sums
+    columns = [(str(measure), [shown(value) for value in visit_values(scale, visits)])
+               for measure, scale in scales.items()]
     results = []
-    for visit in visits:
-        score = visit_score(visit, targets)
-        grade = grade_against(score, baseline_score, len(targets), rules=rules)
-        primary_score: Any = score
-        if judged is not None:
-            primary_score = judged.scale.score_of(visit)
+    for index, visit in enumerate(visits):
+        score = target_sums[index]
+        primary_score: Any = primaries[index]
+        if judged is None:
+            grade = grade_against(score, baseline_score, len(targets), rules=rules)
+        else:
             grade = grade_against(primary_score, judged.baseline, 0, rules=judged.rules,
                                   comparison=judged.comparison)
         results.append(VisitResult(
@@ -608,9 +637,7 @@ def _visit_results(
             series=visit.series_number,
             score=score,
             grade=grade,
-            scores=visit_scores(visit, scales),
+            scores={code: column[index] for code, column in columns},
             primary_score=shown(primary_score),
         ))
     return tuple(results)
-
-

@@ -151,12 +151,16 @@ def pre_visit(
     ])
 
 
+# ``series_visits``: every series' (pre visit, post visit), by series number.
+SeriesVisits = dict[int, tuple[VisitIn | None, VisitIn | None]]
+
+
 def series_visits(
     visits: Sequence[VisitIn],
     series: Sequence[SeriesIn],
     *,
     rules: RuleSet,
-) -> dict[int, tuple[VisitIn | None, VisitIn | None]]:
+) -> SeriesVisits:
     """``(pre_visit, post_visit)`` of every series, by number: the same visits as
     ``pre_visit`` and ``post_visit`` give, found with one pass over the visits instead of
     one scan of them all per series and role (each pre visit also needs the previous

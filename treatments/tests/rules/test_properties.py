@@ -260,3 +260,49 @@ def test_dose_intensities_are_dose_intensity_of_each_series(series):
     found = dose_intensities(series)
     assert found == {s.number: dose_intensity(series, s.number)
                      for s in ordered_series(series)}
+
+
+measured_visits = st.lists(st.builds(
+    VisitIn, id=st.integers(1, 6), visited_on=dates, kind=st.sampled_from(KINDS),
+    series_number=st.none() | st.integers(1, 4),
+    mrc=st.dictionaries(st.sampled_from(SUM_MUSCLE_SIDES + MUSCLE_SIDES), st.integers(0, 5)),
+    prineas_score=small, incat_arm=small, incat_leg=small, onls_arm=small, onls_leg=small,
+    irods_centile=st.none() | st.integers(0, 100),
+    grip_right_kpa=st.none() | st.decimals(0, 80, places=1),
+    grip_left_kpa=st.none() | st.decimals(0, 80, places=1),
+), max_size=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(measured_visits, series_list(max_size=4),
+       st.lists(st.sampled_from(MUSCLE_SIDES), max_size=4, unique=True))
+def test_a_scored_scale_scores_every_visit_as_its_scale_does(visits, series, targets):
+    from treatments.rules.measures import (
+        Measure,
+        measure_scale,
+        measure_summary,
+        ordered_summary,
+        scored_scale,
+        visit_values,
+    )
+    from treatments.rules.visits import visit_order
+
+    visits = tuple(visits) + tuple(visits[:1])  # one visit twice: the same object
+    stranger = VisitIn(id=99, visited_on=ORIGIN, kind="follow_up", incat_arm=1, incat_leg=2,
+                       mrc={ms: 3 for ms in MUSCLE_SIDES})
+    in_order = tuple(sorted(visits, key=visit_order))
+    for measure in Measure:
+        scale = measure_scale(measure, visits, series, targets=targets, rules=SEED_1)
+        scored = scored_scale(scale, visits)
+        expected = [scale.score_of(v) for v in visits]
+        assert [scored.score_of(v) for v in visits] == expected
+        assert visit_values(scored, visits) == expected  # the visits it scored, as given
+        assert visit_values(scored, list(visits)) == expected  # the same visits, another list
+        assert visit_values(scale, visits) == expected  # a plain scale
+        # Equal visits that are other objects, and a visit never seen, are scored anew.
+        assert [scored.score_of(replace(v)) for v in visits] == expected
+        assert scored.score_of(stranger) == scale.score_of(stranger)
+        assert scored.score_of(None) is None
+        summary = measure_summary(scale, visits, series, rules=SEED_1)
+        assert ordered_summary(scored, in_order, series) == summary
+        assert measure_summary(scored, visits, series, rules=SEED_1) == summary
