@@ -26,6 +26,7 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 import time
 from collections import Counter, defaultdict
@@ -833,6 +834,7 @@ class NewPatient:
             self.records[type(record)].append(record)
 
 
+@functools.cache
 def _child_columns(model) -> tuple[models.ForeignKey, tuple[str, ...]]:
     """A nested row's parent key and its other columns (no id)."""
     parent = next(f for f in model._meta.concrete_fields if f.is_relation)
@@ -858,11 +860,12 @@ class ChildRows:
         parent_field, columns = _child_columns(model)
         built: list[tuple] = []
         errors: list[ValidationError] = []
+        cache = self.cache
         for index, row in enumerate(rows):
             # Equal values share a validation: the same text, number or date (a decimal
             # of another scale is the same number in its fixed-scale column).
             key = (model, tuple(row.items()))
-            cached = self.cache.get(key)
+            cached = cache.get(key)
             if cached is None:
                 child = model(**row)
                 try:
@@ -871,15 +874,15 @@ class ChildRows:
                     cached = (tuple(getattr(child, name) for name in columns), None)
                 except ValidationError as error:
                     cached = (None, error.message_dict)
-                self.cache[key] = cached
+                cache[key] = cached
             values, failed = cached
-            if failed is not None:
-                for name, messages in failed.items():
-                    where = "" if name == NON_FIELD_ERRORS else name
-                    errors.extend(item_error(index=index, field=where, message=message)
-                                  for message in messages)
+            if failed is None:
+                built.append((parent, values))
                 continue
-            built.append((parent, values))
+            for name, messages in failed.items():
+                where = "" if name == NON_FIELD_ERRORS else name
+                errors.extend(item_error(index=index, field=where, message=message)
+                              for message in messages)
         if errors:
             raise ValidationError({relation: errors})
         if unique_by:
