@@ -257,8 +257,9 @@ def parse_file(dataset: Dataset, source: str | IO[str], *,
                   if c.type != TEXT or name in dataset.key}
         # The header's columns in order, computed ones left out: (name, column, the
         # column's values already read, or None when not shared).
-        plan = [(name, columns[name], {} if name in shared else None)
-                for name in header if not columns[name].computed]
+        plan: list[tuple[str, Column, dict[str, Any] | None]] = [
+            (name, columns[name], {} if name in shared else None)
+            for name in header if not columns[name].computed]
         at = [i for i, name in enumerate(header) if not columns[name].computed]
         pick = (operator.itemgetter(*at) if len(at) > 1
                 else (lambda cells: (cells[at[0]],)) if at else (lambda cells: ()))
