@@ -26,6 +26,7 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 import time
 from collections import Counter, defaultdict
@@ -414,8 +415,8 @@ class Importer:
             visit = validate_new(Visit(patient=patient, recorded_by=by, **fields),
                                  exclude=["patient", "series", "recorded_by"], by=by)
             new.add([visit])
-            new.children[MrcGrade].extend(self.child_rows.build(
-                MrcGrade, visit, self._rows(nested.children.get("mrc"), "mrc") or (),
+            new.children[MrcGrade].extend(self.child_rows.build_items(
+                MrcGrade, visit, self._row_items(nested.children.get("mrc"), "mrc"),
                 relation="mrc", unique_by=("muscle", "side")))
         # nerve_study_record
         for studied_on in sorted(plan.studies):
@@ -655,6 +656,15 @@ class Importer:
         return [{f: line.values[f] for f in CHILD_FIELDS[name] if f in line.values}
                 for line in lines]
 
+    @staticmethod
+    def _row_items(lines: list[Line] | None, name: str) -> list[tuple]:
+        """``_rows`` as tuples of (name, value) items (none for no list)."""
+        if not lines:
+            return []
+        fields = CHILD_FIELDS[name]
+        return [tuple([(f, values[f]) for f in fields if f in values])
+                for values in (line.values for line in lines)]
+
     # Titres, paraproteins, prior treatments -----------------------------------------------
 
     def _simple_records(self, patient: Patient, name: str, lines: list[Line]) -> None:
@@ -833,6 +843,7 @@ class NewPatient:
             self.records[type(record)].append(record)
 
 
+@functools.cache
 def _child_columns(model) -> tuple[models.ForeignKey, tuple[str, ...]]:
     """A nested row's parent key and its other columns (no id)."""
     parent = next(f for f in model._meta.concrete_fields if f.is_relation)
@@ -854,32 +865,40 @@ class ChildRows:
 
     def build(self, model, parent, rows, *, relation: str,
               unique_by: tuple[str, ...] = ()) -> list[tuple]:
+        """``rows``: the nested rows as dicts of their values."""
+        return self.build_items(model, parent, [tuple(row.items()) for row in rows],
+                                relation=relation, unique_by=unique_by)
+
+    def build_items(self, model, parent, rows: list[tuple], *, relation: str,
+                    unique_by: tuple[str, ...] = ()) -> list[tuple]:
+        """``rows``: the nested rows as tuples of their (name, value) items."""
         assert model.clean is models.Model.clean, f"{model.__name__} has its own clean()"
         parent_field, columns = _child_columns(model)
         built: list[tuple] = []
         errors: list[ValidationError] = []
+        cache = self.cache
         for index, row in enumerate(rows):
             # Equal values share a validation: the same text, number or date (a decimal
             # of another scale is the same number in its fixed-scale column).
-            key = (model, tuple(row.items()))
-            cached = self.cache.get(key)
+            key = (model, row)
+            cached = cache.get(key)
             if cached is None:
-                child = model(**row)
+                child = model(**dict(row))
                 try:
                     child.full_clean(exclude=[parent_field.name], validate_unique=False,
                                      validate_constraints=False)
                     cached = (tuple(getattr(child, name) for name in columns), None)
                 except ValidationError as error:
                     cached = (None, error.message_dict)
-                self.cache[key] = cached
+                cache[key] = cached
             values, failed = cached
-            if failed is not None:
-                for name, messages in failed.items():
-                    where = "" if name == NON_FIELD_ERRORS else name
-                    errors.extend(item_error(index=index, field=where, message=message)
-                                  for message in messages)
+            if failed is None:
+                built.append((parent, values))
                 continue
-            built.append((parent, values))
+            for name, messages in failed.items():
+                where = "" if name == NON_FIELD_ERRORS else name
+                errors.extend(item_error(index=index, field=where, message=message)
+                              for message in messages)
         if errors:
             raise ValidationError({relation: errors})
         if unique_by:

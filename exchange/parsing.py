@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -221,7 +222,7 @@ def _physical_lines(source: IO[str], limit: int) -> Iterator[str]:
     number = 0
     while line := source.readline(limit + 2):
         number += 1
-        if len(line.rstrip("\r\n")) > limit:
+        if len(line) > limit and len(line.rstrip("\r\n")) > limit:
             raise LineTooLong(number)
         yield line
 
@@ -254,33 +255,43 @@ def parse_file(dataset: Dataset, source: str | IO[str], *,
         # keeps the rows an import holds several times smaller than one per cell.
         shared = {name for name, c in columns.items()
                   if c.type != TEXT or name in dataset.key}
-        values: dict[tuple[str, str], Any] = {}
+        # The header's columns in order, computed ones left out: (name, column, the
+        # column's values already read, or None when not shared).
+        plan: list[tuple[str, Column, dict[str, Any] | None]] = [
+            (name, columns[name], {} if name in shared else None)
+            for name in header if not columns[name].computed]
+        at = [i for i, name in enumerate(header) if not columns[name].computed]
+        pick = (operator.itemgetter(*at) if len(at) > 1
+                else (lambda cells: (cells[at[0]],)) if at else (lambda cells: ()))
+        kept = 0  # values held in all the columns' dicts (at most MAX_SHARED_VALUES)
+        width = len(header)
         start = reader.line_num + 1
         for cells in reader:
             number, start = start, reader.line_num + 1
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) != len(header):
+            if len(cells) != width:
+                if not "".join(cells).strip():
+                    continue
                 problems.append(Problem(filename, number, "", (
-                    f"Expected {len(header)} cells as in the header, found {len(cells)}.")))
+                    f"Expected {width} cells as in the header, found {len(cells)}.")))
                 rejected.append(Line(dataset, number))
                 continue
-            line = Line(dataset, number)
+            if not "".join(cells).strip():
+                continue
+            parsed: dict[str, Any] = {}
+            line = Line(dataset, number, parsed)
             bad = False
-            for name, raw in zip(header, cells, strict=True):
-                column = columns[name]
-                if column.computed:
-                    continue
+            for (name, column, known), raw in zip(plan, pick(cells), strict=True):
                 try:
-                    if name not in shared:
-                        line.values[name] = parse_cell(column, raw)
+                    if known is None:
+                        parsed[name] = parse_cell(column, raw)
                         continue
-                    value = values.get((name, raw), _MISSING)
+                    value = known.get(raw, _MISSING)
                     if value is _MISSING:
                         value = parse_cell(column, raw)
-                        if len(values) < MAX_SHARED_VALUES:
-                            values[(name, raw)] = value
-                    line.values[name] = value
+                        if kept < MAX_SHARED_VALUES:
+                            known[raw] = value
+                            kept += 1
+                    parsed[name] = value
                 except CellError as error:
                     problems.append(line.problem(str(error), name))
                     bad = True
