@@ -667,17 +667,21 @@ def outcome_series_row(rows: list[dict] | None, number: int) -> dict:
 def series_dosing_for(
     *, patient: Patient, route: str, dose_g_per_kg: Decimal, weight_kg: Decimal,
     height_cm: Decimal | None, dose_basis: str, started_on: date | None,
+    rules: Rules | None = None,
 ) -> Dosing:
     """A series' dosing values (clinical-rules.md §10) for ``patient`` under the rule set
-    of its diagnosis now: what the service stores when a series is saved, and what the
-    series form shows as the user types (one rule, ``treatments.rules.course``). Raises
-    ``DosingError`` naming the input to correct."""
+    of its diagnosis now (or ``rules``, already read: an import's bulk path): what the
+    service stores when a series is saved, and what the series form shows as the user
+    types (one rule, ``treatments.rules.course``). Raises ``DosingError`` naming the
+    input to correct."""
     age = started_on.year - patient.birth_year if isinstance(started_on, date) else None
     return series_dosing(
         route=route, dose_g_per_kg=dose_g_per_kg, weight_kg=weight_kg, height_cm=height_cm,
         basis=dose_basis, sex=patient.sex, age_years=age,
-        rules=rules_for_diagnosis(patient.diagnosis),
+        rules=rules or rules_for_diagnosis(patient.diagnosis),
     )
+
+
 def outcome_tailoring_results(result: dict | None) -> dict[int, dict]:
     """Each tailoring episode's computed row of the stored outcome (result, relapse_on,
     window: clinical-rules.md §10), by episode id."""

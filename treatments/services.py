@@ -295,7 +295,7 @@ DOSING_INPUTS = ("route", "dose_g_per_kg", "weight_kg", "height_cm", "dose_basis
 
 
 def _series_dosing(series: Series, changes: Mapping[str, Any] | None = None, *,
-                   interval_missing: bool) -> dict[str, Any]:
+                   interval_missing: bool, rules=None) -> dict[str, Any]:
     """The dosing values a series stores (clinical-rules.md §10, preamble: records computed
     when the series is saved, with the rule set of that moment): computed for a new series
     and again when one of its dosing inputs changes, else left as they were. Also the
@@ -325,7 +325,7 @@ def _series_dosing(series: Series, changes: Mapping[str, Any] | None = None, *,
             patient=series.patient, route=values["route"],
             dose_g_per_kg=values["dose_g_per_kg"], weight_kg=values["weight_kg"],
             height_cm=values["height_cm"], dose_basis=values["dose_basis"],
-            started_on=values["started_on"],
+            started_on=values["started_on"], rules=rules,
         )
     except DosingError as error:
         raise ValidationError({error.field: error.message}) from error
@@ -333,6 +333,23 @@ def _series_dosing(series: Series, changes: Mapping[str, Any] | None = None, *,
                      "total_grams": dosing.total_grams,
                      "prescribed_grams": dosing.prescribed_grams,
                      "dosing_rules_version": dosing.rules_version}
+
+
+def _new_series(*, patient: Patient, data: Mapping[str, Any], expected: int,
+                rules=None) -> Series:
+    """A new series numbered ``expected`` (another number is refused) with its dosing
+    values (``_series_dosing``; ``rules``: the diagnosis' rule set already read)."""
+    fields = _course_defaults(data)
+    number = fields.pop("number", None) or expected
+    if number != expected:
+        raise ValidationError(
+            {"number": f"The next series of {patient.code} is number {expected}."}
+        )
+    series = Series(patient=patient, number=number, **fields)
+    missing = fields.get("expected_interval_days") in (None, "")
+    for name, value in _series_dosing(series, interval_missing=missing, rules=rules).items():
+        setattr(series, name, value)
+    return series
 
 
 def series_next_number(*, patient: Patient) -> int:
@@ -346,17 +363,9 @@ def series_give(
 ) -> Series:
     """Record a series; its number is the next one (a different number is refused)."""
     Patient.objects.select_for_update().filter(pk=patient.pk).first()  # serialise numbering
-    fields = _course_defaults(data)
-    expected = series_next_number(patient=patient)
-    number = fields.pop("number", None) or expected
-    if number != expected:
-        raise ValidationError(
-            {"number": f"The next series of {patient.code} is number {expected}."}
-        )
-    series = Series(patient=patient, number=number, **fields)
-    missing = fields.get("expected_interval_days") in (None, "")
-    for name, value in _series_dosing(series, interval_missing=missing).items():
-        setattr(series, name, value)
+    series = _new_series(patient=patient, data=data,
+                         expected=series_next_number(patient=patient))
+    number = series.number
     if series.started_on:
         _check_series_order(patient=patient, number=number, started_on=series.started_on)
         series_change_check(patient_id=patient.pk, number=number, started_on=series.started_on)
@@ -376,52 +385,16 @@ def series_prepare(
     next number, the date order, the dosing values, the fields; nothing is written
     (``registry.services.validate_new`` says what is left to the database). Raises what
     ``series_give`` would."""
-    fields = _course_defaults(data)
-    expected = previous.number + 1 if previous is not None else 1
-    number = fields.pop("number", None) or expected
-    if number != expected:
-        raise ValidationError(
-            {"number": f"The next series of {patient.code} is number {expected}."}
-        )
-    series = Series(patient=patient, number=number, **fields)
-    missing = fields.get("expected_interval_days") in (None, "")
-    for name, value in _series_dosing_new(series, rules=rules,
-                                          interval_missing=missing).items():
-        setattr(series, name, value)
+    series = _new_series(patient=patient, data=data,
+                         expected=previous.number + 1 if previous is not None else 1,
+                         rules=rules)
+    number = series.number
     if series.started_on and previous is not None and series.started_on <= previous.started_on:
         raise ValidationError({"started_on": (
             f"Series {number} must start after series {previous.number} "
             f"({previous.started_on.isoformat()})."
         )})
     return validate_new(series, exclude=["patient"], by=by)
-
-
-def _series_dosing_new(series: Series, *, rules, interval_missing: bool) -> dict[str, Any]:
-    """``_series_dosing`` of a new series, with the rule set given (``series_dosing_for``
-    reads the diagnosis' rule set with a query each time)."""
-    from treatments.rules.course import DosingError, default_interval_days, series_dosing
-
-    fields: dict[str, Any] = {}
-    if interval_missing:
-        fields["expected_interval_days"] = default_interval_days(series.route)
-    if series.dose_g_per_kg is None or series.weight_kg is None \
-            or series.route not in cat.codes(cat.ROUTES):
-        return fields
-    patient = series.patient
-    started_on = series.started_on
-    age = started_on.year - patient.birth_year if isinstance(started_on, date) else None
-    try:
-        dosing = series_dosing(
-            route=series.route, dose_g_per_kg=series.dose_g_per_kg, weight_kg=series.weight_kg,
-            height_cm=series.height_cm, basis=series.dose_basis, sex=patient.sex,
-            age_years=age, rules=rules,
-        )
-    except DosingError as error:
-        raise ValidationError({error.field: error.message}) from error
-    return fields | {"dosing_weight_kg": dosing.dosing_weight_kg,
-                     "total_grams": dosing.total_grams,
-                     "prescribed_grams": dosing.prescribed_grams,
-                     "dosing_rules_version": dosing.rules_version}
 
 
 @transaction.atomic
