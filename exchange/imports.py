@@ -210,7 +210,9 @@ class Importer:
         self.problems = Problems()
         self.counts: dict[str, Counter] = defaultdict(Counter)
         self.wrote = False
-        self.bulk = bulk
+        # COPY is PostgreSQL's: on the embedded SQLite of `make run` every patient goes
+        # through the services.
+        self.bulk = bulk and connection.vendor == "postgresql"
         self.rules: dict[str, Any] = {}  # the rule set of each diagnosis, read once
         self.bulk_ids: list[int] = []  # patients written by the bulk path
         self.child_rows = ChildRows()
