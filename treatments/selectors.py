@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -165,6 +166,15 @@ def _grouped(rows, key_index: int = 0) -> dict[int, list[tuple]]:
     return groups
 
 
+# The §9 measures of a visit, in the order of ``VisitIn``'s fields after ``prineas_score``
+# (its rows are built positionally); every one of VISIT_MEASURE_FIELDS is one of them.
+_VISIT_IN_FIELDS = tuple(f.name for f in dataclass_fields(VisitIn))
+_VISIT_IN_MEASURES = _VISIT_IN_FIELDS[_VISIT_IN_FIELDS.index("prineas_score") + 1:]
+if (_VISIT_IN_FIELDS[:7] != ("id", "visited_on", "kind", "series_number", "mrc",
+                             "functional_score", "prineas_score")
+        or set(_VISIT_IN_MEASURES) != set(VISIT_MEASURE_FIELDS)):  # pragma: no cover
+    raise ImportError("VisitIn's fields are not those _patients_input builds it with")
+
 Reads = Callable[[list[int]], list[QuerySet]]  # the querysets of some patients' reads
 
 
@@ -206,9 +216,27 @@ def fetch_together(reads: Reads, patient_ids: Sequence[int]) -> list[list[tuple]
             if not first:
                 cursor.nextset()
             first = False
-            results.append(list(compiler.results_iter(results=[cursor.fetchall()],
-                                                      tuple_expected=True)))
+            rows = cursor.fetchall()
+            if _plain_rows(compiler):  # psycopg's tuples are the queryset's rows
+                results.append(rows)
+            else:
+                results.append(list(compiler.results_iter(results=[rows],
+                                                          tuple_expected=True)))
     return results
+
+
+def _plain_rows(compiler) -> bool:
+    """Whether ``compiler``'s rows need none of its converters (``results_iter`` would
+    give them back as fetched): worked out once per compiled statement (``_compiled``
+    keeps the compilers) instead of at every read, where it was a tenth of a one-patient
+    recompute. Most of the recompute's reads need none (not the JSON ones)."""
+    plain = getattr(compiler, "_fetch_together_plain", None)
+    if plain is None:
+        fields = [column[0] for column in compiler.select[0:compiler.col_count]]
+        plain = not compiler.get_converters(fields) and not compiler.has_composite_fields(
+            fields)
+        compiler._fetch_together_plain = plain
+    return plain
 
 
 _PLACEHOLDER_ID = -(2 ** 62)  # stands for the n-th id as _PLACEHOLDER_ID - n
@@ -275,7 +303,7 @@ def _patient_querysets(ids: list[int]) -> list[QuerySet]:
                      "id", "weight_kg"),
         Visit.objects.filter(patient_id__in=ids).order_by("patient_id", "visited_on", "id")
         .values_list("patient_id", "id", "visited_on", "kind", "series__number",
-                     "functional_score", "prineas_score", *VISIT_MEASURE_FIELDS),
+                     "functional_score", "prineas_score", *_VISIT_IN_MEASURES),
         # Unordered: one grade per visit, muscle and side (a constraint), and the rules
         # never depend on the order of a grid. Sorting some 150,000 grades of a batch by
         # id spilled to disk and was half of this query's time (bench/README.md).
@@ -345,10 +373,9 @@ def _patients_input(patients, limits: dict[str, float], rows: list[list[tuple]]
                 in series.get(patient_id, ())
             ),
             visits=tuple(
-                VisitIn(id=pk, visited_on=on, kind=kind, series_number=number,
-                        mrc=grades.get(pk, {}), functional_score=functional,
-                        prineas_score=prineas,
-                        **dict(zip(VISIT_MEASURE_FIELDS, measures, strict=True)))
+                # Positional: the measures are read in ``VisitIn``'s order (_VISIT_IN_MEASURES).
+                VisitIn(pk, on, kind, number, grades.get(pk, {}), functional, prineas,
+                        *measures)
                 for _, pk, on, kind, number, functional, prineas, *measures
                 in visits.get(patient_id, ())
             ),
