@@ -202,6 +202,9 @@ def _outcome_store_many(*, versions: dict[int, int], results: dict[int, dict[str
     return stored
 
 
+_SENT_JSON = ("result", "summary")
+
+
 def _outcome_store_one(*, patient_id: int, read_version: int, result: dict[str, Any]
                        ) -> tuple[bool, Outcome | None]:
     """``_outcome_store_many`` of one patient, which also gives back the outcome row as it
@@ -210,11 +213,22 @@ def _outcome_store_one(*, patient_id: int, read_version: int, result: dict[str, 
     if connection.vendor == "postgresql":
         sql, params = _outcome_update_sql(versions={patient_id: read_version},
                                           results={patient_id: result})
-        rows = list(Outcome.objects.raw(sql + " RETURNING o.*", params))
-        _log_kept_newer({patient_id: result}, {row.patient_id for row in rows})
-        if rows:
-            return True, rows[0]
-        return False, Outcome.objects.filter(patient_id=patient_id).first()
+        # Every column but the two JSON ones, which are what was just sent: PostgreSQL
+        # sending 20 kB of ``result`` back, and decoding it, was a tenth of the per-change
+        # recompute (bench/README.md).
+        fields = Outcome._meta.concrete_fields
+        returned = ", ".join(f"o.{connection.ops.quote_name(str(f.column))}" for f in fields
+                             if f.attname not in _SENT_JSON)
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} RETURNING {returned}", params)
+            row = cursor.fetchone()
+        _log_kept_newer({patient_id: result}, {patient_id} if row else set())
+        if row is None:
+            return False, Outcome.objects.filter(patient_id=patient_id).first()
+        values = iter(row)
+        sent = {"result": result, "summary": Outcome.summary_of(result)}
+        return True, Outcome.from_db(connection.alias, [f.attname for f in fields], [
+            sent[f.attname] if f.attname in _SENT_JSON else next(values) for f in fields])
     stored = _outcome_store_many(versions={patient_id: read_version},
                                  results={patient_id: result})
     return bool(stored), Outcome.objects.filter(patient_id=patient_id).first()

@@ -29,6 +29,19 @@ def test_recompute_stores_the_outcome_and_is_idempotent(patient):
     assert second.computed_at >= computed_at
 
 
+def test_the_outcome_recompute_gives_back_is_the_stored_row(patient, django_assert_num_queries):
+    history(patient, 3)
+    # the inputs in one round trip, the conditional UPDATE … RETURNING, the hook's check
+    with django_assert_num_queries(3):
+        given = outcome_recompute(patient_id=patient.pk)
+    stored = Outcome.objects.get(patient=patient)
+    fields = [f.attname for f in Outcome._meta.concrete_fields]
+    assert {name: getattr(given, name) for name in fields} == {
+        name: getattr(stored, name) for name in fields}
+    assert given.summary == Outcome.summary_of(stored.result)
+    assert not given._state.adding
+
+
 def test_an_older_computation_never_overwrites_a_newer_one(patient, monkeypatch):
     """Task A reads the data, task B reads newer data and stores first; A must not win."""
     from treatments import selectors
