@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
@@ -12,9 +13,9 @@ from functools import cache, lru_cache
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
-from django.db.models.functions import JSONObject
+from django.db.models.functions import Cast, JSONObject
 
 from patients.models import (
     SEGMENT_VALUE_FIELDS,
@@ -281,11 +282,14 @@ def _compiled(reads: Reads, count: int, alias: str
 def _reference_querysets() -> list[QuerySet]:
     """Rule sets by diagnosis, current thresholds, block criteria sets, lower limits."""
     return [
+        # The parameters as their JSON text: the key of the rule sets and criteria sets
+        # already built (``_rules_built``, ``_criteria_built``).
         DiagnosisRuleSet.objects.order_by().values_list(
-            "diagnosis", "rule_set__version", "rule_set__parameters"),
+            "diagnosis", "rule_set__version", Cast("rule_set__parameters", TextField())),
         TitreThreshold.objects.filter(current=True).order_by("revision").values_list(
             "antigen", "isotype", "method", "unit", "value", "center_id", "revision"),
-        BlockCriteriaSet.objects.order_by().values_list("code", "parameters"),
+        BlockCriteriaSet.objects.order_by().values_list(
+            "code", Cast("parameters", TextField())),
         NerveReference.objects.order_by().values_list("nerve", "lower_limit_amplitude_mv"),
     ]
 
@@ -518,17 +522,30 @@ def outcome_batch_inputs(*, patient_ids: Sequence[int]) -> OutcomeBatchInputs:
     # (``rules_for`` and ``criteria_for`` fall back to the paper's for any other): one
     # patient's recompute built all of them, a tenth of its time.
     diagnoses = {patient.diagnosis for patient in inputs.values()}
-    rules = {diagnosis: RuleSet(version=version, parameters=parameters).as_rules()
+    rules = {diagnosis: _rules_built(version, parameters)
              for diagnosis, version, parameters in rule_rows if diagnosis in diagnoses}
     codes = {SEED_1.block_criteria, *(r.block_criteria for r in rules.values())}
     return OutcomeBatchInputs(
         patients=inputs,
         rules=rules,
         thresholds=_thresholds(threshold_rows),
-        criteria={code: BlockCriteriaSet(code=code, parameters=parameters).as_criteria()
+        criteria={code: _criteria_built(code, parameters)
                   for code, parameters in criteria_rows if code in codes},
         versions=read_versions,
     )
+
+
+# A rule set or criteria set built from its stored row, by the row's values (its JSON text
+# whole): read again at every recompute, never taken from here unless identical; both
+# are frozen. One patient's recompute decoded and built them all again each time.
+@lru_cache(maxsize=64)
+def _rules_built(version: str, parameters: str) -> Rules:
+    return RuleSet(version=version, parameters=json.loads(parameters)).as_rules()
+
+
+@lru_cache(maxsize=64)
+def _criteria_built(code: str, parameters: str) -> BlockCriteria:
+    return BlockCriteriaSet(code=code, parameters=json.loads(parameters)).as_criteria()
 
 
 def _batch_reads(ids: list[int]) -> list[QuerySet]:
