@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -11,9 +13,9 @@ from functools import cache, lru_cache
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
-from django.db.models.functions import JSONObject
+from django.db.models.functions import Cast, JSONObject
 
 from patients.models import (
     SEGMENT_VALUE_FIELDS,
@@ -165,6 +167,15 @@ def _grouped(rows, key_index: int = 0) -> dict[int, list[tuple]]:
     return groups
 
 
+# The §9 measures of a visit, in the order of ``VisitIn``'s fields after ``prineas_score``
+# (its rows are built positionally); every one of VISIT_MEASURE_FIELDS is one of them.
+_VISIT_IN_FIELDS = tuple(f.name for f in dataclass_fields(VisitIn))
+_VISIT_IN_MEASURES = _VISIT_IN_FIELDS[_VISIT_IN_FIELDS.index("prineas_score") + 1:]
+if (_VISIT_IN_FIELDS[:7] != ("id", "visited_on", "kind", "series_number", "mrc",
+                             "functional_score", "prineas_score")
+        or set(_VISIT_IN_MEASURES) != set(VISIT_MEASURE_FIELDS)):  # pragma: no cover
+    raise ImportError("VisitIn's fields are not those _patients_input builds it with")
+
 Reads = Callable[[list[int]], list[QuerySet]]  # the querysets of some patients' reads
 
 
@@ -206,9 +217,27 @@ def fetch_together(reads: Reads, patient_ids: Sequence[int]) -> list[list[tuple]
             if not first:
                 cursor.nextset()
             first = False
-            results.append(list(compiler.results_iter(results=[cursor.fetchall()],
-                                                      tuple_expected=True)))
+            rows = cursor.fetchall()
+            if _plain_rows(compiler):  # psycopg's tuples are the queryset's rows
+                results.append(rows)
+            else:
+                results.append(list(compiler.results_iter(results=[rows],
+                                                          tuple_expected=True)))
     return results
+
+
+def _plain_rows(compiler) -> bool:
+    """Whether ``compiler``'s rows need none of its converters (``results_iter`` would
+    give them back as fetched): worked out once per compiled statement (``_compiled``
+    keeps the compilers) instead of at every read, where it was ~5 % of a one-patient
+    recompute (cProfile). Most of the recompute's reads need none (not the JSON ones)."""
+    plain = getattr(compiler, "_fetch_together_plain", None)
+    if plain is None:
+        fields = [column[0] for column in compiler.select[0:compiler.col_count]]
+        plain = not compiler.get_converters(fields) and not compiler.has_composite_fields(
+            fields)
+        compiler._fetch_together_plain = plain
+    return plain
 
 
 _PLACEHOLDER_ID = -(2 ** 62)  # stands for the n-th id as _PLACEHOLDER_ID - n
@@ -253,11 +282,14 @@ def _compiled(reads: Reads, count: int, alias: str
 def _reference_querysets() -> list[QuerySet]:
     """Rule sets by diagnosis, current thresholds, block criteria sets, lower limits."""
     return [
+        # The parameters as their JSON text: the key of the rule sets and criteria sets
+        # already built (``_rules_built``, ``_criteria_built``).
         DiagnosisRuleSet.objects.order_by().values_list(
-            "diagnosis", "rule_set__version", "rule_set__parameters"),
+            "diagnosis", "rule_set__version", Cast("rule_set__parameters", TextField())),
         TitreThreshold.objects.filter(current=True).order_by("revision").values_list(
             "antigen", "isotype", "method", "unit", "value", "center_id", "revision"),
-        BlockCriteriaSet.objects.order_by().values_list("code", "parameters"),
+        BlockCriteriaSet.objects.order_by().values_list(
+            "code", Cast("parameters", TextField())),
         NerveReference.objects.order_by().values_list("nerve", "lower_limit_amplitude_mv"),
     ]
 
@@ -275,7 +307,7 @@ def _patient_querysets(ids: list[int]) -> list[QuerySet]:
                      "id", "weight_kg"),
         Visit.objects.filter(patient_id__in=ids).order_by("patient_id", "visited_on", "id")
         .values_list("patient_id", "id", "visited_on", "kind", "series__number",
-                     "functional_score", "prineas_score", *VISIT_MEASURE_FIELDS),
+                     "functional_score", "prineas_score", *_VISIT_IN_MEASURES),
         # Unordered: one grade per visit, muscle and side (a constraint), and the rules
         # never depend on the order of a grid. Sorting some 150,000 grades of a batch by
         # id spilled to disk and was half of this query's time (bench/README.md).
@@ -345,10 +377,9 @@ def _patients_input(patients, limits: dict[str, float], rows: list[list[tuple]]
                 in series.get(patient_id, ())
             ),
             visits=tuple(
-                VisitIn(id=pk, visited_on=on, kind=kind, series_number=number,
-                        mrc=grades.get(pk, {}), functional_score=functional,
-                        prineas_score=prineas,
-                        **dict(zip(VISIT_MEASURE_FIELDS, measures, strict=True)))
+                # Positional: the measures are read in ``VisitIn``'s order (_VISIT_IN_MEASURES).
+                VisitIn(pk, on, kind, number, grades.get(pk, {}), functional, prineas,
+                        *measures)
                 for _, pk, on, kind, number, functional, prineas, *measures
                 in visits.get(patient_id, ())
             ),
@@ -491,17 +522,30 @@ def outcome_batch_inputs(*, patient_ids: Sequence[int]) -> OutcomeBatchInputs:
     # (``rules_for`` and ``criteria_for`` fall back to the paper's for any other): one
     # patient's recompute built all of them, a tenth of its time.
     diagnoses = {patient.diagnosis for patient in inputs.values()}
-    rules = {diagnosis: RuleSet(version=version, parameters=parameters).as_rules()
+    rules = {diagnosis: _rules_built(version, parameters)
              for diagnosis, version, parameters in rule_rows if diagnosis in diagnoses}
     codes = {SEED_1.block_criteria, *(r.block_criteria for r in rules.values())}
     return OutcomeBatchInputs(
         patients=inputs,
         rules=rules,
         thresholds=_thresholds(threshold_rows),
-        criteria={code: BlockCriteriaSet(code=code, parameters=parameters).as_criteria()
+        criteria={code: _criteria_built(code, parameters)
                   for code, parameters in criteria_rows if code in codes},
         versions=read_versions,
     )
+
+
+# A rule set or criteria set built from its stored row, by the row's values (its JSON text
+# whole): read again at every recompute, never taken from here unless identical; both
+# are frozen. One patient's recompute decoded and built them all again each time.
+@lru_cache(maxsize=64)
+def _rules_built(version: str, parameters: str) -> Rules:
+    return RuleSet(version=version, parameters=json.loads(parameters)).as_rules()
+
+
+@lru_cache(maxsize=64)
+def _criteria_built(code: str, parameters: str) -> BlockCriteria:
+    return BlockCriteriaSet(code=code, parameters=json.loads(parameters)).as_criteria()
 
 
 def _batch_reads(ids: list[int]) -> list[QuerySet]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -195,11 +196,35 @@ def _outcome_store_many(*, versions: dict[int, int], results: dict[int, dict[str
                                   result=result)
             }
     sql, params = _outcome_update_sql(versions=versions, results=results)
-    with connection.cursor() as cursor:
+    with _derived_store(), connection.cursor() as cursor:
         cursor.execute(sql + " RETURNING o.patient_id", params)
         stored = {row[0] for row in cursor.fetchall()}
     _log_kept_newer(results, stored)
     return stored
+
+
+_SENT_JSON = ("result", "summary")
+
+
+@contextmanager
+def _derived_store() -> Iterator[None]:
+    """The outcomes' UPDATE in a transaction of its own whose commit does not wait for the
+    WAL to reach the disk (``SET LOCAL synchronous_commit TO OFF``), when the caller is in
+    no transaction (the Celery task, the sweep, ``recompute --all``; PostgreSQL).
+
+    An outcome is derived data: a crash that loses the last such commits (PostgreSQL's
+    ``wal_writer_delay`` × 3 at most) leaves those outcomes as they were before, stale,
+    and the sweep recomputes them (as after a lost message); the data they were computed
+    from are committed as before. Waiting for the flush was ~10 ms a commit on the
+    benchmark's machine, the per-change recompute's largest cost (bench/README.md). Inside
+    a caller's transaction nothing changes: its commit is the caller's."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def _outcome_store_one(*, patient_id: int, read_version: int, result: dict[str, Any]
@@ -210,11 +235,21 @@ def _outcome_store_one(*, patient_id: int, read_version: int, result: dict[str, 
     if connection.vendor == "postgresql":
         sql, params = _outcome_update_sql(versions={patient_id: read_version},
                                           results={patient_id: result})
-        rows = list(Outcome.objects.raw(sql + " RETURNING o.*", params))
-        _log_kept_newer({patient_id: result}, {row.patient_id for row in rows})
-        if rows:
-            return True, rows[0]
-        return False, Outcome.objects.filter(patient_id=patient_id).first()
+        # Every column but the two JSON ones, which are what was just sent: not ~20 kB of
+        # ``result`` sent back by PostgreSQL and decoded again for an answer already held.
+        fields = Outcome._meta.concrete_fields
+        returned = ", ".join(f"o.{connection.ops.quote_name(str(f.column))}" for f in fields
+                             if f.attname not in _SENT_JSON)
+        with _derived_store(), connection.cursor() as cursor:
+            cursor.execute(f"{sql} RETURNING {returned}", params)
+            row = cursor.fetchone()
+        _log_kept_newer({patient_id: result}, {patient_id} if row else set())
+        if row is None:
+            return False, Outcome.objects.filter(patient_id=patient_id).first()
+        values = iter(row)
+        sent = {"result": result, "summary": Outcome.summary_of(result)}
+        return True, Outcome.from_db(connection.alias, [f.attname for f in fields], [
+            sent[f.attname] if f.attname in _SENT_JSON else next(values) for f in fields])
     stored = _outcome_store_many(versions={patient_id: read_version},
                                  results={patient_id: result})
     return bool(stored), Outcome.objects.filter(patient_id=patient_id).first()

@@ -9,7 +9,7 @@ one set of functions judges every measure.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -70,12 +70,16 @@ def adjusted_incat_change(before: VisitIn, after: VisitIn) -> int | None:
     """The adjusted INCAT change from ``before`` to ``after`` (positive = worse): leg
     change + arm change, except that an arm change between 0 and 1 (either way) counts
     0 (ProCID, ICE: 0→2 counts +2, 1→2 +1)."""
-    if incat(before) is None or incat(after) is None:
-        return None
-    assert before.incat_arm is not None and after.incat_arm is not None
-    assert before.incat_leg is not None and after.incat_leg is not None
-    arm = 0 if {before.incat_arm, after.incat_arm} == {0, 1} else after.incat_arm - before.incat_arm
-    return (after.incat_leg - before.incat_leg) + arm
+    if (before.incat_arm is None or before.incat_leg is None or after.incat_arm is None
+            or after.incat_leg is None):
+        return None  # one of the two has no INCAT
+    return _adjusted_change(before.incat_arm, before.incat_leg, after.incat_arm,
+                            after.incat_leg)
+
+
+def _adjusted_change(arm_before: int, leg_before: int, arm_after: int, leg_after: int) -> int:
+    arm = 0 if {arm_before, arm_after} == {0, 1} else arm_after - arm_before
+    return (leg_after - leg_before) + arm
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,12 @@ class AdjustedIncat:
 
 def shown(value: Any) -> Number | None:
     """The number a surface shows for a score of any scale."""
-    return value.shown if isinstance(value, AdjustedIncat) else value
+    return value.shown if type(value) is AdjustedIncat else value
+
+
+def shown_all(values: Sequence[Any]) -> list[Number | None]:
+    """``[shown(value) for value in values]`` (a recompute shows ~400 scores)."""
+    return [value.shown if type(value) is AdjustedIncat else value for value in values]
 
 
 class MeasureComparison(Comparison):
@@ -104,7 +113,7 @@ class MeasureComparison(Comparison):
         self.lower_is_better = MEASURE_BETTER[measure] == "lower"
 
     def gain(self, before: Any, after: Any) -> Any:
-        if isinstance(before, AdjustedIncat) and isinstance(after, AdjustedIncat):
+        if type(before) is AdjustedIncat and type(after) is AdjustedIncat:
             change = adjusted_incat_change(before.visit, after.visit)
             assert change is not None
             return -change
@@ -155,6 +164,9 @@ class Scale:
     score_of: Callable[[VisitIn | None], Any]
     comparison: Comparison
     best: int | None
+    # ``score_of`` of a visit (never None), when the scale has it without the None check:
+    # what ``scored_scale`` scores every visit with.
+    score_visit: Callable[[VisitIn], Any] | None = field(default=None, compare=False)
 
     def at_ceiling(self, baseline: Any) -> bool:
         """A baseline within one MCID of the scale's best value cannot improve (§2, §9)."""
@@ -197,31 +209,34 @@ def measure_scale(measure: Measure, visits: Sequence[VisitIn], series: Sequence[
     mcid = rules.mcid(measure)
     if measure == Measure.MRC_TARGETS:
         best = len(targets) * MRC_BEST_GRADE if targets else None
+
+        def target_sum(visit: VisitIn) -> int | None:
+            return visit_score(visit, targets)
+
         return Scale(measure, mcid, lambda v: None if v is None else visit_score(v, targets),
-                     MeasureComparison(measure, mcid), best)
+                     MeasureComparison(measure, mcid), best, target_sum)
     if measure == Measure.ADJUSTED_INCAT:
-        scored = [v for v in visits if incat(v) is not None]
+        scored = [v for v in visits if v.incat_arm is not None and v.incat_leg is not None]
         base = baseline_visit(scored, series)
+        # The baseline's INCAT, worked out once (it has one: it is among ``scored``).
+        base_arm = base.incat_arm if base is not None else None
+        base_leg = base.incat_leg if base is not None else None
 
-        base_incat = (incat(base) or 0) if base is not None else 0
+        def adjusted_of(visit: VisitIn) -> AdjustedIncat | None:
+            arm, leg = visit.incat_arm, visit.incat_leg
+            if arm is None or leg is None:
+                return None  # no INCAT (``incat`` is None)
+            if base_arm is None or base_leg is None:
+                return AdjustedIncat(visit, arm + leg)
+            return AdjustedIncat(visit, base_arm + base_leg
+                                 + _adjusted_change(base_arm, base_leg, arm, leg))
 
-        def adjusted(visit: VisitIn | None) -> AdjustedIncat | None:
-            if visit is None:
-                return None
-            value = incat(visit)
-            if value is None:
-                return None
-            if base is None:
-                return AdjustedIncat(visit, value or 0)
-            change = adjusted_incat_change(base, visit)
-            return AdjustedIncat(visit, base_incat + (change or 0))
-
-        return Scale(measure, mcid, adjusted, MeasureComparison(measure, mcid),
-                     MEASURE_BEST[measure])
+        return Scale(measure, mcid, lambda v: None if v is None else adjusted_of(v),
+                     MeasureComparison(measure, mcid), MEASURE_BEST[measure], adjusted_of)
     scorer = _plain_scorer(measure, targets=targets, rules=rules)
     return Scale(
         measure, mcid, lambda v: None if v is None else scorer(v),
-        MeasureComparison(measure, mcid), MEASURE_BEST[measure],
+        MeasureComparison(measure, mcid), MEASURE_BEST[measure], scorer,
     )
 
 
@@ -266,9 +281,9 @@ class ScoredScale(Scale):
     visit's score for each of ``visits``, which it keeps alive, so an id found in it is
     that visit's. Any other visit is scored by ``score_of``."""
 
-    visits: tuple[VisitIn, ...]
-    values: tuple[Any, ...]
-    table: dict[int, Any]
+    visits: tuple[VisitIn, ...] = field(kw_only=True)
+    values: tuple[Any, ...] = field(kw_only=True)
+    table: dict[int, Any] = field(kw_only=True)
 
 
 def scored_scale(scale: Scale, visits: Sequence[VisitIn]) -> ScoredScale:
@@ -279,7 +294,7 @@ def scored_scale(scale: Scale, visits: Sequence[VisitIn]) -> ScoredScale:
     tailoring)."""
     score = scale.score_of
     kept = tuple(visits)
-    values = tuple(map(score, kept))
+    values = tuple(map(scale.score_visit or score, kept))
     table = dict(zip(map(id, kept), values, strict=True))
 
     def score_of(visit: VisitIn | None) -> Any:
@@ -289,7 +304,7 @@ def scored_scale(scale: Scale, visits: Sequence[VisitIn]) -> ScoredScale:
         return score(visit) if value is _UNSCORED else value
 
     return ScoredScale(scale.measure, scale.mcid, score_of, scale.comparison, scale.best,
-                       visits=kept, values=values, table=table)
+                       scale.score_visit, visits=kept, values=values, table=table)
 
 
 def visit_values(scale: Scale, visits: Sequence[VisitIn]) -> list[Any]:

@@ -33,6 +33,7 @@ from treatments.rules.measures import (
     primary_measure,
     scored_scale,
     shown,
+    shown_all,
     visit_values,
 )
 from treatments.rules.mrc import (
@@ -213,7 +214,7 @@ class Outcome:
             "visits": [
                 {"id": v.id, "visited_on": _iso(v.visited_on), "kind": v.kind,
                  "series": v.series, "score": v.score, "grade": _code(v.grade),
-                 "scores": {code: json_number(value) for code, value in v.scores.items()},
+                 "scores": _json_numbers(v.scores),
                  "primary_score": json_number(v.primary_score)}
                 for v in self.visits
             ],
@@ -269,6 +270,12 @@ def json_number(value: Decimal | float | None) -> int | float | None:
         return int(number)
     result = float(number)
     return result if math.isfinite(result) else None
+
+
+def _json_numbers(values: dict[str, Any]) -> dict[str, int | float | None]:
+    """``{key: json_number(value)}``; None and plain ints (most scores) as they are."""
+    return {key: value if value is None or type(value) is int else json_number(value)
+            for key, value in values.items()}
 
 
 def _code(value: str | None) -> str | None:
@@ -619,12 +626,13 @@ def _visit_results(
     # visit's ``scores`` are visit_scores(visit, scales).
     target_sums = visit_values(scales[Measure.MRC_TARGETS], visits)
     primaries = visit_values(judged.scale, visits) if judged is not None else target_sums
-    columns = [(str(measure), [shown(value) for value in visit_values(scale, visits)])
-               for measure, scale in scales.items()]
+    codes = [str(measure) for measure in scales]
+    # Row by row: each visit's value on every scale, in the scales' order.
+    rows = zip(*(shown_all(visit_values(scale, visits)) for scale in scales.values()),
+               strict=True)
     results = []
-    for index, visit in enumerate(visits):
-        score = target_sums[index]
-        primary_score: Any = primaries[index]
+    for visit, score, primary_score, row in zip(visits, target_sums, primaries, rows,
+                                                strict=True):
         if judged is None:
             grade = grade_against(score, baseline_score, len(targets), rules=rules)
         else:
@@ -637,7 +645,7 @@ def _visit_results(
             series=visit.series_number,
             score=score,
             grade=grade,
-            scores={code: column[index] for code, column in columns},
+            scores=dict(zip(codes, row, strict=True)),
             primary_score=shown(primary_score),
         ))
     return tuple(results)

@@ -29,6 +29,19 @@ def test_recompute_stores_the_outcome_and_is_idempotent(patient):
     assert second.computed_at >= computed_at
 
 
+def test_the_outcome_recompute_gives_back_is_the_stored_row(patient, django_assert_num_queries):
+    history(patient, 3)
+    # the inputs in one round trip, the conditional UPDATE … RETURNING, the hook's check
+    with django_assert_num_queries(3):
+        given = outcome_recompute(patient_id=patient.pk)
+    stored = Outcome.objects.get(patient=patient)
+    fields = [f.attname for f in Outcome._meta.concrete_fields]
+    assert {name: getattr(given, name) for name in fields} == {
+        name: getattr(stored, name) for name in fields}
+    assert given.summary == Outcome.summary_of(stored.result)
+    assert not given._state.adding
+
+
 def test_an_older_computation_never_overwrites_a_newer_one(patient, monkeypatch):
     """Task A reads the data, task B reads newer data and stores first; A must not win."""
     from treatments import selectors
@@ -197,3 +210,51 @@ def test_the_migrations_fill_the_summary_of_outcomes_stored_before_them(patient)
                                if key not in recomputed}
     assert outcome.summary["initial_response"] == "mild"
     assert Outcome.objects.get(patient=never_computed).summary == {}
+
+
+def _synchronous_commit() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+def _statements(context) -> list[str]:
+    return [query["sql"] for query in context.captured_queries]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_outcome_store_commits_without_waiting_for_the_disk(
+    center, django_assert_num_queries
+):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    patient = PatientFactory(center=center)
+    history(patient, 3)
+    other = PatientFactory(center=center)
+    history(other, 2)
+    # the inputs; BEGIN, SET LOCAL, the UPDATE, COMMIT; the hook's check
+    with django_assert_num_queries(6) as context:
+        outcome = outcome_recompute(patient_id=patient.pk)
+    assert not outcome.stale
+    statements = _statements(context)
+    assert statements[1:3] == ["BEGIN", "SET LOCAL synchronous_commit TO OFF"]
+    assert statements[3].startswith("UPDATE") and statements[4] == "COMMIT"
+    with django_assert_num_queries(6) as context:
+        assert outcome_recompute_many(patient_ids=[patient.pk, other.pk]) == 2
+    assert _statements(context)[1:3] == ["BEGIN", "SET LOCAL synchronous_commit TO OFF"]
+    # a transaction of its own: committed, and the setting gone with it
+    assert not connection.in_atomic_block
+    assert _synchronous_commit() == "on"
+    assert not Outcome.objects.stale().exists()
+
+
+def test_inside_a_callers_transaction_the_store_is_the_callers(patient, django_assert_num_queries):
+    history(patient, 2)
+    with django_assert_num_queries(3) as context:  # no SET LOCAL: the commit is the caller's
+        outcome_recompute(patient_id=patient.pk)
+    assert not any("synchronous_commit" in sql for sql in _statements(context))
+    assert _synchronous_commit() == "on"

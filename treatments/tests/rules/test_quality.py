@@ -242,3 +242,15 @@ def test_every_rule_is_a_code_of_the_catalogue():
     from treatments.rules.quality import RULES
 
     assert set(RULES) | {"manual"} == set(cat.codes(cat.QUERY_RULES))
+
+
+def test_a_visits_jumps_come_in_muscle_side_order_whatever_the_order_of_its_grid():
+    patient = with_ids(mmn_patient(10, [25]))
+    baseline, post = patient.visits
+    # the same grades, the grid's keys in reverse order
+    reversed_grid = dict(reversed(list(post.mrc.items())))
+    shuffled = replace(patient, visits=(baseline, replace(post, mrc=reversed_grid)))
+    found = findings(shuffled, MRC_JUMP)
+    assert [(f.values["muscle"], f.values["side"]) for f in found] == sorted(
+        (f.values["muscle"], f.values["side"]) for f in found)
+    assert found == findings(patient, MRC_JUMP)
