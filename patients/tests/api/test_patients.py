@@ -81,9 +81,10 @@ class TestRead:
         for _ in range(rows):
             PatientFactory(center=center)
         client = api(clinician)
-        # auth, count, patients with consent, their affected nerves and target muscles
-        # (one query: patients.selectors.attach_nested_rows)
-        with django_assert_num_queries(AUTH_QUERIES + 3):
+        # auth, patients with consent and their count (one query:
+        # registry.api.pagination.CountingPaginator), their affected nerves and target
+        # muscles (one query: patients.selectors.attach_nested_rows)
+        with django_assert_num_queries(AUTH_QUERIES + 2):
             response = client.get(URL)
         assert len(response.json()["results"]) == rows
 

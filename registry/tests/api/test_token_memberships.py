@@ -66,8 +66,8 @@ def test_a_user_without_memberships_reads_nothing(django_user_model, patient):
 def test_the_list_reads_the_memberships_with_the_token(clinician, patient,
                                                        django_assert_num_queries):
     client = token_client(clinician)
-    # the token with its user and memberships; the count; the page; its nested rows
-    with django_assert_num_queries(4):
+    # the token with its user and memberships; the page with the count; its nested rows
+    with django_assert_num_queries(3):
         response = client.get("/api/v1/patients/")
     assert response.json()["count"] == 1
 
