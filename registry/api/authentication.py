@@ -84,21 +84,21 @@ def token_query(model) -> tuple[str, int, int]:
     def columns(alias: str, fields) -> list[str]:
         return [f"{alias}.{quote(field.column)}" for field in fields]
 
+    def column(model_class, name: str | None = None) -> str:
+        field = model_class._meta.pk if name is None else model_class._meta.get_field(name)
+        return quote(field.column)
+
     token_columns = columns("t", model._meta.concrete_fields)
     user_columns = columns("u", user_model._meta.concrete_fields)
-    user_fk = model._meta.get_field("user")
-    membership_user = Membership._meta.get_field("user")
-    membership_center = Membership._meta.get_field("center")
-    membership_role = Membership._meta.get_field("role")
+    user_pk = column(user_model)
     sql = (
         f"SELECT {', '.join(token_columns + user_columns)}, "
-        f"m.{quote(membership_center.column)}, m.{quote(membership_role.column)} "
+        f"m.{column(Membership, 'center')}, m.{column(Membership, 'role')} "
         f"FROM {quote(model._meta.db_table)} t "
-        f"JOIN {quote(user_model._meta.db_table)} u "
-        f"ON u.{quote(user_model._meta.pk.column)} = t.{quote(user_fk.column)} "
+        f"JOIN {quote(user_model._meta.db_table)} u ON u.{user_pk} = t.{column(model, 'user')} "
         f"LEFT JOIN {quote(Membership._meta.db_table)} m "
-        f"ON m.{quote(membership_user.column)} = u.{quote(user_model._meta.pk.column)} "
-        f"WHERE t.{quote(model._meta.get_field('key').column)} = %s "
-        f"ORDER BY m.{quote(membership_center.column)}"
+        f"ON m.{column(Membership, 'user')} = u.{user_pk} "
+        f"WHERE t.{column(model, 'key')} = %s "
+        f"ORDER BY m.{column(Membership, 'center')}"
     )
     return sql, len(token_columns), len(user_columns)
