@@ -87,12 +87,12 @@ def test_the_memberships_read_with_the_token_are_the_policys(clinician, center,
 def test_other_databases_take_the_orms_way(monkeypatch, clinician, patient,
                                            django_assert_num_queries):
     """SQLite (``make run``): the token with its user, then the memberships prefetched."""
-    from django.db import connection
+    from django.db import connections
 
     client = token_client(clinician)
-    monkeypatch.setattr(connection, "vendor", "sqlite")
+    monkeypatch.setattr(type(connections["default"]), "vendor", "sqlite")
     with django_assert_num_queries(3):  # token and user; memberships; the outcome
         response = client.get(f"/api/v1/patients/{patient.pk}/outcome/")
     assert response.status_code == 200
-    monkeypatch.setattr(connection, "vendor", "postgresql")
     assert client.get("/api/v1/patients/").json()["count"] == 1
+    monkeypatch.undo()
