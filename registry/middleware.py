@@ -5,6 +5,10 @@ from __future__ import annotations
 import logging
 import sys
 
+import csp.constants
+import csp.middleware
+import csp.utils
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -81,3 +85,51 @@ class RefuseNulCharactersMiddleware:
                 return JsonResponse({name: [message] for name in names}, status=400)
             return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+#: What a view may set on its response to change its policy (django-csp's decorators).
+CSP_PER_RESPONSE = ("_csp_config", "_csp_update", "_csp_replace",
+                    "_csp_config_ro", "_csp_update_ro", "_csp_replace_ro")
+
+
+class CSPMiddleware(csp.middleware.CSPMiddleware):
+    """django-csp's middleware with the policy built once, not for every answer.
+
+    The header depends on the settings alone unless the view changed the policy on its
+    response (``csp_update`` and the like) or the page used a nonce: then django-csp
+    builds it as always. Otherwise the two headers (the policy, the report-only one) are
+    built once per value of the settings and reused: building them was a third of the
+    middleware's work on an API answer (issue 19, bench/README.md)."""
+
+    _built: tuple[object, object, str, str] | None = None
+
+    def process_response(self, request, response):
+        if getattr(request, "_csp_nonce", None) is not None or any(
+            getattr(response, name, None) is not None for name in CSP_PER_RESPONSE
+        ):
+            return super().process_response(request, response)
+        if response.status_code in (500, 404) and settings.DEBUG:  # django-csp's exemption
+            return response
+        policy, report_only = self._policies()
+        for header, value, exempt, setting in (
+            (csp.constants.HEADER, policy, "_csp_exempt", "CONTENT_SECURITY_POLICY"),
+            (csp.constants.HEADER_REPORT_ONLY, report_only, "_csp_exempt_ro",
+             "CONTENT_SECURITY_POLICY_REPORT_ONLY"),
+        ):
+            if value and header not in response and not getattr(response, exempt, False):
+                excluded = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES")
+                if not (excluded and request.path_info.startswith(tuple(excluded))):
+                    response[header] = value
+        # As django-csp: asking for a nonce once the header is written is an error.
+        request.csp_nonce = csp.middleware.CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+    def _policies(self) -> tuple[str, str]:
+        config = getattr(settings, "CONTENT_SECURITY_POLICY", None)
+        report_only = getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
+        built = self._built
+        if built is None or built[0] is not config or built[1] is not report_only:
+            built = (config, report_only, csp.utils.build_policy(),
+                     csp.utils.build_policy(report_only=True))
+            self._built = built
+        return built[2], built[3]

@@ -36,14 +36,17 @@ What each surface asks:
   the general rows (no centre): superusers.
 
 Memberships are read once per user object: ``load_memberships`` prefetches them with
-Django's public ``prefetch_related_objects`` (a no-op when already prefetched, as the API's
-authentication does), and every question reads ``user.memberships.all()`` from there.
+Django's public ``prefetch_related_objects`` (a no-op when already prefetched), and every
+question reads ``user.memberships.all()`` from there — unless they were read elsewhere and
+handed over with ``remember_memberships`` (the API's token authentication reads them in
+the token's own query): then every question reads those, and nothing is prefetched.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db.models import Model, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
@@ -111,16 +114,38 @@ def is_superuser(user) -> bool:
     return is_active(user) and bool(user.is_superuser)
 
 
+class MembershipRow(NamedTuple):
+    """What the policy reads of a membership (``registry.models.Membership``)."""
+
+    center_id: int
+    role: str
+
+
+#: The attribute of our own (not Django's prefetch cache) holding memberships read
+#: elsewhere: ``remember_memberships``.
+_REMEMBERED = "_registry_memberships"
+
+
+def remember_memberships(user, rows: Iterable[tuple[int, str]]) -> None:
+    """Hand ``user`` its memberships, read by the caller as ``(center_id, role)`` pairs
+    (every one of the user's memberships): every question then reads these, none is read
+    again from the database for this user object."""
+    setattr(user, _REMEMBERED, tuple(MembershipRow(center_id, role) for center_id, role in rows))
+
+
 def load_memberships(user) -> None:
-    """Read the user's memberships in one query, once per user object (the API's
-    authentication has usually done it already; then this does nothing)."""
-    if user.pk is not None:
+    """Read the user's memberships in one query, once per user object (nothing when they
+    were read already: prefetched, or handed over by ``remember_memberships``)."""
+    if user.pk is not None and not hasattr(user, _REMEMBERED):
         prefetch_related_objects([user], "memberships")
 
 
-def _memberships(user) -> list:
+def _memberships(user):
     if not is_active(user) or user.pk is None:
-        return []
+        return ()
+    remembered = getattr(user, _REMEMBERED, None)
+    if remembered is not None:
+        return remembered
     load_memberships(user)
     return list(user.memberships.all())
 

@@ -436,7 +436,13 @@ class Outcome(models.Model):
 
     @property
     def stale(self) -> bool:
-        return self.computed_data_version < self.data_version
+        return self.is_stale(computed_data_version=self.computed_data_version,
+                             data_version=self.data_version)
+
+    @staticmethod
+    def is_stale(*, computed_data_version: int, data_version: int) -> bool:
+        """``stale`` from the two columns (for readers that select columns, not rows)."""
+        return computed_data_version < data_version
 
     @classmethod
     def summary_of(cls, result: dict) -> dict:

@@ -71,7 +71,8 @@ NO_ACCESS = {
             scoping.scope_patients(Patient.objects.all(), user), user)), []),
 }
 # Helpers that answer no question of access.
-NOT_QUESTIONS = {"is_active", "is_superuser", "load_memberships", "centre_path",
+NOT_QUESTIONS = {"is_active", "is_superuser", "load_memberships", "remember_memberships",
+                 "centre_path",
                  "center_id_of", "consent_not_withdrawn"}
 
 

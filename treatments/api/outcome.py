@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -56,11 +57,22 @@ EMPTY_RESULT: dict[str, Any] = {
 
 
 def outcome_payload(*, patient_id: int, outcome: Outcome | None) -> dict[str, Any]:
-    result = dict(outcome.result or {}) if outcome is not None else {}
+    if outcome is None:
+        return stored_outcome_payload(patient_id=patient_id, result=None, computed_at=None,
+                                      stale=True)
+    return stored_outcome_payload(patient_id=patient_id, result=outcome.result,
+                                  computed_at=outcome.computed_at, stale=outcome.stale)
+
+
+def stored_outcome_payload(*, patient_id: int, result: dict[str, Any] | None,
+                           computed_at: datetime | None, stale: bool) -> dict[str, Any]:
+    """The answer from the stored columns themselves (the outcome endpoint reads them
+    without an ``Outcome`` instance): ``stale`` as ``Outcome.stale`` says it."""
+    result = dict(result or {})
     payload: dict[str, Any] = {
         "patient": patient_id,
-        "computed_at": outcome.computed_at if outcome is not None else None,
-        "stale": outcome.stale if outcome is not None else True,
+        "computed_at": computed_at,
+        "stale": stale,
     }
     for key, empty in EMPTY_RESULT.items():
         value = result.pop(key, None)

@@ -20,8 +20,10 @@ outcome_router = SimpleRouter()
 outcome_router.register("patients", views.PatientOutcomeViewSet, basename="patient")
 
 urlpatterns = [
-    *format_suffix_patterns(router.urls),  # as DRF's DefaultRouter: ``.json`` too
+    # First: the outcome is the most requested of these routes (URLs are tried in order;
+    # none of the others starts with ``patients/``).
     *format_suffix_patterns(outcome_router.urls),
+    *format_suffix_patterns(router.urls),  # as DRF's DefaultRouter: ``.json`` too
     path("lots/<str:lot>/patients/", views.LotPatientsView.as_view(), name="lot-patients"),
     path("worklist/", views.WorklistView.as_view(), name="worklist"),
     path("reports/table1/", views.Table1View.as_view(), name="report-table1"),

@@ -37,9 +37,10 @@ from treatments.api.outcome import (
     Table1Serializer,
     Table2Serializer,
     outcome_payload,
+    stored_outcome_payload,
 )
 from treatments.api.serializers import SeriesSerializer, TailoringEpisodeSerializer
-from treatments.models import LotNumber, Series, TailoringEpisode
+from treatments.models import LotNumber, Outcome, Series, TailoringEpisode
 from treatments.reports import (
     consumption_report,
     measures_report,
@@ -133,6 +134,17 @@ class TailoringEpisodeViewSet(RegistryViewSet):
 LOT_ORDERING = ("code", "patient", "series", "started_on")
 
 
+#: What the outcome endpoint reads of the patient and its outcome: name → column path.
+OUTCOME_COLUMNS = {
+    "patient": "pk",
+    "outcome": "outcome__pk",
+    "result": "outcome__result",
+    "computed_at": "outcome__computed_at",
+    "data_version": "outcome__data_version",
+    "computed_data_version": "outcome__computed_data_version",
+}
+
+
 class PatientOutcomeViewSet(RegistryViewMixin, viewsets.GenericViewSet):
     """``patients/{id}/outcome/`` (``api:patient-outcome``): the outcome is the treatments
     app's, its URL the patient's. Registered by ``treatments.api.urls`` on the ``patients``
@@ -147,7 +159,10 @@ class PatientOutcomeViewSet(RegistryViewMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         user = self.request.user
         queryset = scope_research_consent(scope_patients(Patient.objects.all(), user), user)
-        return queryset.select_related("outcome")
+        # The columns the answer shows, not the patient and outcome instances: the
+        # ``summary`` column decoded, two instances built and 25 columns compiled were a
+        # quarter of an outcome request's work (issue 19, bench/README.md).
+        return queryset.values(*OUTCOME_COLUMNS.values())
 
     @extend_schema(responses=OutcomeSerializer, parameters=[CRITERIA_PARAMETER])
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
@@ -157,11 +172,19 @@ class PatientOutcomeViewSet(RegistryViewMixin, viewsets.GenericViewSet):
         answer only (``criteria`` then names it; nothing is stored)."""
         code = request.query_params.get("criteria")
         criteria = block_criteria_named(code) if code is not None else None
-        patient = self.get_object()
-        outcome = getattr(patient, "outcome", None)
-        payload = outcome_payload(patient_id=patient.pk, outcome=outcome)
+        row = self.get_object()  # the patient's OUTCOME_COLUMNS (scoped, consent)
+        columns = {name: row[column] for name, column in OUTCOME_COLUMNS.items()}
+        if columns["outcome"] is None:  # never computed
+            payload = outcome_payload(patient_id=columns["patient"], outcome=None)
+        else:
+            stale = Outcome.is_stale(computed_data_version=columns["computed_data_version"],
+                                     data_version=columns["data_version"])
+            payload = stored_outcome_payload(patient_id=columns["patient"],
+                                             result=columns["result"],
+                                             computed_at=columns["computed_at"], stale=stale)
         if criteria is not None:
-            payload["conduction_blocks"] = blocks_under(patient_id=patient.pk, criteria=criteria)
+            payload["conduction_blocks"] = blocks_under(patient_id=columns["patient"],
+                                                        criteria=criteria)
             payload["criteria"] = criteria.code
         return Response(payload)
 

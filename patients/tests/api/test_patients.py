@@ -81,9 +81,10 @@ class TestRead:
         for _ in range(rows):
             PatientFactory(center=center)
         client = api(clinician)
-        # auth, count, patients with consent, their affected nerves and target muscles
-        # (one query: patients.selectors.attach_nested_rows)
-        with django_assert_num_queries(AUTH_QUERIES + 3):
+        # auth, patients with consent and their count (one query:
+        # registry.api.pagination.CountingPaginator), their affected nerves and target
+        # muscles (one query: patients.selectors.attach_nested_rows)
+        with django_assert_num_queries(AUTH_QUERIES + 2):
             response = client.get(URL)
         assert len(response.json()["results"]) == rows
 
@@ -368,3 +369,22 @@ def test_the_direct_representation_equals_drfs_generic_one(
             serializer.generic_representation(instance)
         assert list(serializer.to_representation(instance)) == \
             list(serializer.generic_representation(instance))
+
+
+@pytest.mark.django_db
+def test_outcome_stale_follows_the_stored_versions(clinician, center):
+    """The endpoint reads the columns, not an ``Outcome``: ``stale`` as ``Outcome.stale``."""
+    patient = PatientFactory(center=center)
+    clinical_history(patient, 2)
+    url = f"{detail(patient)}outcome/"
+    outcome_recompute(patient_id=patient.pk)
+    stored = Outcome.objects.get(patient=patient)
+    body = api(clinician).get(url).json()
+    assert body["stale"] is stored.stale is False
+    assert body["status"] == stored.result["status"]
+    assert body["computed_at"].replace("Z", "+00:00") == stored.computed_at.isoformat()
+    Outcome.objects.filter(pk=stored.pk).update(data_version=stored.data_version + 1)
+    assert api(clinician).get(url).json()["stale"] is True
+    Outcome.objects.filter(pk=stored.pk).delete()  # no row at all: never computed
+    body = api(clinician).get(url).json()
+    assert (body["stale"], body["computed_at"], body["status"]) == (True, None, None)

@@ -1,4 +1,4 @@
-"""Token authentication reads the user's memberships with the token (one query each)."""
+"""Token authentication reads the user's memberships with the token (one query in all)."""
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -20,10 +20,9 @@ def test_a_clinician_is_authenticated_with_its_memberships_read_once(
 ):
     Membership.objects.create(user=clinician, center=other_patient.center, role="researcher")
     client = token_client(clinician)
-    # token with its user; the user's memberships (prefetched with the token, the public
-    # way: one query more than the private cache written by hand before issue 13, and none
-    # later in the request); the patient joined with its outcome
-    with django_assert_num_queries(3):
+    # the token with its user and the user's memberships (one query: issue 19; none later
+    # in the request); the patient joined with its outcome
+    with django_assert_num_queries(2):
         response = client.get(f"/api/v1/patients/{patient.pk}/outcome/")
     assert response.status_code == 200
     # a researcher in the other centre: reads there too, writes only in its own centre
@@ -53,3 +52,47 @@ def test_write_rights_come_from_the_memberships_read_with_the_token(researcher, 
     response = token_client(researcher).patch(f"/api/v1/patients/{patient.pk}/",
                                               {"version": 1, "notes": "x"}, format="json")
     assert response.status_code == 403
+
+
+def test_a_user_without_memberships_reads_nothing(django_user_model, patient):
+    nobody = django_user_model.objects.create_user("nobody", password="x")
+    client = token_client(nobody)
+    response = client.get("/api/v1/patients/")
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
+    assert client.get(f"/api/v1/patients/{patient.pk}/outcome/").status_code == 404
+
+
+def test_the_list_reads_the_memberships_with_the_token(clinician, patient,
+                                                       django_assert_num_queries):
+    client = token_client(clinician)
+    # the token with its user and memberships; the page with the count; its nested rows
+    with django_assert_num_queries(3):
+        response = client.get("/api/v1/patients/")
+    assert response.json()["count"] == 1
+
+
+def test_the_memberships_read_with_the_token_are_the_policys(clinician, center,
+                                                             django_assert_num_queries):
+    from registry import scoping
+
+    scoping.remember_memberships(clinician, [(center.pk, "clinician")])
+    with django_assert_num_queries(0):  # nothing prefetched any more
+        scoping.load_memberships(clinician)
+        assert scoping.user_center_ids(clinician) == [center.pk]
+        assert scoping.can_write(clinician, center.pk)
+        assert scoping.user_roles(clinician) == {"clinician"}
+
+
+def test_other_databases_take_the_orms_way(monkeypatch, clinician, patient,
+                                           django_assert_num_queries):
+    """SQLite (``make run``): the token with its user, then the memberships prefetched."""
+    from django.db import connections
+
+    client = token_client(clinician)
+    monkeypatch.setattr(type(connections["default"]), "vendor", "sqlite")
+    with django_assert_num_queries(3):  # token and user; memberships; the outcome
+        response = client.get(f"/api/v1/patients/{patient.pk}/outcome/")
+    assert response.status_code == 200
+    assert client.get("/api/v1/patients/").json()["count"] == 1
+    monkeypatch.undo()
