@@ -9,22 +9,28 @@ whatever the cohort size, and rows read as plain values, never as model instance
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import JSONObject
 
 from patients.models import AffectedNerve, Paraprotein, Patient, PriorTreatment
+from registry.models import Center
 from registry.scoping import scope_patients, scope_reportable_patients
 from treatments.models import AdverseEvent, Series
 from treatments.rules import BlockCriteria, SeriesIn, block_evolution
-from treatments.rules.consumption import consumption, course_rows, series_grams, series_needed
+from treatments.rules.consumption import (
+    consumption,
+    course_rows,
+    needed_days,
+    series_grams,
+    series_needed,
+)
 from treatments.rules.reports import (
     Table1Input,
     Table2Input,
@@ -34,6 +40,7 @@ from treatments.rules.reports import (
     table1,
     table2,
 )
+from treatments.rules.visits import OrderedSeries
 from treatments.selectors import patients_rules_input
 
 TABLE_DIAGNOSIS = {"table1": "mmn", "table2": "igm_mgus_pn"}
@@ -58,33 +65,67 @@ def report_cohort(
     return patients.order_by("code")
 
 
-def _cohort_rows(patients: QuerySet[Patient], outcome_keys: tuple[str, ...], **extra):
-    """One dict per patient: its own columns and the named keys of its stored outcome,
-    with its first series date and number of series. The keys come from the outcome's
-    ``summary`` (``Outcome.SUMMARY_KEYS``), never from whole results: each holds every
-    visit of a history, and even extracting keys from them in the database made Table 1
-    over 10,000 patients take seconds (bench/README.md)."""
+def _postgresql() -> bool:
+    """Whether the reports read with PostgreSQL's own SQL (arrays, window functions, rows
+    straight from the cursor); on the others (SQLite, ``make run``) the ORM's queries."""
+    return connection.vendor == "postgresql"
+
+
+def _cohort_rows(patients: QuerySet[Patient], outcome_keys: tuple[str, ...], **extra
+                 ) -> list[tuple]:
+    """The cohort in one query: per patient (pk, code, sex, birth_year, onset_year, the
+    named keys of its stored outcome as one dict, then ``extra``'s columns), as plain
+    tuples. The keys come from the outcome's ``summary`` (``Outcome.SUMMARY_KEYS``), never
+    from whole results: each holds every visit of a history, and even extracting keys from
+    them in the database made Table 1 over 10,000 patients take seconds (bench/README.md).
+    Unsorted: the tables sort their rows by case (``rules.reports``); sorting 20,000 rows
+    with their JSON here spilled to disk."""
     # One small JSON object per row (one json.loads, not one per key); of the keys named
     # in ``OUTCOME_PARTS`` only those parts (a key's other parts are never read).
     outcome = JSONObject(**{key: _outcome_key(key) for key in outcome_keys})
-    # Series are summed up in their own query: joined, they would repeat each patient's
-    # outcome once per series; as per-row subqueries they cost enough for PostgreSQL to
-    # JIT-compile the query, which alone took longer than the whole report.
-    series = {
-        row["patient"]: row for row in
-        Series.objects.filter(patient__in=patients.values("pk")).order_by()
-        .values("patient").annotate(first_series_on=Min("started_on"), series_count=Count("*"))
-    }
-    # Unsorted: the tables sort their rows by case (``rules.reports``); sorting 20,000
-    # rows with their JSON here spilled to disk.
-    rows = patients.order_by().values("pk", "code", "sex", "birth_year", "onset_year",
-                                      outcome_keys=outcome, **extra)
-    # Plain dicts, completed below with the series' columns (the stubs see a closed TypedDict).
-    for row in cast("Iterable[dict[str, Any]]", rows):
-        counted = series.get(row["pk"])
-        row["first_series_on"] = counted["first_series_on"] if counted else None
-        row["series_count"] = counted["series_count"] if counted else 0
-        yield row
+    cohort = patients.order_by().values_list("pk", "code", "sex", "birth_year", "onset_year",
+                                             outcome, *extra.values())
+    if not _postgresql():  # SQLite (``make run``): the ORM's conversions
+        return list(cohort)
+    # The ORM's query on the cursor: every column but the outcome's comes as the ORM
+    # would give it, and its converters cost a quarter of reading 20,000 rows.
+    sql, params = cohort.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(pk, code, sex, birth, onset, _json(keys), *more)
+                for pk, code, sex, birth, onset, keys, *more in cursor.fetchall()]
+
+
+def _cohort_ids_condition(ids: list[int], patients: QuerySet[Patient]) -> tuple[str, list]:
+    """``patient_id`` of a cohort read before (``_cohort_rows``): on PostgreSQL its ids as
+    one array parameter, so that the cohort's filter (the centres, consent given,
+    diagnosis) is evaluated once a report, not once per query; elsewhere (SQLite, ``make
+    run``: no arrays) the cohort's query as a subquery."""
+    if _postgresql():
+        # Written out as one array literal: psycopg adapting a list of 20,000 ints
+        # element by element took longer than the query using it.
+        return "patient_id = ANY(%s::bigint[])", ["{" + ",".join(map(str, ids)) + "}"]
+    sql, params = patients.order_by().values("pk").query.sql_with_params()
+    return f"patient_id IN ({sql})", list(params)
+
+
+def _series_by_patient(ids: list[int], patients: QuerySet[Patient]
+                       ) -> dict[int, tuple[date, int]]:
+    """Each cohort patient's first series date and number of series (none: absent).
+    Summed up in their own query: joined, they would repeat each patient's outcome once
+    per series; as per-row subqueries they cost enough for PostgreSQL to JIT-compile the
+    query, which alone took longer than the whole report."""
+    condition, params = _cohort_ids_condition(ids, patients)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT patient_id, MIN(started_on), COUNT(*)"
+                       f" FROM {Series._meta.db_table} WHERE {condition} GROUP BY patient_id",
+                       params)
+        return {patient: (_date(first), count) for patient, first, count in cursor.fetchall()}
+
+
+def _date(value: date | str) -> date:
+    """A date column as SQLite's cursor gives an aggregate of it: text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 # Outcome keys of which a report reads only some parts: Table 1 reads a conduction-block
@@ -106,18 +147,18 @@ def _outcome_key(key: str):
     return JSONObject(**{part: KeyTransform(part, summary) for part in parts})
 
 
-def _age_and_course(row: dict[str, Any]) -> tuple[int | None, int | None]:
-    first = row["first_series_on"]
+def _age_and_course(first: date | None, birth_year: int | None, onset_year: int | None
+                    ) -> tuple[int | None, int | None]:
     if first is None:
         return None, None
-    age = first.year - row["birth_year"] if row["birth_year"] else None
-    course = first.year - row["onset_year"] if row["onset_year"] else None
+    age = first.year - birth_year if birth_year else None
+    course = first.year - onset_year if onset_year else None
     return age, course
 
 
-def _outcome(row: dict[str, Any]) -> dict[str, Any]:
+def _outcome(keys: dict[str, Any] | None) -> dict[str, Any]:
     """The stored outcome's keys a report reads (none when never computed)."""
-    return {key: value for key, value in (row["outcome_keys"] or {}).items() if value is not None}
+    return {key: value for key, value in (keys or {}).items() if value is not None}
 
 
 def _by_patient(rows) -> dict[int, list]:
@@ -137,42 +178,45 @@ TABLE2_OUTCOME = ("disability", "titres_significant")
 
 def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False,
                   criteria: BlockCriteria | None = None) -> dict[str, Any]:
-    """Table 1 in three queries: affected nerves, series, the cohort with its outcome keys.
+    """Table 1 in three queries: the cohort with its outcome keys, then its affected
+    nerves and its series by the cohort's ids.
 
     The conduction-block columns come from each stored outcome (its rule set's criteria);
     ``criteria`` (``?criteria=``) judges the cohort's nerve studies under another set for
     this answer only, in the recompute's fixed number of queries, nothing stored."""
     patients = report_cohort(user=user, table="table1", center=center, diagnosis=diagnosis,
                              every_diagnosis=every_diagnosis)
+    cohort = _cohort_rows(patients, TABLE1_OUTCOME)
+    ids = [row[0] for row in cohort]
     # Unordered: ``table1`` shows each patient's nerves sorted and unique (an ORDER BY
     # spilled to disk sorting every nerve of a 20,000-patient cohort).
-    nerves = _by_patient(
-        AffectedNerve.objects.filter(patient__in=patients.values("pk")).order_by()
-        .values_list("patient_id", "side", "nerve")
-    )
-    cohort = list(_cohort_rows(patients, TABLE1_OUTCOME))
+    condition, params = _cohort_ids_condition(ids, patients)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT patient_id, side, nerve FROM {AffectedNerve._meta.db_table}"
+                       f" WHERE {condition}", params)
+        nerves = _by_patient(cursor.fetchall())
+    series = _series_by_patient(ids, patients)
     judged = {}
     if criteria is not None:
-        studies = patients_rules_input([row["pk"] for row in cohort])
+        studies = patients_rules_input(ids)
         judged = {pk: block_evolution(p.studies, criteria=criteria)
                   for pk, p in studies.items()}
     rows = []
-    for row in cohort:
-        age, course = _age_and_course(row)
-        result = _outcome(row)
+    for pk, code, sex, birth_year, onset_year, keys in cohort:
+        first_series_on, series_count = series.get(pk, (None, 0))
+        age, course = _age_and_course(first_series_on, birth_year, onset_year)
+        result = _outcome(keys)
         titre, significant = gm1_titre_before_ivig(result)
         if criteria is not None:
-            blocks = judged.get(row["pk"])
+            blocks = judged.get(pk)
             first, latest = (blocks.first_study, blocks.latest_study) if blocks else (None, None)
         else:
             stored = result.get("conduction_blocks") or {}
             first, latest = stored.get("first_study"), stored.get("latest_study")
         rows.append(Table1Input(
-            patient=row["pk"], case=row["code"], sex=row["sex"],
-            age_at_first_series=age, course_years=course,
-            affected_nerves=tuple(nerves.get(row["pk"], ())),
-            series_count=row["series_count"], outcome=result,
-            gm1_titre_before_ivig=titre, gm1_significant=significant,
+            patient=pk, case=code, sex=sex, age_at_first_series=age, course_years=course,
+            affected_nerves=tuple(nerves.get(pk, ())), series_count=series_count,
+            outcome=result, gm1_titre_before_ivig=titre, gm1_significant=significant,
             blocks_first=first, blocks_latest=latest,
         ))
     report = table1(rows)
@@ -182,42 +226,44 @@ def table1_report(*, user, center=None, diagnosis=None, every_diagnosis=False,
 
 def table2_report(*, user, center=None, diagnosis=None,
                   criteria: BlockCriteria | None = None) -> dict[str, Any]:
-    """Table 2 in four queries: prior treatments, IgM paraproteins, series, and the cohort
-    with its outcome keys and whether an adverse event stopped IVIg. It shows no
-    conduction block: ``criteria`` is taken (every report takes ``?criteria=``) and
-    changes nothing."""
+    """Table 2 in four queries: the cohort with its outcome keys and whether an adverse
+    event stopped IVIg, then its prior treatments, IgM paraproteins and series by the
+    cohort's ids. It shows no conduction block: ``criteria`` is taken (every report takes
+    ``?criteria=``) and changes nothing."""
     patients = report_cohort(user=user, table="table2", center=center, diagnosis=diagnosis)
     stopped = AdverseEvent.objects.filter(series__patient=OuterRef("pk"), led_to_stop=True)
-    cohort = patients.values("pk")
+    cohort = _cohort_rows(patients, TABLE2_OUTCOME, stopped=Exists(stopped))
+    ids = [row[0] for row in cohort]
+    condition, params = _cohort_ids_condition(ids, patients)
     treatments = _by_patient(
-        PriorTreatment.objects.filter(patient__in=cohort).order_by("patient_id", "started_on",
-                                                                    "id")
-        .values_list("patient_id", "kind")
+        PriorTreatment.objects.extra(where=[condition], params=params)
+        .order_by("patient_id", "started_on", "id").values_list("patient_id", "kind")
     )
     igm = _by_patient(
-        Paraprotein.objects.filter(patient__in=cohort, isotype="IgM",
-                                   serum_level_g_l__isnull=False)
+        Paraprotein.objects.extra(where=[condition], params=params)
+        .filter(isotype="IgM", serum_level_g_l__isnull=False)
         .order_by("measured_on", "id").values_list("patient_id", "serum_level_g_l")
     )
+    series = _series_by_patient(ids, patients)
     rows = []
-    for row in _cohort_rows(patients, TABLE2_OUTCOME, stopped=Exists(stopped)):
-        age, course = _age_and_course(row)
-        result = _outcome(row)
+    for pk, code, sex, birth_year, onset_year, keys, stopped_ in cohort:
+        first_series_on, series_count = series.get(pk, (None, 0))
+        age, course = _age_and_course(first_series_on, birth_year, onset_year)
+        result = _outcome(keys)
         disability = result.get("disability") or {}
-        levels = [level for level in igm.get(row["pk"], ()) if level]
+        levels = [level for level in igm.get(pk, ()) if level]
         rows.append(Table2Input(
-            patient=row["pk"], case=row["code"], sex=row["sex"],
-            age_at_first_series=age, course_years=course,
-            prior_treatments=tuple(treatments.get(row["pk"], ())),
+            patient=pk, case=code, sex=sex, age_at_first_series=age, course_years=course,
+            prior_treatments=tuple(treatments.get(pk, ())),
             antibody_activity=tuple(
                 t["antigen"] for t in result.get("titres_significant", [])
                 if t.get("isotype") == "IgM"
             ),
             igm_serum_level_g_l=levels[0] if levels else None,
-            series_count=row["series_count"],
+            series_count=series_count,
             prineas_before=disability.get("before"), prineas_after=disability.get("after"),
             prineas_change=disability.get("change"), result=disability.get("result"),
-            stopped_for_adverse_event=row["stopped"],
+            stopped_for_adverse_event=stopped_,
         ))
     return table2(rows)
 
@@ -276,9 +322,61 @@ def report_csv_rows(report: dict[str, Any]) -> list[list[str]]:
     return as_csv_rows(report)
 
 
-def _described(described: dict[int, tuple[int, str, str, str, Decimal]],
-               series: SeriesIn) -> tuple[int, str, str, str, Decimal]:
-    return described[series.number]
+# The consumption report's columns of a series, then its patient's diagnosis and centre.
+_CONSUMPTION_COLUMNS = ("patient_id", "number", "started_on", "route", "expected_interval_days",
+                        "dose_g_per_kg", "status", "product", "grams_given", "prescribed_grams")
+
+# On PostgreSQL, of every series of the patients treated in the period, only those
+# ``series_needed`` may keep: the first of each course, those started in ``needed_days``
+# and those whose previous one (in number order) started in the period. A superset chosen
+# by position and date only (``series_needed`` still chooses among them, and
+# ``course_rows`` computes everything): at 100,000 patients a busy year's courses hold a
+# third more series than the report reads, each a row decoded.
+_CONSUMPTION_NEEDED = """
+SELECT {columns}, patient.diagnosis, center.code
+FROM (
+    SELECT {columns},
+           ROW_NUMBER() OVER course AS position, LAG(started_on) OVER course AS previous_on
+    FROM {series} WHERE patient_id IN ({treated})
+    WINDOW course AS (PARTITION BY patient_id ORDER BY number)
+) AS series
+JOIN {patient} AS patient ON patient.id = series.patient_id
+JOIN {center} AS center ON center.id = patient.center_id
+WHERE series.position = 1 OR series.started_on BETWEEN %s AND %s
+   OR series.previous_on BETWEEN %s AND %s
+"""
+
+
+def _consumption_series(patients: QuerySet[Patient], *, start: date, end: date
+                        ) -> dict[int, list[tuple]]:
+    """Each treated patient's series the report may read, in number order, as plain
+    tuples (``_CONSUMPTION_COLUMNS``, diagnosis, centre code): one query."""
+    treated = Series.objects.filter(patient__in=patients, started_on__gte=start,
+                                    started_on__lte=end).values("patient_id")
+    if _postgresql():
+        treated_sql, params = treated.query.sql_with_params()
+        earliest, latest = needed_days(start=start, end=end)
+        with connection.cursor() as cursor:
+            cursor.execute(_CONSUMPTION_NEEDED.format(
+                columns=", ".join(_CONSUMPTION_COLUMNS), series=Series._meta.db_table,
+                treated=treated_sql, patient=Patient._meta.db_table,
+                center=Center._meta.db_table,
+            ), (*params, earliest, latest, start, end))
+            rows = cursor.fetchall()
+    else:  # SQLite (``make run``): every series of the treated patients, the ORM's types
+        rows = list(Series.objects.filter(patient_id__in=treated).values_list(
+            *_CONSUMPTION_COLUMNS, "patient__diagnosis", "patient__center__code"))
+    # Sorted here, not by the database: the rows' first two columns (patient, number) are
+    # unique, so tuples compare on them alone.
+    rows.sort()
+    courses: dict[int, list[tuple]] = {}
+    for row in rows:
+        course = courses.get(row[0])
+        if course is None:
+            courses[row[0]] = [row]
+        else:
+            course.append(row)
+    return courses
 
 
 def consumption_report(
@@ -287,8 +385,8 @@ def consumption_report(
 ) -> dict[str, Any]:
     """Immunoglobulin consumption of the series started in [start, end] (clinical-rules.md
     §10): the user's centres, every patient (an aggregate: no consent filter), in one query
-    whatever the period — every series of the patients treated in it, since the next
-    series and the 12 weeks before each count too."""
+    whatever the period — the series of the patients treated in it ``series_needed``
+    reads, since the next series and the 12 weeks before each count too."""
     patients = scope_patients(Patient.objects.all(), user)
     if center:
         center = str(center)
@@ -298,25 +396,19 @@ def consumption_report(
             else Q(center__code=center))
     if diagnosis:
         patients = patients.filter(diagnosis=diagnosis)
-    treated = Series.objects.filter(patient__in=patients, started_on__gte=start,
-                                    started_on__lte=end).values("patient_id")
-    courses: dict[int, list[tuple]] = {}
-    for row in (
-        Series.objects.filter(patient_id__in=treated).order_by("patient_id", "number")
-        .values_list("patient_id", "number", "started_on", "route", "expected_interval_days",
-                     "dose_g_per_kg", "status", "product", "grams_given", "prescribed_grams",
-                     "patient__diagnosis", "patient__center__code")
-    ):
-        courses.setdefault(row[0], []).append(row)
     rows = []
-    for course_items in courses.values():
+    for patient, course_items in _consumption_series(patients, start=start, end=end).items():
         items = [course_items[i] for i in series_needed(
             [item[2] for item in course_items], start=start, end=end)]
-        described = {number: (patient, diagnosis_, centre, product,
-                              series_grams(grams_given=given, prescribed_grams=prescribed))
-                     for (patient, number, _, _, _, _, _, product, given, prescribed,
-                          diagnosis_, centre) in items}
-        course = tuple(
+        diagnosis_, centre = items[0][-2:]
+        # What ``course_rows`` asks of the series of the period (it describes no other).
+        described = {
+            number: (patient, diagnosis_, centre, product,
+                     series_grams(grams_given=given, prescribed_grams=prescribed))
+            for _, number, on, _, _, _, _, product, given, prescribed, _, _ in items
+            if start <= on <= end
+        }
+        course = OrderedSeries(
             SeriesIn(number=number, started_on=on, days=1, route=route,
                      expected_interval_days=interval, dose_g_per_kg=dose, status=status)
             for _, number, on, route, interval, dose, status, *_ in items)
@@ -325,3 +417,8 @@ def consumption_report(
     return {"table": "consumption", "from": start.isoformat(), "to": end.isoformat(),
             "center": str(center) if center else None, "diagnosis": diagnosis or None,
             **consumption(rows)}
+
+
+def _described(described: dict[int, tuple[int, str, str, str, Decimal]],
+               series: SeriesIn) -> tuple[int, str, str, str, Decimal]:
+    return described[series.number]

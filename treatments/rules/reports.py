@@ -101,9 +101,16 @@ def table1(rows: Sequence[Table1Input]) -> JSON:
     """Table 1 (MMN) rows and its three summary lines (clinical-rules.md §8)."""
     ordered = sorted(rows, key=lambda r: r.case)
     out_rows = []
+    # Each set of affected nerves ordered and written out once: a cohort has far fewer
+    # distinct sets than patients.
+    shown: dict[tuple[tuple[str, str], ...], tuple[list[tuple[str, str]], str]] = {}
     for row in ordered:
         final = row.outcome.get("final") or {}
-        nerves = sorted(set(row.affected_nerves), key=_nerve_order)
+        known = shown.get(row.affected_nerves)
+        if known is None:
+            unique = sorted(set(row.affected_nerves), key=_nerve_order)
+            known = shown[row.affected_nerves] = unique, _distribution_of(unique)
+        nerves, distribution = known
         out_rows.append({
             "patient": row.patient,
             "case": row.case,
@@ -111,7 +118,7 @@ def table1(rows: Sequence[Table1Input]) -> JSON:
             "age": row.age_at_first_series,
             "course_years": row.course_years,
             "affected_nerves": [{"side": side, "nerve": nerve} for side, nerve in nerves],
-            "distribution": _distribution_of(nerves),
+            "distribution": distribution,
             "series_count": row.series_count,
             "first_response": row.outcome.get("initial_response"),
             "n_star": row.outcome.get("n_star"),

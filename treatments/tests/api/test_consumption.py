@@ -103,6 +103,7 @@ def test_csv(cohort, clinician):
 
 
 def test_query_count(cohort, clinician, django_assert_num_queries):
-    # auth, memberships (centre scope), every series of the patients treated in the period
+    # auth, memberships (centre scope), the series of the patients treated in the period
+    # that the report may read (``series_needed``)
     with django_assert_num_queries(AUTH_QUERIES + 2):
         assert api(clinician).get(URL, PERIOD).status_code == 200

@@ -45,7 +45,8 @@ def test_table1_query_count(clinician, center, rows, django_assert_num_queries):
     for _ in range(rows):
         PatientFactory(center=center)
     client = api(clinician)
-    # auth, affected nerves, series per patient, cohort with its outcome keys
+    # auth, the cohort with its outcome keys, then by the cohort's ids: affected nerves,
+    # series per patient
     with django_assert_num_queries(AUTH_QUERIES + 3):
         assert len(client.get("/api/v1/reports/table1/").json()["rows"]) == rows
 
@@ -55,8 +56,8 @@ def test_table2_query_count(clinician, center, rows, django_assert_num_queries):
     for _ in range(rows):
         PatientFactory(center=center, diagnosis="igm_mgus_pn")
     client = api(clinician)
-    # auth, prior treatments, IgM paraproteins, series per patient, cohort with its
-    # outcome keys and stopping adverse events
+    # auth, the cohort with its outcome keys and stopping adverse events, then by the
+    # cohort's ids: prior treatments, IgM paraproteins, series per patient
     with django_assert_num_queries(AUTH_QUERIES + 4):
         assert client.get("/api/v1/reports/table2/").status_code == 200
 
