@@ -44,7 +44,12 @@ class Series(SignedRecord, VersionedModel):
     """One monthly IVIg treatment given over 1–7 consecutive days (clinical-rules.md §6);
     signed with its lots and adverse events (§11)."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="series")
+    # No index of its own: the (patient, number) and (patient, started_on) indexes below
+    # lead with the patient and serve every look-up by patient. With a third, PostgreSQL
+    # chose it for Table 1's series counts and read the table (133 ms at 100,000
+    # patients) instead of the (patient, started_on) index alone (60 ms) — issue 19.
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="series",
+                                db_index=False)
     number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     started_on = models.DateField()
     days = models.PositiveSmallIntegerField(

@@ -118,7 +118,10 @@ class BlockCriteria:
     probable_needs_distal_floor: bool = True
 
 
-@dataclass(frozen=True)
+# The rows of a history (series, visits, titres, studies…) are slotted: a frozen
+# dataclass with a ``__dict__`` took 2.3 µs to build, a slotted one 1.3 µs, and the
+# consumption report builds 140,000 series a year at 100,000 patients (issue 19).
+@dataclass(frozen=True, slots=True)
 class SeriesIn:
     number: int
     started_on: date
@@ -135,7 +138,7 @@ class SeriesIn:
     weight_kg: Decimal | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VisitIn:
     id: int
     visited_on: date
@@ -155,7 +158,7 @@ class VisitIn:
     onls_leg: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TitreIn:
     sampled_on: date
     antigen: str
@@ -166,7 +169,7 @@ class TitreIn:
     id: int | None = None  # the record, for the data-quality rules (§11)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ThresholdIn:
     antigen: str
     isotype: str
@@ -176,7 +179,7 @@ class ThresholdIn:
     center: int | None = None  # the centre whose laboratory it is for; None: all centres
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SegmentIn:
     nerve: str
     side: str
@@ -192,20 +195,20 @@ class SegmentIn:
     lower_limit_amplitude_mv: float | None = None  # reference data, efns only
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StudyIn:
     studied_on: date
     segments: tuple[SegmentIn, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PriorTreatmentIn:
     kind: str  # a code of ``catalogues.PRIOR_TREATMENTS``
     started_on: date | None = None
     ended_on: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TailoringIn:
     """A dose-tailoring episode (clinical-rules.md §10)."""
 
