@@ -30,9 +30,10 @@ import functools
 import operator
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import IO, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -417,9 +418,9 @@ class Importer:
             visit = validate_new(Visit(patient=patient, recorded_by=by, **fields),
                                  exclude=["patient", "series", "recorded_by"], by=by)
             new.add([visit])
-            new.children[MrcGrade].extend(self.child_rows.build_items(
-                MrcGrade, visit, self._row_items(nested.children.get("mrc"), "mrc"),
-                relation="mrc", unique_by=("muscle", "side")))
+            names, grades = self._row_values(nested.children.get("mrc"), "mrc")
+            new.children[MrcGrade].extend(self.child_rows.build_values(
+                MrcGrade, visit, names, grades, relation="mrc", unique_by=("muscle", "side")))
         # nerve_study_record
         for studied_on in sorted(plan.studies):
             nested = plan.studies[studied_on]
@@ -659,13 +660,17 @@ class Importer:
                 for line in lines]
 
     @staticmethod
-    def _row_items(lines: list[Line] | None, name: str) -> list[tuple]:
-        """``_rows`` as tuples of (name, value) items (none for no list)."""
+    def _row_values(lines: list[Line] | None, name: str) -> tuple[tuple[str, ...], list[tuple]]:
+        """``_rows`` as the fields' names and each row's values (no rows for no list): the
+        lines of one file have the same fields."""
         if not lines:
-            return []
-        fields = CHILD_FIELDS[name]
-        return [tuple([(f, values[f]) for f in fields if f in values])
-                for values in (line.values for line in lines)]
+            return (), []
+        first = lines[0].values
+        names = tuple(f for f in CHILD_FIELDS[name] if f in first)
+        if len(names) == 1:
+            return names, [(line.values[names[0]],) for line in lines]
+        pick = operator.itemgetter(*names)
+        return names, [pick(line.values) for line in lines]
 
     # Titres, paraproteins, prior treatments -----------------------------------------------
 
@@ -855,47 +860,53 @@ def _child_columns(model) -> tuple[models.ForeignKey, tuple[str, ...]]:
 
 class ChildRows:
     """``build_children`` and ``replace_children``'s repeat check for the bulk path, with
-    rows as tuples of their cleaned values instead of model instances.
+    rows as tuples of their values instead of model instances.
 
     A nested row's validation is its fields' (``build_children`` leaves the constraints to
     the database), which depend on its own values alone — these models have no ``clean()``
     —, so each distinct row is validated once per import (an MRC grid repeats a few
-    hundred (muscle, side, grade) values across the whole registry)."""
+    hundred (muscle, side, grade) values across the whole registry), and formatted once
+    for ``COPY``. Distinct: equal values of the same fields, and for a decimal the same
+    digits (``1.500`` is refused where ``1.5`` is not, by its number of decimal places)."""
 
     def __init__(self):
-        self.cache: dict[tuple, tuple[tuple | None, dict | None]] = {}
+        # (model, names, values[, the decimals' digits]) → (the cleaned values, their COPY
+        # text, None), or (None, None, the field errors)
+        self.cache: dict[tuple, tuple[Any, Any, dict | None]] = {}
 
-    def build(self, model, parent, rows, *, relation: str,
-              unique_by: tuple[str, ...] = ()) -> list[tuple]:
-        """``rows``: the nested rows as dicts of their values."""
-        return self.build_items(model, parent, [tuple(row.items()) for row in rows],
-                                relation=relation, unique_by=unique_by)
+    def build(self, model, parent, rows: Sequence[Mapping[str, Any]], *, relation: str,
+              unique_by: tuple[str, ...] = ()) -> list[tuple[Any, str]]:
+        """``rows``: the nested rows as dicts of their values, all of the same fields (the
+        columns of one file); else refused, for the services to check them."""
+        if not rows:
+            return []
+        names = tuple(rows[0])
+        if any(tuple(row) != names for row in rows):
+            raise ValidationError({relation: "Rows of different fields."})
+        return self.build_values(model, parent, names, [tuple(row.values()) for row in rows],
+                                 relation=relation, unique_by=unique_by)
 
-    def build_items(self, model, parent, rows: list[tuple], *, relation: str,
-                    unique_by: tuple[str, ...] = ()) -> list[tuple]:
-        """``rows``: the nested rows as tuples of their (name, value) items."""
+    def build_values(self, model, parent, names: tuple[str, ...], rows: list[tuple], *,
+                     relation: str, unique_by: tuple[str, ...] = ()) -> list[tuple[Any, str]]:
+        """``rows``: the nested rows as tuples of their values of the fields ``names``;
+        built: (parent, the row's columns but the parent's as COPY text) each."""
         assert model.clean is models.Model.clean, f"{model.__name__} has its own clean()"
-        parent_field, columns = _child_columns(model)
-        built: list[tuple] = []
-        errors: list[ValidationError] = []
         cache = self.cache
+        decimals = _has_decimals(model)
+        built: list[tuple[Any, str]] = []
+        cleaned: list[tuple] = []
+        errors: list[ValidationError] = []
         for index, row in enumerate(rows):
-            # Equal values share a validation: the same text, number or date (a decimal
-            # of another scale is the same number in its fixed-scale column).
-            key = (model, row)
+            key = (model, names, row, tuple(v.as_tuple() for v in row
+                                            if isinstance(v, Decimal))) if decimals else (
+                model, names, row)
             cached = cache.get(key)
             if cached is None:
-                child = model(**dict(row))
-                try:
-                    child.full_clean(exclude=[parent_field.name], validate_unique=False,
-                                     validate_constraints=False)
-                    cached = (tuple(getattr(child, name) for name in columns), None)
-                except ValidationError as error:
-                    cached = (None, error.message_dict)
-                cache[key] = cached
-            values, failed = cached
+                cached = cache[key] = self._validate(model, dict(zip(names, row, strict=True)))
+            values, text, failed = cached
             if failed is None:
-                built.append((parent, values))
+                built.append((parent, text))
+                cleaned.append(values)
                 continue
             for name, messages in failed.items():
                 where = "" if name == NON_FIELD_ERRORS else name
@@ -904,18 +915,37 @@ class ChildRows:
         if errors:
             raise ValidationError({relation: errors})
         if unique_by:
-            at = [columns.index(name) for name in unique_by]
-            one = len(at) == 1
-            pick = operator.itemgetter(*at)
+            _, columns = _child_columns(model)
+            pick = operator.itemgetter(*[columns.index(name) for name in unique_by])
+            one = len(unique_by) == 1
+            if len(set(map(pick, cleaned))) == len(cleaned):
+                return built  # no repeat (the common case), found without a loop
             seen: dict[tuple, int] = {}
-            for index, (_, values) in enumerate(built):
-                repeated = (pick(values),) if one else pick(values)
+            for index, picked in enumerate(map(pick, cleaned)):
+                repeated = (picked,) if one else picked
                 if repeated in seen:
                     raise ValidationError({relation: [repeat_error(
                         index=index, repeats=seen[repeated],
                         values=", ".join(map(str, repeated)))]})
                 seen[repeated] = index
         return built
+
+    @staticmethod
+    def _validate(model, row: dict[str, Any]) -> tuple[Any, Any, dict | None]:
+        parent_field, columns = _child_columns(model)
+        child = model(**row)
+        try:
+            child.full_clean(exclude=[parent_field.name], validate_unique=False,
+                             validate_constraints=False)
+        except ValidationError as error:
+            return None, None, error.message_dict
+        values = tuple(getattr(child, name) for name in columns)
+        return values, copy_row(values), None
+
+
+@functools.cache
+def _has_decimals(model) -> bool:
+    return any(isinstance(f, models.DecimalField) for f in model._meta.concrete_fields)
 
 
 # Parents before their children.
@@ -924,9 +954,35 @@ BULK_ORDER = (Patient, AffectedNerve, PinnedTargetMuscle, Identity, Consent, Tit
               Visit, MrcGrade, NerveStudy, NerveSegment)
 
 
+# COPY's text format (PostgreSQL, "COPY … File Formats"): columns by tabs, rows by
+# newlines, \N for NULL, and in text a backslash before each of \, tab, newline, CR.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_TEXT: dict[type, Callable[[Any], str]] = {
+    str: lambda text: text.translate(_COPY_ESCAPES),
+    int: str, Decimal: str,
+    bool: lambda flag: "t" if flag else "f",
+    date: date.isoformat, datetime: datetime.isoformat,
+    type(None): lambda _: "\\N",
+}
+COPY_BLOCK = 5_000  # rows sent to COPY in one write
+
+
+def copy_text(value: Any) -> str:
+    """A value as a column of a COPY text row (the types these models' columns hold)."""
+    return _COPY_TEXT[type(value)](value)
+
+
+def copy_row(values: Iterable[Any]) -> str:
+    """Values as a COPY text row, without its newline."""
+    return "\t".join([_COPY_TEXT[type(value)](value) for value in values])
+
+
 class CopyWriter:
     """Rows and their audit rows written with PostgreSQL ``COPY``, ids drawn from the
-    table's sequence first (one query), so that children can name their parents.
+    table's sequence first (one query), so that children can name their parents. Rows go
+    as text formatted here, in blocks of ``COPY_BLOCK`` (``copy_text``): a nested row's
+    values are formatted once per distinct row (``ChildRows``), and its audit row is its
+    row followed by the audit columns.
 
     The audit row of each record is the one django-simple-history writes on a save (or
     ``bulk_create_with_history`` for nested rows): the record's tracked values, the time,
@@ -947,42 +1003,34 @@ class CopyWriter:
             [table, count])
         return [row[0] for row in self.django_cursor.fetchall()]
 
-    def _copy(self, table: str, columns: list[str], rows: Iterable[tuple]) -> None:
+    def _copy(self, table: str, columns: list[str], lines: list[str]) -> None:
+        """``lines``: the rows as COPY text, each ending with its newline."""
         names = ", ".join(f'"{name}"' for name in columns)
         sql = f'COPY "{table}" ({names}) FROM STDIN'
         started = time.monotonic()
         with self.cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
+            for at in range(0, len(lines), COPY_BLOCK):
+                copy.write("".join(lines[at:at + COPY_BLOCK]))
         if connection.queries_logged:  # counted as Django counts its queries (tests)
             connection.queries_log.append(
                 {"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
-    def _history(self, model, columns: list[str], rows: list[tuple], users: list) -> None:
+    def _history_columns(self, model, columns: list[str]) -> tuple[list[str], str]:
+        """The audit table's columns, in the order written: the record's columns (all
+        tracked), the user, then the columns of the same value for every row; and the
+        text of those last ones (a row's audit row: its row, its user, that text)."""
         history = model.history.model
         tracked = {f.attname for f in history.tracked_fields}
-        at = {name: i for i, name in enumerate(columns)}
+        assert tracked == set(columns), f"{model.__name__}: an untracked column"
         fixed = {"history_date": self.now, "history_change_reason": None,
                  "history_type": "+", "history_source": self.source}
-        names: list[str] = []
-        constants: list[Any] = []
-        picks: list[int] = []  # in (*row, user, *constants)
-        width = len(columns)
+        names, constants = [], []
         for f in history._meta.concrete_fields:
-            if f.attname == "history_id":
+            if f.attname in tracked or f.attname in ("history_id", "history_user_id"):
                 continue
             names.append(f.attname)
-            if f.attname in tracked:
-                picks.append(at[f.attname])
-            elif f.attname == "history_user_id":
-                picks.append(width)
-            else:
-                picks.append(width + 1 + len(constants))
-                constants.append(fixed[f.attname] if f.attname in fixed else f.get_default())
-        pick = operator.itemgetter(*picks)
-        extra = tuple(constants)
-        self._copy(history._meta.db_table, names, (
-            pick((*row, user, *extra)) for row, user in zip(rows, users, strict=True)))
+            constants.append(fixed[f.attname] if f.attname in fixed else f.get_default())
+        return [*columns, "history_user_id", *names], copy_row(constants)
 
     def _default_user(self, model):
         user = model.history.model.get_default_history_user(object())
@@ -991,9 +1039,10 @@ class CopyWriter:
     def records(self, model, instances: list) -> None:
         fields = model._meta.concrete_fields
         columns = [f.attname for f in fields]
+        history_columns, constants = self._history_columns(model, columns)
         ids = self._ids(model, len(instances))
         default = self._default_user(model)
-        rows, users = [], []
+        lines, history = [], []
         for instance, pk in zip(instances, ids, strict=True):
             instance.pk = pk
             values = []
@@ -1009,20 +1058,27 @@ class CopyWriter:
                     setattr(instance, f.attname, value)
                 values.append(value)
             instance._state.adding, instance._state.db = False, "default"
-            rows.append(tuple(values))
+            row = copy_row(values)
             user = getattr(instance, "_history_user", None)
-            users.append(user.pk if user is not None else default)
-        self._copy(model._meta.db_table, columns, rows)
-        self._history(model, columns, rows, users)
+            lines.append(f"{row}\n")
+            history.append(f"{row}\t{copy_text(user.pk if user is not None else default)}"
+                           f"\t{constants}\n")
+        self._copy(model._meta.db_table, columns, lines)
+        self._copy(model.history.model._meta.db_table, history_columns, history)
 
     def children(self, model, children: list[tuple]) -> None:
+        """``children``: (parent, the row's other columns as COPY text), as
+        ``ChildRows`` builds them."""
         parent, names = _child_columns(model)
         columns = ["id", parent.attname, *names]
+        history_columns, constants = self._history_columns(model, columns)
         ids = self._ids(model, len(children))
-        rows = [(pk, owner.pk, *values)
-                for pk, (owner, values) in zip(ids, children, strict=True)]
-        self._copy(model._meta.db_table, columns, rows)
-        self._history(model, columns, rows, [self._default_user(model)] * len(rows))
+        audit = f"\t{copy_text(self._default_user(model))}\t{constants}\n"
+        lines = [f"{pk}\t{owner.pk}\t{text}" for pk, (owner, text)
+                 in zip(ids, children, strict=True)]
+        self._copy(model._meta.db_table, columns, [f"{line}\n" for line in lines])
+        self._copy(model.history.model._meta.db_table, history_columns,
+                   [line + audit for line in lines])
 
 
 def _record_create(name: str, *, model, patient: Patient, data: dict, by):
