@@ -66,6 +66,7 @@ from registry.scoping import can_import_into
 from registry.services import (
     ITEM,
     REPEAT,
+    FieldChecks,
     VersionConflict,
     item_error,
     repeat_error,
@@ -216,7 +217,8 @@ class Importer:
         self.bulk = bulk and connection.vendor == "postgresql"
         self.rules: dict[str, Any] = {}  # the rule set of each diagnosis, read once
         self.bulk_ids: list[int] = []  # patients written by the bulk path
-        self.child_rows = ChildRows()
+        self.checks = FieldChecks()  # the bulk path's field validation, by distinct value
+        self.child_rows = ChildRows(self.checks)
 
     # 1–2. Parse and plan -------------------------------------------------------------
 
@@ -340,14 +342,14 @@ class Importer:
             return None
 
     def _build_new(self, plan: PatientPlan, center: Center) -> NewPatient:
-        by = self.by
+        by, checks = self.by, self.checks
         values = plan.own.line.values if plan.own.line else {}
         data = {name: values[name] for name in PATIENT_FIELDS if name in values}
         children = {name: self._rows(rows, name) or [] for name, rows in
                     plan.own.children.items()}
         # patient_create
         patient = validate_new(Patient(center=center, code=plan.code, **data),
-                               exclude=["center"], by=by)
+                               exclude=["center"], by=by, checks=checks)
         new = NewPatient(plan=plan, patient=patient)
         listed: tuple[tuple[type[models.Model], str, tuple[str, ...]], ...] = (
             (AffectedNerve, "affected_nerves", ("side", "nerve")),
@@ -361,7 +363,7 @@ class Importer:
                               (Consent, {CONSENT_FIELDS[k]: v for k, v in values.items()
                                          if k in CONSENT_FIELDS})):
             new.add([validate_new(one_to_one(patient=patient, **fields), exclude=["patient"],
-                                  by=by)])
+                                  by=by, checks=checks)])
         # record_create, tailoring_record
         simple: Any  # one of SIMPLE_RECORDS' models
         for name, simple in SIMPLE_RECORDS.items():
@@ -370,7 +372,7 @@ class Importer:
                 if name == "tailoring":
                     record = treatment_services._tailoring_fields(record)
                 new.add([validate_new(simple(patient=patient, **record), exclude=["patient"],
-                                      by=by)])
+                                      by=by, checks=checks)])
         # series_give, in number order
         rules = self.rules.get(patient.diagnosis)
         if rules is None:
@@ -385,7 +387,7 @@ class Importer:
             lots = self._rows(nested.children.get("lots"), "lots") or []
             previous = treatment_services.series_prepare(
                 patient=patient, data={"number": number, **fields}, previous=previous,
-                rules=rules, by=by)
+                rules=rules, by=by, checks=checks)
             series[number] = previous
             new.add([previous])
             # series_give's lots and adverse events (``_series_children``)
@@ -416,7 +418,8 @@ class Importer:
                                    visited_on=fields.get("visited_on"),
                                    series_number=getattr(fields.get("series"), "number", None))
             visit = validate_new(Visit(patient=patient, recorded_by=by, **fields),
-                                 exclude=["patient", "series", "recorded_by"], by=by)
+                                 exclude=["patient", "series", "recorded_by"], by=by,
+                                 checks=checks)
             new.add([visit])
             names, grades = self._row_values(nested.children.get("mrc"), "mrc")
             new.children[MrcGrade].extend(self.child_rows.build_values(
@@ -428,7 +431,7 @@ class Importer:
             fields = {name: nested.line.values[name] for name in ("studied_on", "notes")
                       if name in nested.line.values}
             study = validate_new(NerveStudy(patient=patient, **fields), exclude=["patient"],
-                                 by=by)
+                                 by=by, checks=checks)
             new.add([study])
             new.children[NerveSegment].extend(self.child_rows.build(
                 NerveSegment, study,
@@ -869,7 +872,8 @@ class ChildRows:
     for ``COPY``. Distinct: equal values of the same fields, and for a decimal the same
     digits (``1.500`` is refused where ``1.5`` is not, by its number of decimal places)."""
 
-    def __init__(self):
+    def __init__(self, checks: FieldChecks):
+        self.checks = checks
         # (model, names, values[, the decimals' digits]) → (the cleaned values, their COPY
         # text, None), or (None, None, the field errors)
         self.cache: dict[tuple, tuple[Any, Any, dict | None]] = {}
@@ -930,17 +934,22 @@ class ChildRows:
                 seen[repeated] = index
         return built
 
-    @staticmethod
-    def _validate(model, row: dict[str, Any]) -> tuple[Any, Any, dict | None]:
+    def _validate(self, model, row: dict[str, Any]) -> tuple[Any, Any, dict | None]:
+        """``build_children``'s validation of one row: the model's fields as a new
+        instance has them (the row's values, else their defaults), cleaned."""
         parent_field, columns = _child_columns(model)
-        child = model(**row)
+        unknown = set(row) - set(columns)
+        if unknown:
+            raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
+        values = {f.attname: row[f.attname] if f.attname in row else f.get_default()
+                  for f in model._meta.concrete_fields if f is not parent_field}
+        values[parent_field.attname] = None
         try:
-            child.full_clean(exclude=[parent_field.name], validate_unique=False,
-                             validate_constraints=False)
+            values |= self.checks.clean(model, values, exclude=(parent_field.name,))
         except ValidationError as error:
             return None, None, error.message_dict
-        values = tuple(getattr(child, name) for name in columns)
-        return values, copy_row(values), None
+        cleaned = tuple(values[name] for name in columns)
+        return cleaned, copy_row(cleaned), None
 
 
 @functools.cache
