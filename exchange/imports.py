@@ -13,8 +13,9 @@
    A patient new to the registry, given whole by the import, takes the bulk path
    instead: the same checks as the services', on the records held in memory (fields,
    series numbering, order and dosing, visit placement, repeated nested rows), then
-   ``BULK_BATCH`` patients at a time written with one multi-row INSERT per table and
-   one per audit-history table, and their outcomes marked stale together (one recompute
+   ``BULK_BATCH`` patients at a time written with one ``COPY`` per table and one per
+   audit-history table (the nested rows' audit rows copied from them by one
+   ``INSERT … SELECT``), and their outcomes marked stale together (one recompute
    batch once the transaction commits). A patient that fails a check, or whose rows
    need a message the bulk path does not give (an unknown centre, a visit without its
    row, …), goes through the services as above, so every problem reads as before; a
@@ -178,6 +179,9 @@ RELATION = {  # child dataset → the name its service's ValidationError uses
 }
 
 
+_DATASET_NAME = operator.attrgetter("dataset.name")
+
+
 def _group_key(dataset: str, line: Line):
     if dataset in ("series", "lots", "adverse_events"):
         return line.get("series")
@@ -234,7 +238,10 @@ class Importer:
         plans: dict[str, PatientPlan] = {}
 
         def plan_of(code: str) -> PatientPlan:
-            return plans.setdefault(code, PatientPlan(code))
+            plan = plans.get(code)
+            if plan is None:
+                plan = plans[code] = PatientPlan(code)
+            return plan
 
         for line in self._unique(parsed.get("patients", []), ("patient",)):
             plan_of(line.get("patient")).own.line = line
@@ -269,10 +276,18 @@ class Importer:
                 for nested in getattr(plan, group).values():
                     if nested.line is not None:
                         nested.children[child] = []
+            lists: dict[tuple, list[Line]] = {}  # (patient, record's key) → its list
             for line in parsed[child]:
-                nested = getattr(plan_of(line.get("patient")), group).setdefault(
-                    _group_key(child, line), Nested())
-                nested.children.setdefault(child, []).append(line)
+                key = _group_key(child, line)
+                rows = lists.get((line.get("patient"), key))
+                if rows is None:
+                    records = getattr(plan_of(line.get("patient")), group)
+                    nested = records.get(key)
+                    if nested is None:
+                        nested = records[key] = Nested()
+                    rows = lists[(line.get("patient"), key)] = nested.children.setdefault(
+                        child, [])
+                rows.append(line)
         return [plans[code] for code in sorted(plans)]
 
     def _unique(self, lines: list[Line], key: tuple[str, ...]) -> Iterator[Line]:
@@ -479,8 +494,8 @@ class Importer:
         self._reject(lines, f"Not imported: {reason}", column)
 
     def _count(self, lines: Iterable[Line], outcome: str) -> None:
-        for line in lines:
-            self.counts[line.dataset.name][outcome] += 1
+        for name, count in Counter(map(_DATASET_NAME, lines)).items():
+            self.counts[name][outcome] += count
 
     # ``write`` is called with no arguments; typed ``...`` because mypy cannot infer the
     # callers' lambdas that bind the loop's values as their parameters' defaults.
@@ -874,9 +889,10 @@ class ChildRows:
 
     def __init__(self, checks: FieldChecks):
         self.checks = checks
-        # (model, names, values[, the decimals' digits]) → (the cleaned values, their COPY
-        # text, None), or (None, None, the field errors)
-        self.cache: dict[tuple, tuple[Any, Any, dict | None]] = {}
+        # By (model, names): each distinct row (its values[, its decimals' digits]) → (its
+        # cleaned values, their COPY text); and the rows refused → their field errors.
+        self.valid: dict[tuple, dict[tuple, tuple[tuple, str]]] = defaultdict(dict)
+        self.refused: dict[tuple, dict[tuple, dict]] = defaultdict(dict)
 
     def build(self, model, parent, rows: Sequence[Mapping[str, Any]], *, relation: str,
               unique_by: tuple[str, ...] = ()) -> list[tuple[Any, str]]:
@@ -895,46 +911,45 @@ class ChildRows:
         """``rows``: the nested rows as tuples of their values of the fields ``names``;
         built: (parent, the row's columns but the parent's as COPY text) each."""
         assert model.clean is models.Model.clean, f"{model.__name__} has its own clean()"
-        cache = self.cache
-        decimals = _has_decimals(model)
-        built: list[tuple[Any, str]] = []
-        cleaned: list[tuple] = []
-        errors: list[ValidationError] = []
-        for index, row in enumerate(rows):
-            key = (model, names, row, tuple(v.as_tuple() for v in row
-                                            if isinstance(v, Decimal))) if decimals else (
-                model, names, row)
-            cached = cache.get(key)
-            if cached is None:
-                cached = cache[key] = self._validate(model, dict(zip(names, row, strict=True)))
-            values, text, failed = cached
-            if failed is None:
-                built.append((parent, text))
-                cleaned.append(values)
-                continue
-            for name, messages in failed.items():
-                where = "" if name == NON_FIELD_ERRORS else name
-                errors.extend(item_error(index=index, field=where, message=message)
-                              for message in messages)
-        if errors:
-            raise ValidationError({relation: errors})
+        valid, refused = self.valid[(model, names)], self.refused[(model, names)]
+        keys = [(row, tuple(v.as_tuple() for v in row if isinstance(v, Decimal)))
+                for row in rows] if _has_decimals(model) else rows
+        hits: list[Any] = list(map(valid.get, keys))
+        if None in hits:  # rows not seen before, or refused
+            errors: list[ValidationError] = []
+            for index, (key, row) in enumerate(zip(keys, rows, strict=True)):
+                if hits[index] is not None:
+                    continue
+                failed = refused.get(key)
+                if failed is None:
+                    cleaned, failed = self._validate(model, dict(zip(names, row, strict=True)))
+                    if failed is None:
+                        hits[index] = valid[key] = cleaned
+                        continue
+                    refused[key] = failed
+                for name, messages in failed.items():
+                    where = "" if name == NON_FIELD_ERRORS else name
+                    errors.extend(item_error(index=index, field=where, message=message)
+                                  for message in messages)
+            if errors:
+                raise ValidationError({relation: errors})
         if unique_by:
             _, columns = _child_columns(model)
             pick = operator.itemgetter(*[columns.index(name) for name in unique_by])
-            one = len(unique_by) == 1
-            if len(set(map(pick, cleaned))) == len(cleaned):
-                return built  # no repeat (the common case), found without a loop
-            seen: dict[tuple, int] = {}
-            for index, picked in enumerate(map(pick, cleaned)):
-                repeated = (picked,) if one else picked
-                if repeated in seen:
-                    raise ValidationError({relation: [repeat_error(
-                        index=index, repeats=seen[repeated],
-                        values=", ".join(map(str, repeated)))]})
-                seen[repeated] = index
-        return built
+            picked = [pick(values) for values, _ in hits]
+            if len(set(picked)) < len(picked):
+                one = len(unique_by) == 1
+                seen: dict[tuple, int] = {}
+                for index, value in enumerate(picked):
+                    repeated = (value,) if one else value
+                    if repeated in seen:
+                        raise ValidationError({relation: [repeat_error(
+                            index=index, repeats=seen[repeated],
+                            values=", ".join(map(str, repeated)))]})
+                    seen[repeated] = index
+        return [(parent, text) for _, text in hits]
 
-    def _validate(self, model, row: dict[str, Any]) -> tuple[Any, Any, dict | None]:
+    def _validate(self, model, row: dict[str, Any]) -> tuple[Any, dict | None]:
         """``build_children``'s validation of one row: the model's fields as a new
         instance has them (the row's values, else their defaults), cleaned."""
         parent_field, columns = _child_columns(model)
@@ -947,9 +962,9 @@ class ChildRows:
         try:
             values |= self.checks.clean(model, values, exclude=(parent_field.name,))
         except ValidationError as error:
-            return None, None, error.message_dict
+            return None, error.message_dict
         cleaned = tuple(values[name] for name in columns)
-        return cleaned, copy_row(cleaned), None
+        return (cleaned, copy_row(cleaned)), None
 
 
 @functools.cache
@@ -987,11 +1002,13 @@ def copy_row(values: Iterable[Any]) -> str:
 
 
 class CopyWriter:
-    """Rows and their audit rows written with PostgreSQL ``COPY``, ids drawn from the
-    table's sequence first (one query), so that children can name their parents. Rows go
-    as text formatted here, in blocks of ``COPY_BLOCK`` (``copy_text``): a nested row's
-    values are formatted once per distinct row (``ChildRows``), and its audit row is its
-    row followed by the audit columns.
+    """Rows and their audit rows written with PostgreSQL ``COPY``. A record's id is drawn
+    from its table's sequence first (one query), so that children can name their parents,
+    and its audit row is its row followed by the audit columns; nested rows take their
+    table's ids, and their audit rows are copied from them by one ``INSERT … SELECT``
+    (``children``). Rows go as text formatted here, in blocks of ``COPY_BLOCK``
+    (``copy_text``); a nested row's values are formatted once per distinct row
+    (``ChildRows``).
 
     The audit row of each record is the one django-simple-history writes on a save (or
     ``bulk_create_with_history`` for nested rows): the record's tracked values, the time,
@@ -1024,10 +1041,10 @@ class CopyWriter:
             connection.queries_log.append(
                 {"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
-    def _history_columns(self, model, columns: list[str]) -> tuple[list[str], str]:
+    def _history_columns(self, model, columns: list[str]) -> tuple[list[str], list]:
         """The audit table's columns, in the order written: the record's columns (all
         tracked), the user, then the columns of the same value for every row; and the
-        text of those last ones (a row's audit row: its row, its user, that text)."""
+        values of those last ones (a row's audit row: its row, its user, those)."""
         history = model.history.model
         tracked = {f.attname for f in history.tracked_fields}
         assert tracked == set(columns), f"{model.__name__}: an untracked column"
@@ -1039,7 +1056,7 @@ class CopyWriter:
                 continue
             names.append(f.attname)
             constants.append(fixed[f.attname] if f.attname in fixed else f.get_default())
-        return [*columns, "history_user_id", *names], copy_row(constants)
+        return [*columns, "history_user_id", *names], constants
 
     def _default_user(self, model):
         user = model.history.model.get_default_history_user(object())
@@ -1048,24 +1065,26 @@ class CopyWriter:
     def records(self, model, instances: list) -> None:
         fields = model._meta.concrete_fields
         columns = [f.attname for f in fields]
-        history_columns, constants = self._history_columns(model, columns)
+        history_columns, constant_values = self._history_columns(model, columns)
+        constants = copy_row(constant_values)
         ids = self._ids(model, len(instances))
         default = self._default_user(model)
         lines, history = [], []
+        # The parents' ids, set when they were written, and the times saved now.
+        relations = [f for f in fields if f.is_relation]
+        stamped = [f.attname for f in fields
+                   if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
         for instance, pk in zip(instances, ids, strict=True):
             instance.pk = pk
-            values = []
-            for f in fields:
-                value = getattr(instance, f.attname)
-                if f.is_relation and value is None and f.is_cached(instance):
+            state = instance.__dict__
+            for f in relations:
+                if state[f.attname] is None and f.is_cached(instance):
                     parent = f.get_cached_value(instance)
                     if parent is not None:
-                        value = parent.pk
-                        setattr(instance, f.attname, value)
-                elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                    value = self.now
-                    setattr(instance, f.attname, value)
-                values.append(value)
+                        setattr(instance, f.attname, parent.pk)
+            for name in stamped:
+                state[name] = self.now
+            values = [state[name] for name in columns]
             instance._state.adding, instance._state.db = False, "default"
             row = copy_row(values)
             user = getattr(instance, "_history_user", None)
@@ -1077,17 +1096,25 @@ class CopyWriter:
 
     def children(self, model, children: list[tuple]) -> None:
         """``children``: (parent, the row's other columns as COPY text), as
-        ``ChildRows`` builds them."""
+        ``ChildRows`` builds them. Their ids are the table's own, and their audit rows
+        are read back from them in the same statement that writes them (the parents
+        are new: all their rows are these)."""
         parent, names = _child_columns(model)
+        table, history = model._meta.db_table, model.history.model
+        self._copy(table, [parent.attname, *names],
+                   [f"{owner.pk}\t{text}\n" for owner, text in children])
         columns = ["id", parent.attname, *names]
         history_columns, constants = self._history_columns(model, columns)
-        ids = self._ids(model, len(children))
-        audit = f"\t{copy_text(self._default_user(model))}\t{constants}\n"
-        lines = [f"{pk}\t{owner.pk}\t{text}" for pk, (owner, text)
-                 in zip(ids, children, strict=True)]
-        self._copy(model._meta.db_table, columns, [f"{line}\n" for line in lines])
-        self._copy(model.history.model._meta.db_table, history_columns,
-                   [line + audit for line in lines])
+        fields = {f.attname: f for f in history._meta.concrete_fields}
+        given = [f"CAST(%s AS {fields[name].db_type(connection)})"
+                 for name in history_columns[len(columns):]]
+        into = ", ".join(f'"{name}"' for name in history_columns)
+        select = ", ".join([*(f'"{name}"' for name in columns), *given])
+        self.django_cursor.execute(
+            f'INSERT INTO "{history._meta.db_table}" ({into}) SELECT {select} '
+            f'FROM "{table}" WHERE "{parent.attname}" = ANY(%s) ORDER BY "id"',
+            [self._default_user(model), *constants,
+             sorted({owner.pk for owner, _ in children})])
 
 
 def _record_create(name: str, *, model, patient: Patient, data: dict, by):
