@@ -188,7 +188,7 @@ class FieldChecks:
     ``exclude``). Distinct: equal values of the same type and, for a decimal, the same
     digits (``1.500`` is refused where ``1.5`` is not, by its number of decimal places)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         # (field, type, value) → (the cleaned value, None) or (None, the errors)
         self.cache: dict[tuple, tuple[Any, list | None]] = {}
         self.checked: dict[tuple, tuple[models.Field, ...]] = {}
