@@ -13,8 +13,9 @@
    A patient new to the registry, given whole by the import, takes the bulk path
    instead: the same checks as the services', on the records held in memory (fields,
    series numbering, order and dosing, visit placement, repeated nested rows), then
-   ``BULK_BATCH`` patients at a time written with one multi-row INSERT per table and
-   one per audit-history table, and their outcomes marked stale together (one recompute
+   ``BULK_BATCH`` patients at a time written with one ``COPY`` per table and one per
+   audit-history table (the nested rows' audit rows copied from them by one
+   ``INSERT … SELECT``), and their outcomes marked stale together (one recompute
    batch once the transaction commits). A patient that fails a check, or whose rows
    need a message the bulk path does not give (an unknown centre, a visit without its
    row, …), goes through the services as above, so every problem reads as before; a
@@ -27,12 +28,14 @@
 from __future__ import annotations
 
 import functools
+import gc
 import operator
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import IO, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -65,6 +68,7 @@ from registry.scoping import can_import_into
 from registry.services import (
     ITEM,
     REPEAT,
+    FieldChecks,
     VersionConflict,
     item_error,
     repeat_error,
@@ -176,6 +180,9 @@ RELATION = {  # child dataset → the name its service's ValidationError uses
 }
 
 
+_DATASET_NAME = operator.attrgetter("dataset.name")
+
+
 def _group_key(dataset: str, line: Line):
     if dataset in ("series", "lots", "adverse_events"):
         return line.get("series")
@@ -215,7 +222,8 @@ class Importer:
         self.bulk = bulk and connection.vendor == "postgresql"
         self.rules: dict[str, Any] = {}  # the rule set of each diagnosis, read once
         self.bulk_ids: list[int] = []  # patients written by the bulk path
-        self.child_rows = ChildRows()
+        self.checks = FieldChecks()  # the bulk path's field validation, by distinct value
+        self.child_rows = ChildRows(self.checks)
 
     # 1–2. Parse and plan -------------------------------------------------------------
 
@@ -231,7 +239,10 @@ class Importer:
         plans: dict[str, PatientPlan] = {}
 
         def plan_of(code: str) -> PatientPlan:
-            return plans.setdefault(code, PatientPlan(code))
+            plan = plans.get(code)
+            if plan is None:
+                plan = plans[code] = PatientPlan(code)
+            return plan
 
         for line in self._unique(parsed.get("patients", []), ("patient",)):
             plan_of(line.get("patient")).own.line = line
@@ -266,10 +277,18 @@ class Importer:
                 for nested in getattr(plan, group).values():
                     if nested.line is not None:
                         nested.children[child] = []
+            lists: dict[tuple, list[Line]] = {}  # (patient, record's key) → its list
             for line in parsed[child]:
-                nested = getattr(plan_of(line.get("patient")), group).setdefault(
-                    _group_key(child, line), Nested())
-                nested.children.setdefault(child, []).append(line)
+                key = _group_key(child, line)
+                rows = lists.get((line.get("patient"), key))
+                if rows is None:
+                    records = getattr(plan_of(line.get("patient")), group)
+                    nested = records.get(key)
+                    if nested is None:
+                        nested = records[key] = Nested()
+                    rows = lists[(line.get("patient"), key)] = nested.children.setdefault(
+                        child, [])
+                rows.append(line)
         return [plans[code] for code in sorted(plans)]
 
     def _unique(self, lines: list[Line], key: tuple[str, ...]) -> Iterator[Line]:
@@ -287,6 +306,15 @@ class Importer:
 
     def run(self) -> ImportReport:
         plans = self.plan()
+        # The parsed rows live until the end: kept out of the cyclic garbage collector's
+        # full passes (each walked every one of them, a third of the import's time).
+        gc.freeze()
+        try:
+            return self._run(plans)
+        finally:
+            gc.unfreeze()
+
+    def _run(self, plans: list[PatientPlan]) -> ImportReport:
         commit = False
         with transaction.atomic():
             patients = {
@@ -339,14 +367,14 @@ class Importer:
             return None
 
     def _build_new(self, plan: PatientPlan, center: Center) -> NewPatient:
-        by = self.by
+        by, checks = self.by, self.checks
         values = plan.own.line.values if plan.own.line else {}
         data = {name: values[name] for name in PATIENT_FIELDS if name in values}
         children = {name: self._rows(rows, name) or [] for name, rows in
                     plan.own.children.items()}
         # patient_create
         patient = validate_new(Patient(center=center, code=plan.code, **data),
-                               exclude=["center"], by=by)
+                               exclude=["center"], by=by, checks=checks)
         new = NewPatient(plan=plan, patient=patient)
         listed: tuple[tuple[type[models.Model], str, tuple[str, ...]], ...] = (
             (AffectedNerve, "affected_nerves", ("side", "nerve")),
@@ -360,7 +388,7 @@ class Importer:
                               (Consent, {CONSENT_FIELDS[k]: v for k, v in values.items()
                                          if k in CONSENT_FIELDS})):
             new.add([validate_new(one_to_one(patient=patient, **fields), exclude=["patient"],
-                                  by=by)])
+                                  by=by, checks=checks)])
         # record_create, tailoring_record
         simple: Any  # one of SIMPLE_RECORDS' models
         for name, simple in SIMPLE_RECORDS.items():
@@ -369,7 +397,7 @@ class Importer:
                 if name == "tailoring":
                     record = treatment_services._tailoring_fields(record)
                 new.add([validate_new(simple(patient=patient, **record), exclude=["patient"],
-                                      by=by)])
+                                      by=by, checks=checks)])
         # series_give, in number order
         rules = self.rules.get(patient.diagnosis)
         if rules is None:
@@ -384,7 +412,7 @@ class Importer:
             lots = self._rows(nested.children.get("lots"), "lots") or []
             previous = treatment_services.series_prepare(
                 patient=patient, data={"number": number, **fields}, previous=previous,
-                rules=rules, by=by)
+                rules=rules, by=by, checks=checks)
             series[number] = previous
             new.add([previous])
             # series_give's lots and adverse events (``_series_children``)
@@ -415,11 +443,12 @@ class Importer:
                                    visited_on=fields.get("visited_on"),
                                    series_number=getattr(fields.get("series"), "number", None))
             visit = validate_new(Visit(patient=patient, recorded_by=by, **fields),
-                                 exclude=["patient", "series", "recorded_by"], by=by)
+                                 exclude=["patient", "series", "recorded_by"], by=by,
+                                 checks=checks)
             new.add([visit])
-            new.children[MrcGrade].extend(self.child_rows.build_items(
-                MrcGrade, visit, self._row_items(nested.children.get("mrc"), "mrc"),
-                relation="mrc", unique_by=("muscle", "side")))
+            names, grades = self._row_values(nested.children.get("mrc"), "mrc")
+            new.children[MrcGrade].extend(self.child_rows.build_values(
+                MrcGrade, visit, names, grades, relation="mrc", unique_by=("muscle", "side")))
         # nerve_study_record
         for studied_on in sorted(plan.studies):
             nested = plan.studies[studied_on]
@@ -427,7 +456,7 @@ class Importer:
             fields = {name: nested.line.values[name] for name in ("studied_on", "notes")
                       if name in nested.line.values}
             study = validate_new(NerveStudy(patient=patient, **fields), exclude=["patient"],
-                                 by=by)
+                                 by=by, checks=checks)
             new.add([study])
             new.children[NerveSegment].extend(self.child_rows.build(
                 NerveSegment, study,
@@ -475,8 +504,8 @@ class Importer:
         self._reject(lines, f"Not imported: {reason}", column)
 
     def _count(self, lines: Iterable[Line], outcome: str) -> None:
-        for line in lines:
-            self.counts[line.dataset.name][outcome] += 1
+        for name, count in Counter(map(_DATASET_NAME, lines)).items():
+            self.counts[name][outcome] += count
 
     # ``write`` is called with no arguments; typed ``...`` because mypy cannot infer the
     # callers' lambdas that bind the loop's values as their parameters' defaults.
@@ -659,13 +688,17 @@ class Importer:
                 for line in lines]
 
     @staticmethod
-    def _row_items(lines: list[Line] | None, name: str) -> list[tuple]:
-        """``_rows`` as tuples of (name, value) items (none for no list)."""
+    def _row_values(lines: list[Line] | None, name: str) -> tuple[tuple[str, ...], list[tuple]]:
+        """``_rows`` as the fields' names and each row's values (no rows for no list): the
+        lines of one file have the same fields."""
         if not lines:
-            return []
-        fields = CHILD_FIELDS[name]
-        return [tuple([(f, values[f]) for f in fields if f in values])
-                for values in (line.values for line in lines)]
+            return (), []
+        first = lines[0].values
+        names = tuple(f for f in CHILD_FIELDS[name] if f in first)
+        if len(names) == 1:
+            return names, [(line.values[names[0]],) for line in lines]
+        pick = operator.itemgetter(*names)
+        return names, [pick(line.values) for line in lines]
 
     # Titres, paraproteins, prior treatments -----------------------------------------------
 
@@ -855,67 +888,98 @@ def _child_columns(model) -> tuple[models.ForeignKey, tuple[str, ...]]:
 
 class ChildRows:
     """``build_children`` and ``replace_children``'s repeat check for the bulk path, with
-    rows as tuples of their cleaned values instead of model instances.
+    rows as tuples of their values instead of model instances.
 
     A nested row's validation is its fields' (``build_children`` leaves the constraints to
     the database), which depend on its own values alone — these models have no ``clean()``
     —, so each distinct row is validated once per import (an MRC grid repeats a few
-    hundred (muscle, side, grade) values across the whole registry)."""
+    hundred (muscle, side, grade) values across the whole registry), and formatted once
+    for ``COPY``. Distinct: equal values of the same fields, and for a decimal the same
+    digits (``1.500`` is refused where ``1.5`` is not, by its number of decimal places)."""
 
-    def __init__(self):
-        self.cache: dict[tuple, tuple[tuple | None, dict | None]] = {}
+    def __init__(self, checks: FieldChecks):
+        self.checks = checks
+        # By (model, names): each distinct row (its values[, its decimals' digits]) → (its
+        # cleaned values, their COPY text); and the rows refused → their field errors.
+        self.valid: dict[tuple, dict[tuple, tuple[tuple, str]]] = defaultdict(dict)
+        self.refused: dict[tuple, dict[tuple, dict]] = defaultdict(dict)
 
-    def build(self, model, parent, rows, *, relation: str,
-              unique_by: tuple[str, ...] = ()) -> list[tuple]:
-        """``rows``: the nested rows as dicts of their values."""
-        return self.build_items(model, parent, [tuple(row.items()) for row in rows],
-                                relation=relation, unique_by=unique_by)
+    def build(self, model, parent, rows: Sequence[Mapping[str, Any]], *, relation: str,
+              unique_by: tuple[str, ...] = ()) -> list[tuple[Any, str]]:
+        """``rows``: the nested rows as dicts of their values, all of the same fields (the
+        columns of one file); else refused, for the services to check them."""
+        if not rows:
+            return []
+        names = tuple(rows[0])
+        if any(tuple(row) != names for row in rows):
+            raise ValidationError({relation: "Rows of different fields."})
+        return self.build_values(model, parent, names, [tuple(row.values()) for row in rows],
+                                 relation=relation, unique_by=unique_by)
 
-    def build_items(self, model, parent, rows: list[tuple], *, relation: str,
-                    unique_by: tuple[str, ...] = ()) -> list[tuple]:
-        """``rows``: the nested rows as tuples of their (name, value) items."""
+    def build_values(self, model, parent, names: tuple[str, ...], rows: list[tuple], *,
+                     relation: str, unique_by: tuple[str, ...] = ()) -> list[tuple[Any, str]]:
+        """``rows``: the nested rows as tuples of their values of the fields ``names``;
+        built: (parent, the row's columns but the parent's as COPY text) each."""
         assert model.clean is models.Model.clean, f"{model.__name__} has its own clean()"
-        parent_field, columns = _child_columns(model)
-        built: list[tuple] = []
-        errors: list[ValidationError] = []
-        cache = self.cache
-        for index, row in enumerate(rows):
-            # Equal values share a validation: the same text, number or date (a decimal
-            # of another scale is the same number in its fixed-scale column).
-            key = (model, row)
-            cached = cache.get(key)
-            if cached is None:
-                child = model(**dict(row))
-                try:
-                    child.full_clean(exclude=[parent_field.name], validate_unique=False,
-                                     validate_constraints=False)
-                    cached = (tuple(getattr(child, name) for name in columns), None)
-                except ValidationError as error:
-                    cached = (None, error.message_dict)
-                cache[key] = cached
-            values, failed = cached
-            if failed is None:
-                built.append((parent, values))
-                continue
-            for name, messages in failed.items():
-                where = "" if name == NON_FIELD_ERRORS else name
-                errors.extend(item_error(index=index, field=where, message=message)
-                              for message in messages)
-        if errors:
-            raise ValidationError({relation: errors})
+        valid, refused = self.valid[(model, names)], self.refused[(model, names)]
+        keys = [(row, tuple(v.as_tuple() for v in row if isinstance(v, Decimal)))
+                for row in rows] if _has_decimals(model) else rows
+        hits: list[Any] = list(map(valid.get, keys))
+        if None in hits:  # rows not seen before, or refused
+            errors: list[ValidationError] = []
+            for index, (key, row) in enumerate(zip(keys, rows, strict=True)):
+                if hits[index] is not None:
+                    continue
+                failed = refused.get(key)
+                if failed is None:
+                    cleaned, failed = self._validate(model, dict(zip(names, row, strict=True)))
+                    if failed is None:
+                        hits[index] = valid[key] = cleaned
+                        continue
+                    refused[key] = failed
+                for name, messages in failed.items():
+                    where = "" if name == NON_FIELD_ERRORS else name
+                    errors.extend(item_error(index=index, field=where, message=message)
+                                  for message in messages)
+            if errors:
+                raise ValidationError({relation: errors})
         if unique_by:
-            at = [columns.index(name) for name in unique_by]
-            one = len(at) == 1
-            pick = operator.itemgetter(*at)
-            seen: dict[tuple, int] = {}
-            for index, (_, values) in enumerate(built):
-                repeated = (pick(values),) if one else pick(values)
-                if repeated in seen:
-                    raise ValidationError({relation: [repeat_error(
-                        index=index, repeats=seen[repeated],
-                        values=", ".join(map(str, repeated)))]})
-                seen[repeated] = index
-        return built
+            _, columns = _child_columns(model)
+            pick = operator.itemgetter(*[columns.index(name) for name in unique_by])
+            picked = [pick(values) for values, _ in hits]
+            if len(set(picked)) < len(picked):
+                one = len(unique_by) == 1
+                seen: dict[tuple, int] = {}
+                for index, value in enumerate(picked):
+                    repeated = (value,) if one else value
+                    if repeated in seen:
+                        raise ValidationError({relation: [repeat_error(
+                            index=index, repeats=seen[repeated],
+                            values=", ".join(map(str, repeated)))]})
+                    seen[repeated] = index
+        return [(parent, text) for _, text in hits]
+
+    def _validate(self, model, row: dict[str, Any]) -> tuple[Any, dict | None]:
+        """``build_children``'s validation of one row: the model's fields as a new
+        instance has them (the row's values, else their defaults), cleaned."""
+        parent_field, columns = _child_columns(model)
+        unknown = set(row) - set(columns)
+        if unknown:
+            raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}")
+        values = {f.attname: row[f.attname] if f.attname in row else f.get_default()
+                  for f in model._meta.concrete_fields if f is not parent_field}
+        values[parent_field.attname] = None
+        try:
+            values |= self.checks.clean(model, values, exclude=(parent_field.name,))
+        except ValidationError as error:
+            return None, error.message_dict
+        cleaned = tuple(values[name] for name in columns)
+        return (cleaned, copy_row(cleaned)), None
+
+
+@functools.cache
+def _has_decimals(model) -> bool:
+    return any(isinstance(f, models.DecimalField) for f in model._meta.concrete_fields)
 
 
 # Parents before their children.
@@ -924,9 +988,37 @@ BULK_ORDER = (Patient, AffectedNerve, PinnedTargetMuscle, Identity, Consent, Tit
               Visit, MrcGrade, NerveStudy, NerveSegment)
 
 
+# COPY's text format (PostgreSQL, "COPY … File Formats"): columns by tabs, rows by
+# newlines, \N for NULL, and in text a backslash before each of \, tab, newline, CR.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_TEXT: dict[type, Callable[[Any], str]] = {
+    str: lambda text: text.translate(_COPY_ESCAPES),
+    int: str, Decimal: str,
+    bool: lambda flag: "t" if flag else "f",
+    date: date.isoformat, datetime: datetime.isoformat,
+    type(None): lambda _: "\\N",
+}
+COPY_BLOCK = 5_000  # rows sent to COPY in one write
+
+
+def copy_text(value: Any) -> str:
+    """A value as a column of a COPY text row (the types these models' columns hold)."""
+    return _COPY_TEXT[type(value)](value)
+
+
+def copy_row(values: Iterable[Any]) -> str:
+    """Values as a COPY text row, without its newline."""
+    return "\t".join([_COPY_TEXT[type(value)](value) for value in values])
+
+
 class CopyWriter:
-    """Rows and their audit rows written with PostgreSQL ``COPY``, ids drawn from the
-    table's sequence first (one query), so that children can name their parents.
+    """Rows and their audit rows written with PostgreSQL ``COPY``. A record's id is drawn
+    from its table's sequence first (one query), so that children can name their parents,
+    and its audit row is its row followed by the audit columns; nested rows take their
+    table's ids, and their audit rows are copied from them by one ``INSERT … SELECT``
+    (``children``). Rows go as text formatted here, in blocks of ``COPY_BLOCK``
+    (``copy_text``); a nested row's values are formatted once per distinct row
+    (``ChildRows``).
 
     The audit row of each record is the one django-simple-history writes on a save (or
     ``bulk_create_with_history`` for nested rows): the record's tracked values, the time,
@@ -947,42 +1039,34 @@ class CopyWriter:
             [table, count])
         return [row[0] for row in self.django_cursor.fetchall()]
 
-    def _copy(self, table: str, columns: list[str], rows: Iterable[tuple]) -> None:
+    def _copy(self, table: str, columns: list[str], lines: list[str]) -> None:
+        """``lines``: the rows as COPY text, each ending with its newline."""
         names = ", ".join(f'"{name}"' for name in columns)
         sql = f'COPY "{table}" ({names}) FROM STDIN'
         started = time.monotonic()
         with self.cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
+            for at in range(0, len(lines), COPY_BLOCK):
+                copy.write("".join(lines[at:at + COPY_BLOCK]))
         if connection.queries_logged:  # counted as Django counts its queries (tests)
             connection.queries_log.append(
                 {"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
-    def _history(self, model, columns: list[str], rows: list[tuple], users: list) -> None:
+    def _history_columns(self, model, columns: list[str]) -> tuple[list[str], list]:
+        """The audit table's columns, in the order written: the record's columns (all
+        tracked), the user, then the columns of the same value for every row; and the
+        values of those last ones (a row's audit row: its row, its user, those)."""
         history = model.history.model
         tracked = {f.attname for f in history.tracked_fields}
-        at = {name: i for i, name in enumerate(columns)}
+        assert tracked == set(columns), f"{model.__name__}: an untracked column"
         fixed = {"history_date": self.now, "history_change_reason": None,
                  "history_type": "+", "history_source": self.source}
-        names: list[str] = []
-        constants: list[Any] = []
-        picks: list[int] = []  # in (*row, user, *constants)
-        width = len(columns)
+        names, constants = [], []
         for f in history._meta.concrete_fields:
-            if f.attname == "history_id":
+            if f.attname in tracked or f.attname in ("history_id", "history_user_id"):
                 continue
             names.append(f.attname)
-            if f.attname in tracked:
-                picks.append(at[f.attname])
-            elif f.attname == "history_user_id":
-                picks.append(width)
-            else:
-                picks.append(width + 1 + len(constants))
-                constants.append(fixed[f.attname] if f.attname in fixed else f.get_default())
-        pick = operator.itemgetter(*picks)
-        extra = tuple(constants)
-        self._copy(history._meta.db_table, names, (
-            pick((*row, user, *extra)) for row, user in zip(rows, users, strict=True)))
+            constants.append(fixed[f.attname] if f.attname in fixed else f.get_default())
+        return [*columns, "history_user_id", *names], constants
 
     def _default_user(self, model):
         user = model.history.model.get_default_history_user(object())
@@ -991,38 +1075,56 @@ class CopyWriter:
     def records(self, model, instances: list) -> None:
         fields = model._meta.concrete_fields
         columns = [f.attname for f in fields]
+        history_columns, constant_values = self._history_columns(model, columns)
+        constants = copy_row(constant_values)
         ids = self._ids(model, len(instances))
         default = self._default_user(model)
-        rows, users = [], []
+        lines, history = [], []
+        # The parents' ids, set when they were written, and the times saved now.
+        relations = [f for f in fields if f.is_relation]
+        stamped = [f.attname for f in fields
+                   if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
         for instance, pk in zip(instances, ids, strict=True):
             instance.pk = pk
-            values = []
-            for f in fields:
-                value = getattr(instance, f.attname)
-                if f.is_relation and value is None and f.is_cached(instance):
+            state = instance.__dict__
+            for f in relations:
+                if state[f.attname] is None and f.is_cached(instance):
                     parent = f.get_cached_value(instance)
                     if parent is not None:
-                        value = parent.pk
-                        setattr(instance, f.attname, value)
-                elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                    value = self.now
-                    setattr(instance, f.attname, value)
-                values.append(value)
+                        setattr(instance, f.attname, parent.pk)
+            for name in stamped:
+                state[name] = self.now
+            values = [state[name] for name in columns]
             instance._state.adding, instance._state.db = False, "default"
-            rows.append(tuple(values))
+            row = copy_row(values)
             user = getattr(instance, "_history_user", None)
-            users.append(user.pk if user is not None else default)
-        self._copy(model._meta.db_table, columns, rows)
-        self._history(model, columns, rows, users)
+            lines.append(f"{row}\n")
+            history.append(f"{row}\t{copy_text(user.pk if user is not None else default)}"
+                           f"\t{constants}\n")
+        self._copy(model._meta.db_table, columns, lines)
+        self._copy(model.history.model._meta.db_table, history_columns, history)
 
     def children(self, model, children: list[tuple]) -> None:
+        """``children``: (parent, the row's other columns as COPY text), as
+        ``ChildRows`` builds them. Their ids are the table's own, and their audit rows
+        are read back from them in the same statement that writes them (the parents
+        are new: all their rows are these)."""
         parent, names = _child_columns(model)
+        table, history = model._meta.db_table, model.history.model
+        self._copy(table, [parent.attname, *names],
+                   [f"{owner.pk}\t{text}\n" for owner, text in children])
         columns = ["id", parent.attname, *names]
-        ids = self._ids(model, len(children))
-        rows = [(pk, owner.pk, *values)
-                for pk, (owner, values) in zip(ids, children, strict=True)]
-        self._copy(model._meta.db_table, columns, rows)
-        self._history(model, columns, rows, [self._default_user(model)] * len(rows))
+        history_columns, constants = self._history_columns(model, columns)
+        fields = {f.attname: f for f in history._meta.concrete_fields}
+        given = [f"CAST(%s AS {fields[name].db_type(connection)})"
+                 for name in history_columns[len(columns):]]
+        into = ", ".join(f'"{name}"' for name in history_columns)
+        select = ", ".join([*(f'"{name}"' for name in columns), *given])
+        self.django_cursor.execute(
+            f'INSERT INTO "{history._meta.db_table}" ({into}) SELECT {select} '
+            f'FROM "{table}" WHERE "{parent.attname}" = ANY(%s) ORDER BY "id"',
+            [self._default_user(model), *constants,
+             sorted({owner.pk for owner, _ in children})])
 
 
 def _record_create(name: str, *, model, patient: Patient, data: dict, by):

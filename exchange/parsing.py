@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import operator
 import re
 from collections.abc import Iterable, Iterator
@@ -252,17 +253,21 @@ def parse_file(dataset: Dataset, source: str | IO[str], *,
             return ParsedFile([], [], problems)
         columns = {c.name: c for c in dataset.columns}
         # Codes, dates, numbers and keys repeat from row to row: one object for each value
-        # keeps the rows an import holds several times smaller than one per cell.
+        # keeps the rows an import holds several times smaller than one per cell, and a
+        # value read before is looked up rather than parsed again.
         shared = {name for name, c in columns.items()
                   if c.type != TEXT or name in dataset.key}
-        # The header's columns in order, computed ones left out: (name, column, the
-        # column's values already read, or None when not shared).
-        plan: list[tuple[str, Column, dict[str, Any] | None]] = [
-            (name, columns[name], {} if name in shared else None)
-            for name in header if not columns[name].computed]
+        # The header's columns in order, computed ones left out: their names, columns, and
+        # the values of each already read (a column not shared has an empty dict, in which
+        # nothing is found).
+        names = tuple(name for name in header if not columns[name].computed)
+        read = [columns[name] for name in names]
+        known: list[dict[str, Any]] = [{} for _ in names]
+        is_shared = [name in shared for name in names]
         at = [i for i, name in enumerate(header) if not columns[name].computed]
         pick = (operator.itemgetter(*at) if len(at) > 1
                 else (lambda cells: (cells[at[0]],)) if at else (lambda cells: ()))
+        missing = itertools.repeat(_MISSING)
         kept = 0  # values held in all the columns' dicts (at most MAX_SHARED_VALUES)
         width = len(header)
         start = reader.line_num + 1
@@ -277,25 +282,29 @@ def parse_file(dataset: Dataset, source: str | IO[str], *,
                 continue
             if not "".join(cells).strip():
                 continue
-            parsed: dict[str, Any] = {}
-            line = Line(dataset, number, parsed)
+            raws = pick(cells)
+            values = list(map(dict.get, known, raws, missing))
             bad = False
-            for (name, column, known), raw in zip(plan, pick(cells), strict=True):
-                try:
-                    if known is None:
-                        parsed[name] = parse_cell(column, raw)
+            if _MISSING in values:  # cells not read before, parsed in the header's order
+                for index, value in enumerate(values):
+                    if value is not _MISSING:
                         continue
-                    value = known.get(raw, _MISSING)
-                    if value is _MISSING:
-                        value = parse_cell(column, raw)
-                        if kept < MAX_SHARED_VALUES:
-                            known[raw] = value
-                            kept += 1
-                    parsed[name] = value
-                except CellError as error:
-                    problems.append(line.problem(str(error), name))
-                    bad = True
-            (rejected if bad else lines).append(line)
+                    raw = raws[index]
+                    try:
+                        value = values[index] = parse_cell(read[index], raw)
+                    except CellError as error:
+                        problems.append(Problem(filename, number, names[index], str(error)))
+                        bad = True
+                        continue
+                    if is_shared[index] and kept < MAX_SHARED_VALUES:
+                        known[index][raw] = value
+                        kept += 1
+            if bad:
+                rejected.append(Line(dataset, number, {
+                    name: value for name, value in zip(names, values, strict=True)
+                    if value is not _MISSING}))
+            else:
+                lines.append(Line(dataset, number, dict(zip(names, values, strict=True))))
     except LineTooLong as error:
         problems.append(Problem(filename, error.number, "", (
             f"Line {error.number} is longer than {limit:,} characters: not a CSV file of "

@@ -8,11 +8,13 @@ and the admin call the services, never these directly.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -144,17 +146,98 @@ def check_repeats(children: Sequence[models.Model], *, unique_by: Sequence[str],
         seen[key] = index
 
 
-def validate_new(instance: M, *, exclude: Iterable[str] = (), by=None) -> M:
+def validate_new(instance: M, *, exclude: Iterable[str] = (), by=None,
+                 checks: FieldChecks | None = None) -> M:
     """``save_validated``'s validation of a record not saved yet, for a bulk insert: the
     fields and ``clean()``; what only the database can judge (unique keys, CHECK
     constraints, foreign keys set from records at hand, listed in ``exclude``) is left to
     the database, which still enforces it: the caller writes in a savepoint and, refused,
-    writes the same rows again one by one through the services, which name the row."""
+    writes the same rows again one by one through the services, which name the row.
+    ``checks``: the fields validated through it (each distinct value once)."""
     if by is not None:
         instance._history_user = by  # type: ignore[attr-defined]
-    instance.full_clean(exclude=list(exclude), validate_unique=False,
-                        validate_constraints=False)
+    if checks is None:
+        instance.full_clean(exclude=list(exclude), validate_unique=False,
+                            validate_constraints=False)
+        return instance
+    # ``full_clean`` without the unique and constraint checks, as above: the fields, then
+    # ``clean()`` even when a field failed.
+    errors: dict[str, Any] = {}
+    try:
+        cleaned = checks.clean(type(instance), instance.__dict__, exclude=exclude,
+                               instance=instance)
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    else:
+        for name, value in cleaned.items():
+            setattr(instance, name, value)
+    try:
+        instance.clean()
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
     return instance
+
+
+class FieldChecks:
+    """``Model.clean_fields`` for the records of a bulk insert, each field's validation
+    (``Field.clean``: conversion, choices, null and blank, validators) run once per
+    distinct value: it depends on the value alone — but for a relation's, which reads the
+    database and is run every time (the bulk path leaves the relations to the database:
+    ``exclude``). Distinct: equal values of the same type and, for a decimal, the same
+    digits (``1.500`` is refused where ``1.5`` is not, by its number of decimal places)."""
+
+    def __init__(self) -> None:
+        # (field, type, value) → (the cleaned value, None) or (None, the errors)
+        self.cache: dict[tuple, tuple[Any, list | None]] = {}
+        self.checked: dict[tuple, tuple[models.Field, ...]] = {}
+
+    def clean(self, model: type[models.Model], values: Mapping[str, Any], *,
+              exclude: Iterable[str] = (), instance: models.Model | None = None
+              ) -> dict[str, Any]:
+        """The cleaned values (by attname) of the fields checked, from ``values`` (by
+        attname, every field's); raises ``clean_fields``' ValidationError. Without an
+        ``instance``, every relation must be in ``exclude``."""
+        exclude = tuple(exclude)
+        fields = self.checked.get((model, exclude))
+        if fields is None:
+            fields = self.checked[(model, exclude)] = tuple(
+                f for f in model._meta.fields if f.name not in exclude and not f.generated)
+        cache = self.cache
+        cleaned: dict[str, Any] = {}
+        errors: dict[str, Any] = {}
+        for f in fields:
+            raw = values[f.attname]
+            if f.blank and raw in f.empty_values:
+                continue
+            if isinstance(raw, DatabaseDefault):
+                continue
+            if f.is_relation:
+                if instance is None:
+                    raise ValueError(f"{model.__name__}.{f.name}: a relation checked "
+                                     "without its record")
+                try:
+                    cleaned[f.attname] = f.clean(raw, instance)
+                except ValidationError as error:
+                    errors[f.name] = error.error_list
+                continue
+            key = (f, raw.__class__, raw.as_tuple() if isinstance(raw, Decimal) else raw)
+            hit = cache.get(key)
+            if hit is None:
+                try:
+                    hit = (f.clean(raw, instance), None)
+                except ValidationError as error:
+                    hit = (None, error.error_list)
+                cache[key] = hit
+            value, failed = hit
+            if failed is None:
+                cleaned[f.attname] = value
+            else:
+                errors[f.name] = failed
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
 
 
 def replace_children(

@@ -18,6 +18,7 @@ from django.utils import timezone
 import catalogues as cat
 from patients.models import Patient
 from registry.services import (
+    FieldChecks,
     VersionConflict,
     apply_changes,
     lock,
@@ -412,14 +413,15 @@ def series_give(
 
 def series_prepare(
     *, patient: Patient, data: Mapping[str, Any], previous: Series | None, rules,
-    by: User | None = None,
+    by: User | None = None, checks: FieldChecks | None = None,
 ) -> Series:
     """``series_give``'s checks for a series of a patient not written yet (an import's
     bulk path, which checks the lots and adverse events itself), against the patient's
     ``previous`` series held in memory and the rule set of its diagnosis (``rules``): the
     next number, the date order, the dosing values, the fields; nothing is written
     (``registry.services.validate_new`` says what is left to the database). Raises what
-    ``series_give`` would."""
+    ``series_give`` would. ``checks``: the fields validated through it (each distinct value
+    once)."""
     series = _new_series(patient=patient, data=data,
                          expected=previous.number + 1 if previous is not None else 1,
                          rules=rules)
@@ -429,7 +431,7 @@ def series_prepare(
             f"Series {number} must start after series {previous.number} "
             f"({previous.started_on.isoformat()})."
         )})
-    return validate_new(series, exclude=["patient"], by=by)
+    return validate_new(series, exclude=["patient"], by=by, checks=checks)
 
 
 @transaction.atomic

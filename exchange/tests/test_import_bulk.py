@@ -185,3 +185,47 @@ def test_a_bad_row_is_reported_as_before_and_nothing_is_written(exported):
     assert bulk.problems[0].file == "mrc.csv" and bulk.problems[0].line == 2
     assert bulk.problems[0].column == "grade"
     assert not Patient.objects.filter(code__startswith="Z-").exists()
+
+
+def _edited(files: dict[str, str], name: str, edits: dict[int, dict[str, str]]) -> dict:
+    """The files with cells of ``name`` changed: row index (from 0) → column → text."""
+    rows = list(csv.DictReader(io.StringIO(files[name])))
+    for index, cells in edits.items():
+        rows[index].update(cells)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return {**files, name: out.getvalue()}
+
+
+def test_text_with_tabs_newlines_and_backslashes_is_stored_as_the_services_store_it(exported):
+    """COPY's text format escapes them (the bulk path formats its rows itself)."""
+    user = User.objects.create_superuser("operator", password="x" * 16)
+    awkward = "tab\there, back\\slash \\N, new\nline, carriage\rreturn, “quoted”, é"
+    files = _edited(exported, "visits", {0: {"notes": awkward}, 1: {"examiner": "Dr \\t"}})
+    files = _edited(files, "lots", {0: {"lot": "LOT\\1\t2"}})
+    by_services = import_files(user=user, files=renamed(files, "Y-"), bulk=False)
+    by_bulk = import_files(user=user, files=renamed(files, "Z-"))
+    assert by_services.ok and by_bulk.ok and by_bulk.committed
+    services, bulk = snapshot("Y-"), snapshot("Z-")
+    for table in services:
+        assert bulk[table] == services[table], table
+    assert Visit.objects.filter(patient__code__startswith="Z-", notes=awkward).exists()
+
+
+def test_decimals_of_other_digits_are_judged_apart(exported):
+    """A value equal to one already validated but with more decimal places than the field
+    allows is refused, as the services refuse it (the bulk path validates each distinct
+    value once)."""
+    user = User.objects.create_superuser("operator", password="x" * 16)
+    for name, column, good, bad in (("nerve_segments", "distal_amplitude_mv", "1.5", "1.500"),
+                                    ("visits", "grip_left_kpa", "12.5", "12.50")):
+        files = _edited(exported, name, {0: {column: good}, 1: {column: bad}})
+        services = import_files(user=user, files=renamed(files, "Y-"), bulk=False,
+                                mode=imports.DRY_RUN)
+        bulk = import_files(user=user, files=renamed(files, "Z-"))
+        assert not services.ok and not bulk.committed
+        assert bulk.problems == services.problems
+        assert [(p.file, p.line, p.column) for p in bulk.problems
+                if "decimal place" in p.message] == [(f"{name}.csv", 3, column)]

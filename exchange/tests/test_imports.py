@@ -359,3 +359,23 @@ def test_a_measure_out_of_range_names_its_column(data_manager):
     report = import_files(user=data_manager, files={"patients": PATIENTS, "visits": visits})
     assert ("visits.csv", 2, "onls_leg") in problems(report)
     assert not Visit.objects.exists()
+
+
+def test_the_parsed_rows_are_kept_from_the_garbage_collector_only_while_importing(
+        data_manager, monkeypatch):
+    import gc
+
+    from exchange import imports
+
+    frozen: list[int] = []
+    write = imports.Importer._run
+
+    def run(self, plans):
+        frozen.append(gc.get_freeze_count())
+        return write(self, plans)
+
+    monkeypatch.setattr(imports.Importer, "_run", run)
+    before = gc.get_freeze_count()
+    report = import_files(user=data_manager, files=FILES)
+    assert report.ok and frozen and frozen[0] > before
+    assert gc.get_freeze_count() == before

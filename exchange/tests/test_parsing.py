@@ -89,3 +89,22 @@ def test_numbers_must_be_finite_decimals(raw):
     text = f'patient,measured_on,isotype,serum_level_g_l\nX,1994-01-01,IgM,"{raw}"\n'
     parsed = parse_file(BY_NAME["paraproteins"], text)
     assert where(parsed.problems) == [(2, "serum_level_g_l")]
+
+
+def test_a_value_read_before_is_the_same_and_a_bad_one_is_reported_each_time():
+    text = ("patient,visited_on,kind,series,functional_score,notes\n"
+            "MMN-001,1994-01-03,baseline,,3,a\n"
+            "MMN-001,1994-01-03,baseline,,3,a\n"
+            "MMN-001,1994-13-03,baseline,,x,b\n"
+            "MMN-001,1994-13-03,baseline,,x,b\n"
+            "MMN-001,1994-01-03,baseline,,3,\n")
+    parsed = parse_file(VISITS, text)
+    assert where(parsed.problems) == [(4, "visited_on"), (4, "functional_score"),
+                                      (5, "visited_on"), (5, "functional_score")]
+    assert [line.number for line in parsed.lines] == [2, 3, 6]
+    first, second, last = parsed.lines
+    assert first.values == second.values
+    assert first.values["visited_on"] is second.values["visited_on"]  # one object, shared
+    assert last.values["notes"] == "" and last.values["functional_score"] == 3
+    assert [line.values for line in parsed.rejected] == [
+        {"patient": "MMN-001", "kind": "baseline", "series": None, "notes": "b"}] * 2
