@@ -62,7 +62,7 @@ from patients.models import (
     Titre,
     Visit,
 )
-from registry.audit import current_source
+from registry.audit import IMPORT, audit_source, current_source
 from registry.models import Center
 from registry.scoping import can_import_into
 from registry.services import (
@@ -307,12 +307,20 @@ class Importer:
     def run(self) -> ImportReport:
         plans = self.plan()
         # The parsed rows live until the end: kept out of the cyclic garbage collector's
-        # full passes (each walked every one of them, a third of the import's time).
-        gc.freeze()
+        # full passes (each walked every one of them, a third of the import's time). Not
+        # in a process that froze its start-up objects (the web entry point, where tasks
+        # run eagerly): unfreezing would hand those back to the collector too.
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
         try:
-            return self._run(plans)
+            # Every audit row of an import says so (``registry.audit``), whichever process
+            # runs it: the worker, the command, an eager task in the web process.
+            with audit_source(IMPORT):
+                return self._run(plans)
         finally:
-            gc.unfreeze()
+            if freeze:
+                gc.unfreeze()
 
     def _run(self, plans: list[PatientPlan]) -> ImportReport:
         commit = False

@@ -3,7 +3,7 @@
 The source is a context variable: the middleware sets it for each request from the URL
 (``/api/`` → ``api``, ``/admin/`` → ``admin``, any other page → ``page``); outside a
 request (management commands, shells, workers) it stays ``command``. Other entry points
-(an import, say) wrap their writes in ``audit_source("import")``.
+(an import: ``exchange.imports``) wrap their writes in ``audit_source(IMPORT)``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ PAGE = "page"
 API = "api"
 ADMIN = "admin"
 COMMAND = "command"
+IMPORT = "import"
 
 _source: ContextVar[str] = ContextVar("audit_source", default=COMMAND)
 

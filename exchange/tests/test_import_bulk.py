@@ -122,6 +122,9 @@ def test_the_bulk_path_stores_what_the_services_store(exported):
     assert len(bulk["history of patients_mrcgrade"]) == len(bulk["patients_mrcgrade"])
     assert {row["history_type"] for row in bulk["history of patients_visit"]} == {"+"}
     assert {row["history_user_id"] for row in bulk["history of patients_patient"]} == {user.pk}
+    # both paths say the rows came from an import (registry.audit), not "command"
+    assert {row["history_source"] for table in bulk if table.startswith("history of")
+            for row in bulk[table]} == {"import"}
     # and no write went through the services (one savepoint per record)
     assert sum("SAVEPOINT" in q["sql"] for q in bulk_queries.captured_queries) < 20
     # importing the same files again changes nothing

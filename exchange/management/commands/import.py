@@ -16,6 +16,9 @@ class Command(BaseCommand):
         "directory of them, or a ZIP): every row is validated first and nothing is written "
         "unless all are valid (or --valid-only). Re-importing the same files changes nothing."
     )
+    # The system checks are the deployment's (``manage.py check``, ``migrate``), not each
+    # import's: they were 9 % of a 1,000-patient import (issue 19, bench/README.md).
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", metavar="PATH",
