@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -32,7 +33,12 @@ NESTED_ROWS = {
 }
 
 
-def _nested_rows_query(ids: list[int]) -> tuple[str, list]:
+#: The consent read with them for a page of patients (``attach_nested_rows(consent=True)``):
+#: its three fields as text (ISO dates), in the same union.
+CONSENT_FIELDS = ("given_on", "version", "withdrawn_on")
+
+
+def _nested_rows_query(ids: list[int], *, consent: bool = False) -> tuple[str, list]:
     """On PostgreSQL the ids go in as one array parameter (``= ANY(%s)``), not one
     placeholder each: psycopg caches a query's parsing only up to 50 parameters, and
     parsing this one anew for every page of 50 patients cost 2 ms (bench/README.md).
@@ -43,24 +49,34 @@ def _nested_rows_query(ids: list[int]) -> tuple[str, list]:
         condition, id_params = "= ANY(%s)", [ids]
     else:
         condition, id_params = f"IN ({', '.join(['%s'] * len(ids))})", ids
-    sql = " UNION ALL ".join(
-        f"SELECT patient_id, %s, {quote(first)}, {quote(second)}, id"
+    selects = [
+        f"SELECT patient_id, %s, {quote(first)}, {quote(second)}, NULL, id"
         f" FROM {quote(model._meta.db_table)} WHERE patient_id {condition}"
         for model, (first, second) in NESTED_ROWS.values()
-    ) + " ORDER BY 5"
+    ]
+    names = list(NESTED_ROWS)
+    if consent:
+        columns = ", ".join(f"CAST({quote(name)} AS TEXT)" for name in CONSENT_FIELDS)
+        selects.append(f"SELECT patient_id, %s, {columns}, id"
+                       f" FROM {quote(Consent._meta.db_table)} WHERE patient_id {condition}")
+        names.append("consent")
     params: list = []
-    for name in NESTED_ROWS:
+    for name in names:
         params += [name, *id_params]
-    return sql, params
+    return " UNION ALL ".join(selects) + " ORDER BY 6", params
 
 
-def attach_nested_rows(patients: Iterable[Patient]) -> None:
+def attach_nested_rows(patients: Iterable[Patient], *, consent: bool = False) -> None:
     """Give each patient its affected nerves and pinned target muscles as ``<name>_rows``:
-    lists of dicts shaped as the API shows them, read in one query for all the patients.
+    lists of dicts shaped as the API shows them, read in one query for all the patients;
+    with ``consent``, its consent too (as ``select_related("consent")`` gives it: the
+    row's shown fields, or none).
 
     Plain rows, not ``prefetch_related``: a model instance per element, a queryset per
     patient and a query per list were a third of a patient page's time; and plain SQL,
-    because compiling the same union with the ORM cost a fifth (bench/README.md).
+    because compiling the same union with the ORM cost a fifth (bench/README.md). The
+    consent in the same union, not joined to the page: PostgreSQL joined it to every
+    patient an ``OFFSET`` skips (a millisecond at the 20th page; bench/README.md).
     """
     by_id = {patient.pk: patient for patient in patients}
     if not by_id:
@@ -68,13 +84,26 @@ def attach_nested_rows(patients: Iterable[Patient]) -> None:
     rows: dict[tuple[int, str], list[dict[str, str]]] = {
         (pk, name): [] for pk in by_id for name in NESTED_ROWS
     }
+    consents: dict[int, Consent | None] = dict.fromkeys(by_id) if consent else {}
     with connection.cursor() as cursor:
-        cursor.execute(*_nested_rows_query(list(by_id)))
-        for patient_id, name, first, second, _ in cursor.fetchall():
+        cursor.execute(*_nested_rows_query(list(by_id), consent=consent))
+        for patient_id, name, first, second, third, pk in cursor.fetchall():
+            if name == "consent":
+                consents[patient_id] = Consent.from_db(
+                    connection.alias, ("id", "patient_id", *CONSENT_FIELDS),
+                    (pk, patient_id, _date(first), second, _date(third)))
+                continue
             fields = NESTED_ROWS[name][1]
             rows[(patient_id, name)].append({fields[0]: first, fields[1]: second})
     for (pk, name), values in rows.items():
         setattr(by_id[pk], f"{name}_rows", values)
+    cache = Patient.consent.related
+    for pk, row in consents.items():
+        cache.set_cached_value(by_id[pk], row)  # None: no consent row (as select_related)
+
+
+def _date(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
 
 
 def visit_repeats() -> list[Visit]:

@@ -13,6 +13,7 @@ from django.db.models.functions import Upper
 
 import catalogues as cat
 from patients.models import Patient
+from registry import jsoncodec
 from registry.models import (
     Center,
     SignedRecord,
@@ -414,11 +415,14 @@ class Outcome(models.Model):
     status = models.CharField(
         max_length=20, choices=cat.OUTCOME_STATUSES, blank=True, db_index=True
     )
-    result = models.JSONField(default=dict, blank=True)
+    # Read with orjson (``registry.jsoncodec``): an outcome answer decoded 12 kB with
+    # ``json`` on every request.
+    result = models.JSONField(default=dict, blank=True, decoder=jsoncodec.Decoder)
     # The keys of ``result`` the cohort reports read, copied at every store: a report over
     # 10,000 patients reads these few hundred bytes per patient instead of having
     # PostgreSQL decompress every whole result to extract them (bench/README.md).
-    summary = models.JSONField(default=dict, blank=True, editable=False)
+    summary = models.JSONField(default=dict, blank=True, editable=False,
+                               decoder=jsoncodec.Decoder)
 
     # What ``summary`` holds: Table 1's and Table 2's keys (treatments/reports.py).
     SUMMARY_KEYS = ("initial_response", "n_star", "final", "titres_before_ivig", "disability",

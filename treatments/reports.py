@@ -8,7 +8,6 @@ whatever the cohort size, and rows read as plain values, never as model instance
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 from functools import partial
@@ -20,6 +19,7 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import JSONObject
 
 from patients.models import AffectedNerve, Paraprotein, Patient, PriorTreatment
+from registry import jsoncodec
 from registry.models import Center
 from registry.scoping import scope_patients, scope_reportable_patients
 from treatments.models import AdverseEvent, Series
@@ -303,7 +303,7 @@ GROUP BY 1, 2, 3, 4, 5
 
 
 def _json(value):
-    return json.loads(value) if isinstance(value, str | bytes) else value
+    return jsoncodec.loads(value) if isinstance(value, str | bytes) else value
 
 
 def _measure_items_counted(patients: QuerySet[Patient]

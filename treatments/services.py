@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 import catalogues as cat
 from patients.models import Patient
+from registry import jsoncodec
 from registry.services import (
     FieldChecks,
     VersionConflict,
@@ -267,8 +267,8 @@ def _outcome_update_sql(*, versions: dict[int, int], results: dict[int, dict[str
     for patient_id, result in results.items():
         params += [patient_id, versions[patient_id], result["rules_version"],
                    result["thresholds_revision"], result["criteria"] or "",
-                   result["status"] or "", json.dumps(result),
-                   json.dumps(Outcome.summary_of(result))]
+                   result["status"] or "", jsoncodec.dumps(result),
+                   jsoncodec.dumps(Outcome.summary_of(result))]
     return (
         f"UPDATE {table} AS o SET computed_data_version = v.read_version,"
         " rules_version = v.rules_version, thresholds_revision = v.thresholds_revision,"

@@ -95,10 +95,9 @@ class PatientViewSet(RegistryViewSet):
         queryset = scope_research_consent(scope_patients(Patient.objects.all(), user), user)
         if self.action == "history":
             return queryset
-        queryset = queryset.select_related("consent")
-        if self.action != "list":
-            queryset = queryset.select_related("identity")
-        return queryset
+        if self.action == "list":  # its consent comes with the nested rows (paginate_queryset)
+            return queryset
+        return queryset.select_related("consent", "identity")
 
     def retrieve(self, request, *args, **kwargs):
         patient = self.get_object()
@@ -111,7 +110,7 @@ class PatientViewSet(RegistryViewSet):
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
         if page is not None and self.action == "list":
-            attach_nested_rows(page)
+            attach_nested_rows(page, consent=True)
         return page
 
     def get_object(self):

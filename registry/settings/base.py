@@ -99,13 +99,23 @@ TEMPLATES = [
     },
 ]
 
+
+
+def registry_backend(database: dj_database_url.DBConfig) -> dj_database_url.DBConfig:
+    """PostgreSQL through the registry's backend (``registry.db.postgresql``: Django's,
+    whose connection health check costs no round trip while the server has said nothing)."""
+    if database.get("ENGINE") == "django.db.backends.postgresql":
+        database["ENGINE"] = "registry.db.postgresql"
+    return database
+
+
 # Embedded default: no DATABASE_URL → a SQLite file beside manage.py.
 DATABASES = {
-    "default": dj_database_url.config(
+    "default": registry_backend(dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
         conn_health_checks=True,
-    )
+    ))
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -5,13 +5,13 @@ import os
 import dj_database_url
 
 from .base import *  # noqa: F403
-from .base import env_bool
+from .base import env_bool, registry_backend
 
 SECRET_KEY = "test-only-not-a-secret"
 DATABASES = {
-    "default": dj_database_url.parse(
+    "default": registry_backend(dj_database_url.parse(
         os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ivig_registry")
-    )
+    ))
 }
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 # Eager by default; the worker integration tests start a real worker with this set to 0.

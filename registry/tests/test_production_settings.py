@@ -29,7 +29,7 @@ from django.conf import settings
 db = settings.DATABASES["default"]
 print(json.dumps({"module": settings.SETTINGS_MODULE, "debug": settings.DEBUG,
                   "conn_max_age": db["CONN_MAX_AGE"], "health_checks": db["CONN_HEALTH_CHECKS"],
-                  "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+                  "engine": db["ENGINE"], "eager": settings.CELERY_TASK_ALWAYS_EAGER,
                   "broker": settings.CELERY_BROKER_URL,
                   "proxies": settings.TRUSTED_PROXY_COUNT}))
 """
@@ -113,11 +113,14 @@ def test_in_process_tasks_only_when_asked_for():
 def test_production_keeps_database_connections_by_default():
     answer = shown(FULL)
     assert (answer["conn_max_age"], answer["health_checks"]) == (60, True)
+    # Checked by the registry's backend: no round trip while the server said nothing.
+    assert answer["engine"] == "registry.db.postgresql"
     assert shown({**FULL, "CONN_MAX_AGE": "0"})["conn_max_age"] == 0
     assert env_example()["CONN_MAX_AGE"] == "60"
     # Development keeps one connection per request (SQLite, runserver).
     local = shown({}, settings_module="registry.settings.local")
     assert local["conn_max_age"] == 0
+    assert local["engine"] == "django.db.backends.sqlite3"
 
 
 def test_health_checks_can_be_turned_off_and_the_pool_chosen():

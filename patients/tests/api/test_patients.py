@@ -81,12 +81,39 @@ class TestRead:
         for _ in range(rows):
             PatientFactory(center=center)
         client = api(clinician)
-        # auth, patients with consent and their count (one query:
-        # registry.api.pagination.CountingPaginator), their affected nerves and target
-        # muscles (one query: patients.selectors.attach_nested_rows)
+        # auth, patients and their count (one query:
+        # registry.api.pagination.CountingPaginator), their affected nerves, target
+        # muscles and consent (one query: patients.selectors.attach_nested_rows)
         with django_assert_num_queries(AUTH_QUERIES + 2):
             response = client.get(URL)
         assert len(response.json()["results"]) == rows
+
+    def test_the_list_shows_each_consent_as_the_detail_does(self, clinician, center):
+        """The list reads consents with the nested rows, not joined to the page
+        (patients.selectors.attach_nested_rows): given, withdrawn, in the future, none."""
+        from patients.models import Consent
+        given, withdrawn, future, none = (PatientFactory(center=center) for _ in range(4))
+        for patient, given_on, withdrawn_on, version in (
+                (given, date(2024, 1, 2), None, "v2"),
+                (withdrawn, date(2023, 5, 1), date(2024, 6, 30), ""),
+                (future, date(2999, 1, 1), None, "v9")):
+            Consent.objects.update_or_create(patient=patient, defaults={
+                "given_on": given_on, "withdrawn_on": withdrawn_on, "version": version})
+        Consent.objects.filter(patient=none).delete()
+        client = api(clinician)
+        rows = {row["id"]: row for row in client.get(URL).json()["results"]}
+        states = {}
+        for patient in (given, withdrawn, future, none):
+            shown = client.get(detail(patient)).json()
+            row = rows[patient.pk]
+            assert (row["consent"], row["consent_state"]) == (shown["consent"],
+                                                              shown["consent_state"])
+            states[patient.pk] = row["consent_state"]
+        assert [states[p.pk] for p in (given, withdrawn, future, none)] == [
+            "given", "withdrawn", "not_recorded", "not_recorded"]
+        assert rows[withdrawn.pk]["consent"] == {"given_on": "2023-05-01", "version": "",
+                                                 "withdrawn_on": "2024-06-30"}
+        assert rows[none.pk]["consent"] is None
 
     def test_nested_lists_come_with_the_patient_row_in_entry_order(self, clinician, patient):
         AffectedNerve.objects.create(patient=patient, side="R", nerve="ulnar")

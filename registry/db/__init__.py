@@ -1,0 +1,1 @@
+"""Database backends of the registry (Django's, with what the registry changes)."""
