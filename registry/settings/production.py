@@ -43,10 +43,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # Database connections. Default: persistent connections, checked before reuse (by the
 # registry's backend, registry.db.postgresql: without a round trip while the server has
-# sent nothing; docs/performance-decisions.md) — opening one per request was most of a list request's time (issue 19: 0.25 → 0.65 of bare DRF
-# from this alone). DATABASE_POOL=1 uses psycopg 3's pool instead (one per process,
-# shared by its threads; DATABASE_POOL_SIZE connections at most). bench/run's
-# "connections" step measures the choices side by side (bench/README.md).
+# sent nothing; docs/performance-decisions.md) — opening one per request was most of a
+# list request's time (issue 19: 0.25 → 0.65 of bare DRF from this alone).
+# DATABASE_POOL=1 uses psycopg 3's pool instead (one per process, shared by its threads;
+# DATABASE_POOL_SIZE connections at most). bench/run's "connections" step measures the
+# choices side by side (bench/README.md).
 DATABASE_POOL = env_bool("DATABASE_POOL", default=False)
 if DATABASE_POOL:
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it with a pool
