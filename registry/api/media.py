@@ -24,8 +24,9 @@ class JSONParser(parsers.JSONParser):
 #: written by ``json.dumps`` as before).
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
 _DRF_DEFAULT = JSONEncoder().default
-#: DRF escapes these two so that the JSON is a strict JavaScript subset; so do we.
-_LINE_SEPARATORS = ("\u2028".encode(), "\u2029".encode())
+#: DRF escapes these two so that the JSON is a strict JavaScript subset; so do we
+#: (each one's UTF-8 bytes → its escape).
+_LINE_SEPARATORS = (("\u2028".encode(), b"\\u2028"), ("\u2029".encode(), b"\\u2029"))
 
 
 class JSONRenderer(renderers.JSONRenderer):
@@ -36,10 +37,10 @@ class JSONRenderer(renderers.JSONRenderer):
     float below 1e-4 in magnitude, which orjson writes ``1e-7`` or ``0.00001`` where
     ``json`` writes ``1e-07``, ``1e-05``: the same number (no recorded or computed value
     of the registry is that small); and NaN or an infinity, which DRF's strict JSON
-    refuses (a 500), are written as ``null``. Anything else — an indented answer (``; indent=``, the
-    browsable API), a setting asking for ASCII or non-compact JSON, data orjson refuses
-    (an integer beyond 64 bits, a key that is not a string, a lone surrogate) — goes
-    DRF's way.
+    refuses (a 500), are written as ``null``. Anything else — an indented answer
+    (``; indent=``, the browsable API), a setting asking for ASCII or non-compact JSON,
+    data orjson refuses (an integer beyond 64 bits, a key that is not a string, a lone
+    surrogate) — goes DRF's way.
 
     There, a character UTF-8 cannot carry (a lone surrogate a client sent as
     ``"\\ud800"``, echoed back in an error message) is written as its ``\\u`` escape
@@ -54,9 +55,8 @@ class JSONRenderer(renderers.JSONRenderer):
                 pass
             else:
                 if b"\xe2\x80" in rendered:  # the lead bytes of U+2028 and U+2029
-                    for separator in _LINE_SEPARATORS:
-                        rendered = rendered.replace(
-                            separator, separator.decode().encode("unicode_escape"))
+                    for separator, escape in _LINE_SEPARATORS:
+                        rendered = rendered.replace(separator, escape)
                 return rendered
         try:
             return super().render(data, accepted_media_type, renderer_context)
