@@ -105,6 +105,23 @@ class Patient(VersionedModel):
         return self.code
 
 
+class CentrePatientCount(models.Model):
+    """How many patients each centre holds, kept by PostgreSQL itself: statement-level
+    triggers on the patient table add what an ``INSERT`` or ``COPY`` wrote and take away
+    what a ``DELETE`` removed, and a row trigger moves a patient whose centre changes
+    (migration ``patients/0009``), in the writing transaction. The patient list reads its
+    unfiltered count from here, a sum of one row per centre, instead of counting the
+    patients on every page (issue 19). Derived, never written by the application; empty on
+    SQLite, where the list counts its rows."""
+
+    center = models.OneToOneField(Center, primary_key=True, on_delete=models.CASCADE,
+                                  db_constraint=False, related_name="+")
+    patients = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.patients} patients in centre {self.center_id}"
+
+
 class Identity(models.Model):
     """Direct identifiers, kept apart so that they can be withheld (researchers never see them)."""
 

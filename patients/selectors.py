@@ -12,6 +12,7 @@ from django.db.models import Count, Model, Q, QuerySet
 
 from patients.models import (
     AffectedNerve,
+    CentrePatientCount,
     Consent,
     Identity,
     MrcGrade,
@@ -25,6 +26,19 @@ from patients.models import (
     Visit,
 )
 from treatments.models import AdverseEvent, LotNumber, Series, TailoringEpisode
+
+
+def patient_counts(center_ids: list[int] | None) -> QuerySet | None:
+    """The patients of ``center_ids`` (``None``: every centre) as the rows to sum of the
+    counts PostgreSQL keeps (``CentrePatientCount``), one column ``patients``; ``None`` on
+    a database that keeps none (SQLite), where the caller counts the patients."""
+    if connection.vendor != "postgresql":
+        return None
+    counts = CentrePatientCount.objects.all()
+    if center_ids is not None:
+        counts = counts.filter(center_id__in=center_ids)
+    return counts.values("patients")
+
 
 # A patient's short nested lists as the API shows them: name → (model, its two fields).
 NESTED_ROWS = {

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from patients import services
 from patients.api import filters
@@ -29,20 +30,22 @@ from patients.models import (
     Titre,
     Visit,
 )
-from patients.selectors import attach_nested_rows, patient_history
+from patients.selectors import attach_nested_rows, patient_counts, patient_history
 from registry.api.ordering import ordering_description, ordering_schema, ordering_terms, sort_rows
 from registry.api.pagination import CountingPagination
 from registry.api.serializers import split
 from registry.api.signatures import SignOffActions, sign_off_schema
-from registry.api.viewsets import RegistryViewSet
+from registry.api.viewsets import PAGING_PARAMETERS, RegistryViewSet
 from registry.models import AccessSurface
 from registry.scoping import (
     can_see_identifiers,
     can_write,
     is_researcher_only,
+    research_center_ids,
     scope_by_patient,
     scope_patients,
     scope_research_consent,
+    user_center_ids,
 )
 from registry.services import access_log_record
 from treatments.api.outcome import CRITERIA_PARAMETER, HistoryEntrySerializer
@@ -106,6 +109,19 @@ class PatientViewSet(RegistryViewSet):
             access_log_record(user=request.user, surface=AccessSurface.API, patients=[patient],
                               path=request.path)
         return Response(data)
+
+    def list_total(self):
+        """The list's count from the per-centre counts PostgreSQL keeps
+        (``patient_counts``) when the list is every patient of the user's centres: no
+        filter (ordering and paging do not change the count) and no researcher centre,
+        whose list is the consented patients only. ``None``: the paginator counts the rows
+        (issue 19: counting them took a millisecond per 10,000 patients on every page)."""
+        unfiltered = PAGING_PARAMETERS | {"ordering", api_settings.URL_FORMAT_OVERRIDE}
+        user = self.request.user
+        if (self.action != "list" or not set(self.request.query_params) <= unfiltered
+                or research_center_ids(user)):
+            return None
+        return patient_counts(user_center_ids(user))
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.core.paginator import Paginator
 from django.db.models import BigIntegerField, Model, QuerySet, Subquery
 from rest_framework.exceptions import ValidationError
@@ -71,6 +73,13 @@ class CountOf(Subquery):
         super().__init__(queryset.order_by().values("pk"))
 
 
+class SumOf(Subquery):
+    """The sum of a queryset's one column (0 for no rows), as a scalar subquery."""
+
+    template = "(SELECT COALESCE(SUM(summed.n), 0) FROM (%(subquery)s) summed (n))"
+    output_field = BigIntegerField()
+
+
 class CountingPaginator(Paginator):
     """Django's paginator that reads a page and the list's count in one query: the count
     is a scalar subquery of the page's query (PostgreSQL runs it once, as it ran the
@@ -80,7 +89,15 @@ class CountingPaginator(Paginator):
     empty list) and page numbers that are not whole numbers ≥ 1 go Django's way (count
     first), which raises or answers as it always did. For querysets of model instances
     without orphans; anything else goes Django's way too.
+
+    ``total``: a queryset whose one column sums to the list's count (counts kept
+    elsewhere, ``PatientViewSet.list_total``), read in place of counting the rows.
     """
+
+    def __init__(self, object_list, per_page, *args, total: QuerySet | None = None,
+                 **kwargs) -> None:
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.total = total
 
     def page(self, number):
         try:
@@ -90,8 +107,8 @@ class CountingPaginator(Paginator):
         if wanted < 1 or self.orphans or not isinstance(self.object_list, QuerySet):
             return super().page(number)
         bottom = (wanted - 1) * self.per_page
-        rows = list(self.object_list.annotate(**{TOTAL: CountOf(self.object_list)})
-                    [bottom:bottom + self.per_page])
+        count = CountOf(self.object_list) if self.total is None else SumOf(self.total)
+        rows = list(self.object_list.annotate(**{TOTAL: count})[bottom:bottom + self.per_page])
         if not rows or not isinstance(rows[0], Model):
             return super().page(number)
         self.__dict__["count"] = getattr(rows[0], TOTAL)  # Paginator.count, cached
@@ -99,6 +116,13 @@ class CountingPaginator(Paginator):
 
 
 class CountingPagination(RegistryPagination):
-    """``RegistryPagination`` reading the count with the page (``CountingPaginator``)."""
+    """``RegistryPagination`` reading the count with the page (``CountingPaginator``); a
+    view with ``list_total()`` may give the count's source (``None``: count the rows)."""
 
     django_paginator_class = CountingPaginator
+
+    def paginate_queryset(self, queryset, request, view=None):
+        list_total = getattr(view, "list_total", None)
+        total = list_total() if list_total is not None else None
+        self.django_paginator_class = partial(CountingPaginator, total=total)
+        return super().paginate_queryset(queryset, request, view)
