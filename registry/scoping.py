@@ -376,6 +376,16 @@ def scope_research_consent(queryset: QuerySet, user, *, path: str = "") -> Query
     return queryset.filter(~Q(**{f"{prefix}center_id__in": ids}) | _consent_given(path=path))
 
 
+def patient_scope_key(user) -> tuple:
+    """Everything the patients' filters of ``scope_patients`` and
+    ``scope_research_consent`` read, of the user and of the day: requests with equal keys
+    get the same filters, so their SQL may be compiled once (``registry.db.compiled``).
+    Whatever those filters come to depend on belongs here too."""
+    ids = user_center_ids(user)
+    return (None if ids is None else tuple(ids), tuple(research_center_ids(user)),
+            timezone.localdate())
+
+
 def query_center_ids(user) -> list[int] | None:
     """Centres whose data-quality queries the user reads and answers (§11): clinicians'
     and data managers' (``None``: every centre)."""

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import OuterRef, Subquery
 from django.db.models.fields.json import KeyTransform
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, permissions, renderers, serializers, viewsets
@@ -26,7 +27,13 @@ from registry.api.ordering import ordering_description, ordering_schema, orderin
 from registry.api.permissions import WriteRole
 from registry.api.signatures import SignOffActions, sign_off_schema
 from registry.api.viewsets import RegistryViewMixin, RegistryViewSet
-from registry.scoping import scope_by_patient, scope_patients, scope_research_consent
+from registry.db.compiled import rows_by_pk
+from registry.scoping import (
+    patient_scope_key,
+    scope_by_patient,
+    scope_patients,
+    scope_research_consent,
+)
 from treatments import services
 from treatments.api.filters import SeriesFilter, TailoringEpisodeFilter
 from treatments.api.outcome import (
@@ -164,6 +171,16 @@ class PatientOutcomeViewSet(RegistryViewMixin, viewsets.GenericViewSet):
         # quarter of an outcome request's work (issue 19, bench/README.md).
         return queryset.values(*OUTCOME_COLUMNS.values())
 
+    def outcome_row(self) -> dict[str, Any]:
+        """``get_object()`` with the scoped query compiled once per scope
+        (``registry.db.compiled``: a fifth of the request's work, issue 19)."""
+        rows = rows_by_pk(self.get_queryset, pk=self.kwargs["pk"],
+                          key=("patient-outcome", patient_scope_key(self.request.user)))
+        if not rows:
+            raise Http404(f"No {Patient._meta.object_name} matches the given query.")
+        self.check_object_permissions(self.request, rows[0])
+        return rows[0]
+
     @extend_schema(responses=OutcomeSerializer, parameters=[CRITERIA_PARAMETER])
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def outcome(self, request, pk=None):
@@ -172,7 +189,7 @@ class PatientOutcomeViewSet(RegistryViewMixin, viewsets.GenericViewSet):
         answer only (``criteria`` then names it; nothing is stored)."""
         code = request.query_params.get("criteria")
         criteria = block_criteria_named(code) if code is not None else None
-        row = self.get_object()  # the patient's OUTCOME_COLUMNS (scoped, consent)
+        row = self.outcome_row()  # the patient's OUTCOME_COLUMNS (scoped, consent)
         columns = {name: row[column] for name, column in OUTCOME_COLUMNS.items()}
         if columns["outcome"] is None:  # never computed
             payload = outcome_payload(patient_id=columns["patient"], outcome=None)
