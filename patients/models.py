@@ -106,20 +106,23 @@ class Patient(VersionedModel):
 
 
 class CentrePatientCount(models.Model):
-    """How many patients each centre holds, kept by PostgreSQL itself: statement-level
-    triggers on the patient table add what an ``INSERT`` or ``COPY`` wrote and take away
-    what a ``DELETE`` removed, and a row trigger moves a patient whose centre changes
-    (migration ``patients/0009``), in the writing transaction. The patient list reads its
-    unfiltered count from here, a sum of one row per centre, instead of counting the
-    patients on every page (issue 19). Derived, never written by the application; empty on
-    SQLite, where the list counts its rows."""
+    """Changes to how many patients a centre holds, written by PostgreSQL itself:
+    statement-level triggers on the patient table add a row for what an ``INSERT`` or
+    ``COPY`` wrote and one for what a ``DELETE`` removed, and a row trigger two for a
+    patient whose centre changes (migration ``patients/0009``), in the writing
+    transaction. A centre's patients are the sum of its rows. Rows are only ever added, so
+    a transaction that writes patients (a 1,000-patient import, all-or-nothing) never
+    makes another wait; ``patients.services.patient_counts_compact`` (hourly) folds each
+    centre's committed rows into one. The patient list reads its unfiltered count from
+    here instead of counting the patients on every page (issue 19). Derived, never written
+    by the application otherwise; empty on SQLite, where the list counts its rows."""
 
-    center = models.OneToOneField(Center, primary_key=True, on_delete=models.CASCADE,
-                                  db_constraint=False, related_name="+")
-    patients = models.BigIntegerField(default=0)
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, db_constraint=False,
+                               related_name="+")
+    patients = models.BigIntegerField()
 
     def __str__(self) -> str:
-        return f"{self.patients} patients in centre {self.center_id}"
+        return f"{self.patients:+} patients in centre {self.center_id}"
 
 
 class Identity(models.Model):

@@ -30,8 +30,9 @@ from treatments.models import AdverseEvent, LotNumber, Series, TailoringEpisode
 
 def patient_counts(center_ids: list[int] | None) -> QuerySet | None:
     """The patients of ``center_ids`` (``None``: every centre) as the rows to sum of the
-    counts PostgreSQL keeps (``CentrePatientCount``), one column ``patients``; ``None`` on
-    a database that keeps none (SQLite), where the caller counts the patients."""
+    counts PostgreSQL keeps (``CentrePatientCount``: each centre's changes, folded hourly),
+    one column ``patients``; ``None`` on a database that keeps none (SQLite), where the
+    caller counts the patients."""
     if connection.vendor != "postgresql":
         return None
     counts = CentrePatientCount.objects.all()

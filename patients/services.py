@@ -7,10 +7,11 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from patients.models import (
     AffectedNerve,
+    CentrePatientCount,
     Consent,
     Identity,
     MrcGrade,
@@ -231,3 +232,21 @@ def nerve_study_delete(*, study: NerveStudy, by: User | None = None) -> None:
         segment._history_user = by  # type: ignore[attr-defined]
         segment.delete()
     record_delete(record=study, by=by)
+
+
+def patient_counts_compact() -> int:
+    """Fold each centre's committed rows of ``CentrePatientCount`` into one (PostgreSQL; a
+    no-op elsewhere); the number of rows folded. One statement: rows a running
+    transaction is adding are not yet visible, so they are left as they are, and a
+    concurrent compaction folds only what it deleted itself."""
+    if connection.vendor != "postgresql":
+        return 0
+    table = connection.ops.quote_name(CentrePatientCount._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH folded AS (DELETE FROM {table} RETURNING center_id, patients),"
+            f" kept AS (INSERT INTO {table} (center_id, patients)"
+            f" SELECT center_id, SUM(patients) FROM folded GROUP BY center_id"
+            f" HAVING SUM(patients) <> 0 RETURNING 1)"
+            f" SELECT COUNT(*) FROM folded")
+        return cursor.fetchone()[0]

@@ -1,36 +1,32 @@
-"""Per-centre patient counts kept by PostgreSQL triggers (issue 19: the patient list's
-count without counting every page). On SQLite the table is made and left empty."""
+"""Per-centre patient counts kept by PostgreSQL triggers as rows of changes (issue 19: the
+patient list's count without counting every page). On SQLite the table is made and left
+empty."""
 
 import django.db.models.deletion
 from django.db import migrations, models
 
 COUNTS = "patients_centrepatientcount"
 
-# Lock order: every write to the counts goes through one upsert ordered by centre, so two
-# transactions touching the same centres take their row locks in the same order.
+# Rows are only inserted (never updated in place), so no writer waits for another's lock.
 INSTALL = f"""
 CREATE FUNCTION patients_count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO {COUNTS} AS counts (center_id, patients)
-    SELECT center_id, count(*) FROM inserted GROUP BY center_id ORDER BY center_id
-    ON CONFLICT (center_id) DO UPDATE SET patients = counts.patients + EXCLUDED.patients;
+    INSERT INTO {COUNTS} (center_id, patients)
+    SELECT center_id, count(*) FROM inserted GROUP BY center_id;
     RETURN NULL;
 END
 $$;
 CREATE FUNCTION patients_count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO {COUNTS} AS counts (center_id, patients)
-    SELECT center_id, -count(*) FROM deleted GROUP BY center_id ORDER BY center_id
-    ON CONFLICT (center_id) DO UPDATE SET patients = counts.patients + EXCLUDED.patients;
+    INSERT INTO {COUNTS} (center_id, patients)
+    SELECT center_id, -count(*) FROM deleted GROUP BY center_id;
     RETURN NULL;
 END
 $$;
 CREATE FUNCTION patients_count_moved() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO {COUNTS} AS counts (center_id, patients)
-    SELECT centre, change FROM (VALUES (OLD.center_id, -1), (NEW.center_id, 1))
-        AS moved (centre, change) ORDER BY centre
-    ON CONFLICT (center_id) DO UPDATE SET patients = counts.patients + EXCLUDED.patients;
+    INSERT INTO {COUNTS} (center_id, patients)
+    VALUES (OLD.center_id, -1), (NEW.center_id, 1);
     RETURN NULL;
 END
 $$;
@@ -68,6 +64,7 @@ def remove(apps, schema_editor) -> None:
         schema_editor.execute(REMOVE, params=None)
 
 
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -79,8 +76,9 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='CentrePatientCount',
             fields=[
-                ('center', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='registry.center')),
-                ('patients', models.BigIntegerField(default=0)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('patients', models.BigIntegerField()),
+                ('center', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='registry.center')),
             ],
         ),
         migrations.RunPython(install, remove),

@@ -5,10 +5,12 @@ import threading
 
 import pytest
 from django.db import connection, connections, transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 
 from patients.models import CentrePatientCount, Consent, Patient
 from patients.selectors import patient_counts
+from patients.services import patient_counts_compact
+from patients.tasks import patient_counts_compact_task
 from registry.models import Membership, Role
 from registry.tests.api.helpers import api
 from registry.tests.factories import CenterFactory, PatientFactory, member
@@ -17,9 +19,10 @@ URL = "/api/v1/patients/"
 
 
 def kept() -> dict[int, int]:
-    """The counts as kept, without the centres that hold no patient (any more)."""
-    return {row.center_id: row.patients for row in CentrePatientCount.objects.all()
-            if row.patients}
+    """The counts as kept (each centre's rows summed), without the centres that hold no
+    patient (any more)."""
+    rows = CentrePatientCount.objects.values("center").annotate(n=Sum("patients"))
+    return {row["center"]: row["n"] for row in rows if row["n"]}
 
 
 def counted() -> dict[int, int]:
@@ -72,12 +75,53 @@ class TestTheCountsFollowEveryWrite:
         assert kept() == counted() == {center.pk: 1}
 
 
+def in_another_transaction(work, *, release: threading.Event, ready: threading.Event,
+                           errors: list) -> threading.Thread:
+    """``work()`` in a transaction of another thread, held open until ``release``."""
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                work()
+                ready.set()
+                release.wait(timeout=30)
+        except BaseException as error:  # noqa: BLE001 — reported by the test
+            errors.append(error)
+            ready.set()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_first_patients_of_a_new_centre_are_both_counted():
-    """Two transactions writing the first patients of a centre at once: the second upsert
-    waits for the first's row and adds to it (no lost update, no duplicate-key error)."""
+def test_a_running_import_makes_no_other_writer_of_its_centre_wait():
+    """A transaction that has written patients and not committed (an all-or-nothing
+    import) holds no lock another patient creation in the same centre needs: the counts
+    are rows added, never a row updated in place."""
+    centre = CenterFactory(code="busy")
+    release, ready, errors = threading.Event(), threading.Event(), []
+    importer = in_another_transaction(
+        lambda: Patient.objects.bulk_create([bare(centre, f"I-{n}") for n in range(50)]),
+        release=release, ready=ready, errors=errors)
+    try:
+        assert ready.wait(timeout=30)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+            bare(centre, "CLINIC-1").save()
+            assert patient_counts_compact() >= 1  # folds what is committed, waits for none
+    finally:
+        release.set()
+        importer.join(timeout=30)
+    assert errors == []
+    assert kept() == counted() == {centre.pk: 51}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_are_all_counted():
     centre = CenterFactory(code="fresh")
-    started = threading.Barrier(2)
+    started = threading.Barrier(4)
     errors: list[BaseException] = []
 
     def write(code: str) -> None:
@@ -85,18 +129,43 @@ def test_concurrent_first_patients_of_a_new_centre_are_both_counted():
             with transaction.atomic():
                 started.wait(timeout=10)
                 bare(centre, code).save()
+                if code == "H-1":
+                    patient_counts_compact()
         except BaseException as error:  # noqa: BLE001 — reported below
             errors.append(error)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=write, args=(code,)) for code in ("H-1", "H-2")]
+    threads = [threading.Thread(target=write, args=(f"H-{n}",)) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
     assert errors == []
-    assert kept() == counted() == {centre.pk: 2}
+    assert kept() == counted() == {centre.pk: 4}
+
+
+@pytest.mark.django_db
+class TestCompaction:
+    def test_each_centre_folded_into_one_row(self, center, other_center):
+        for n in range(5):
+            bare(center, f"K-{n}").save()
+        bare(other_center, "L-1").save()
+        Patient.objects.filter(code="L-1").delete()
+        before = kept()
+        assert CentrePatientCount.objects.count() == 7  # five saves, a save, a delete
+        assert patient_counts_compact_task() == 7
+        assert kept() == before == counted() == {center.pk: 5}
+        assert list(CentrePatientCount.objects.values_list("center", "patients")) == [
+            (center.pk, 5)]  # a centre that holds none is dropped
+        assert patient_counts_compact() == 1  # again: nothing left to fold
+
+    def test_hourly(self, settings):
+        task = settings.CELERY_BEAT_SCHEDULE["compact-patient-counts"]
+        assert task == {"task": "patients.tasks.patient_counts_compact_task",
+                        "schedule": 3600.0}
+        from registry.celery import app
+        assert task["task"] in app.tasks
 
 
 @pytest.mark.django_db
@@ -108,7 +177,7 @@ class TestTheListReadsThem:
         PatientFactory(center=other_center)
         assert api(clinician).get(URL).json()["count"] == 3
         # Shown as kept: the list does not count the rows when it has no filter.
-        CentrePatientCount.objects.filter(center=center).update(patients=70)
+        CentrePatientCount.objects.create(center=center, patients=67)
         client = api(clinician)
         assert client.get(URL).json()["count"] == 70
         assert client.get(URL, {"ordering": "-code", "page_size": 2}).json()["count"] == 70
@@ -139,6 +208,7 @@ class TestTheListReadsThem:
         PatientFactory(center=center)
         assert api(clinician).get(URL, {"page": 2}).status_code == 404
 
-    def test_no_counts_are_read_without_postgresql(self, monkeypatch, center):
+    def test_no_counts_are_read_or_folded_without_postgresql(self, monkeypatch, center):
         monkeypatch.setattr(connection, "vendor", "sqlite")
         assert patient_counts([center.pk]) is None
+        assert patient_counts_compact() == 0

@@ -306,6 +306,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "treatments.tasks.outcome_mark_stale_dated_task",
         "schedule": 3600.0,  # hourly: stales only outcomes computed before today
     },
+    "compact-patient-counts": {  # the patient list sums them (patients.CentrePatientCount)
+        "task": "patients.tasks.patient_counts_compact_task",
+        "schedule": 3600.0,
+    },
     "purge-idempotency-keys": {
         "task": "registry.tasks.idempotency_keys_purge_task",
         "schedule": 3600.0,
