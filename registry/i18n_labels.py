@@ -205,6 +205,7 @@ LABELS = (
     _('Patient'),
     _('Patient code'),
     _('Patient id'),
+    _('Patients'),
     _('Peroneal'),
     _('Persistent improvement'),
     _('Persistent improvement if repeated'),

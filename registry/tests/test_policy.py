@@ -73,7 +73,8 @@ NO_ACCESS = {
 # Helpers that answer no question of access.
 NOT_QUESTIONS = {"is_active", "is_superuser", "load_memberships", "remember_memberships",
                  "centre_path",
-                 "center_id_of", "consent_not_withdrawn"}
+                 "center_id_of", "consent_not_withdrawn",
+                 "patient_scope_key"}  # what the filters read, not a question
 
 
 def assert_no_access(user, centre: int) -> None:
