@@ -7,7 +7,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from patients import services
 from patients.api import filters
@@ -35,7 +34,7 @@ from registry.api.ordering import ordering_description, ordering_schema, orderin
 from registry.api.pagination import CountingPagination
 from registry.api.serializers import split
 from registry.api.signatures import SignOffActions, sign_off_schema
-from registry.api.viewsets import PAGING_PARAMETERS, RegistryViewSet
+from registry.api.viewsets import RegistryViewSet
 from registry.models import AccessSurface
 from registry.scoping import (
     can_see_identifiers,
@@ -116,10 +115,8 @@ class PatientViewSet(RegistryViewSet):
         filter (ordering and paging do not change the count) and no researcher centre,
         whose list is the consented patients only. ``None``: the paginator counts the rows
         (issue 19: counting them took a millisecond per 10,000 patients on every page)."""
-        unfiltered = PAGING_PARAMETERS | {"ordering", api_settings.URL_FORMAT_OVERRIDE}
         user = self.request.user
-        if (self.action != "list" or not set(self.request.query_params) <= unfiltered
-                or research_center_ids(user)):
+        if self.action != "list" or self.list_filtered() or research_center_ids(user):
             return None
         return patient_counts(user_center_ids(user))
 

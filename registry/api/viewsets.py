@@ -99,6 +99,12 @@ class RegistryViewSet(RegistryViewMixin, viewsets.ModelViewSet):
             return queryset
         return super().filter_queryset(queryset)
 
+    def list_filtered(self) -> bool:
+        """Whether the request's query parameters may narrow the list's rows: any beside
+        its pages, its ordering and the format."""
+        unfiltered = PAGING_PARAMETERS | {"ordering", api_settings.URL_FORMAT_OVERRIDE}
+        return not set(self.request.query_params) <= unfiltered
+
     def check_patient_write(self, patient: Any) -> None:
         if not can_write(self.request.user, patient.center_id):
             raise exceptions.PermissionDenied(WriteRole.message)

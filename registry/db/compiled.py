@@ -8,8 +8,8 @@ the primary key, and afterwards only puts the requested key in its place: the SQ
 database receives, and the rows and their conversions (JSON decoded, dates typed), are the
 ORM's own.
 
-The compiled queries are kept per thread (a compiler belongs to its thread's connection)
-and per database alias, the most recently used ``SIZE`` of them.
+The compiled queries are kept per thread (a compiler belongs to its thread's connection),
+the most recently used ``SIZE`` of them.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ _local = threading.local()
 
 
 class _Compiled:
-    __slots__ = ("compiler", "sql", "params", "at", "names")
+    __slots__ = ("compiler", "sql", "params", "at", "names", "key_field", "low", "high")
 
     def __init__(self, queryset: QuerySet) -> None:
         query = queryset.query
@@ -46,11 +46,25 @@ class _Compiled:
             raise LookupError("the primary key's stand-in is not one parameter of the query")
         self.at = places[0]
         self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        self.key_field = queryset.model._meta.pk
+        self.low, self.high = connections[self.compiler.using].ops.integer_field_range(
+            self.key_field.get_internal_type())
 
-    def rows(self, pk: int, using: str) -> list[dict[str, Any]]:
+    def key(self, pk: Any) -> int | None:
+        """``pk`` as one of the model's keys, ``None`` if it cannot be one."""
+        try:
+            value = self.key_field.get_prep_value(pk)
+        except (TypeError, ValueError):
+            return None
+        if not isinstance(value, int) or (self.low is not None and value < self.low) or (
+                self.high is not None and value > self.high):
+            return None
+        return value
+
+    def rows(self, pk: int) -> list[dict[str, Any]]:
         params = self.params.copy()
         params[self.at] = pk
-        with connections[using].cursor() as cursor:
+        with connections[self.compiler.using].cursor() as cursor:
             cursor.execute(self.sql, params)
             fetched = cursor.fetchall()
         return [dict(zip(self.names, row, strict=True))
@@ -68,11 +82,11 @@ def rows_by_pk(build: Callable[[], QuerySet], *, key: Hashable, pk: Any
                ) -> list[dict[str, Any]]:
     """The rows of ``build().filter(pk=pk)``, a ``values()`` queryset, as its dicts.
 
-    ``key`` must name everything ``build`` depends on: two calls with equal keys must
-    build querysets that differ in nothing. A ``pk`` that is not one of the model's keys
-    (not a whole number, out of the column's range) finds no row, as the ORM's lookup
-    does. A queryset whose parameters the stand-in cannot be told apart in is run the
-    ORM's way every time.
+    ``key`` must name everything ``build`` depends on, its database included: two calls
+    with equal keys must build querysets that differ in nothing. A ``pk`` that is not one
+    of the model's keys (not a whole number, out of the column's range) finds no row, as
+    the ORM's lookup does. A queryset whose parameters the stand-in cannot be told apart
+    in is run the ORM's way every time.
     """
     cache = _cache()
     entry: _Compiled | None  # None: the filters match nothing whatever the key (no centre)
@@ -92,14 +106,5 @@ def rows_by_pk(build: Callable[[], QuerySet], *, key: Hashable, pk: Any
             cache.popitem(last=False)
     if entry is None:
         return []
-    field = entry.compiler.query.model._meta.pk
-    try:
-        value = field.get_prep_value(pk)
-    except (TypeError, ValueError):
-        return []
-    using = entry.compiler.using
-    low, high = connections[using].ops.integer_field_range(field.get_internal_type())
-    if not isinstance(value, int) or not (low is None or low <= value) or not (
-            high is None or value <= high):
-        return []
-    return entry.rows(value, using)
+    value = entry.key(pk)
+    return [] if value is None else entry.rows(value)
