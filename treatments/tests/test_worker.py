@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis
 from django.conf import settings
@@ -198,9 +199,20 @@ def test_a_write_during_a_broker_outage_does_not_wait_for_the_broker(
     assert queued_messages(start_worker.queue) == 0
 
 
+def store_waits_for(pid: int) -> bool:
+    """Whether an outcome store (the recompute's conditional UPDATE) waits for a lock that
+    the session ``pid`` holds (read by another session: ``pg_stat_activity`` is fresh in
+    each autocommit query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))"
+            " AND query LIKE 'UPDATE \"treatments_outcome\"%%'", [pid])
+        return cursor.fetchone()[0] > 0
+
+
 def long_history(patient, series_count: int) -> None:
-    """Enough series and visits that one recompute takes about a second (bulk rows, no
-    services)."""
+    """A long history, written in bulk (no services): a recompute with real work to do
+    (reads of thousands of rows, the rules over 1,500 series) before its store."""
     start = date(1990, 1, 1)
     series = Series.objects.bulk_create([
         Series(patient=patient, number=n + 1, started_on=start + timedelta(days=28 * n),
@@ -220,20 +232,28 @@ def long_history(patient, series_count: int) -> None:
 
 def test_a_worker_killed_mid_recompute_leaves_no_partial_outcome(start_worker, patient):
     long_history(patient, series_count=1500)
-    worker = start_worker()
     services.titre_record(patient=patient, data={  # commits, marks stale, enqueues
         "sampled_on": date(1990, 1, 1), "antigen": "gm1", "isotype": "IgM",
         "method": "elisa", "value": Decimal("6400"), "unit": "dilution"})
     before = Outcome.objects.get(patient=patient)
     assert before.stale and before.computed_data_version == 0
 
-    # The solo pool runs the task as soon as it is received; reading and computing this
-    # history takes about a second on a 2-core machine, so kill it a moment after receipt.
-    assert wait_for(lambda: "received" in worker.log.read_text(), timeout=30, interval=0.01)
-    time.sleep(0.1)
-    assert "succeeded" not in worker.log.read_text(), "the recompute ended before the kill"
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=20)
+    # Killed in the middle of its recompute whatever the machine's speed (a kill timed
+    # after receipt came too late on a fast machine): another session holds the outcome
+    # row, so the worker reads, computes and then waits in its store's UPDATE, inside its
+    # own transaction, until it is killed there.
+    db = connection.settings_dict
+    with psycopg.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None,
+                         host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432) as holder:
+        holder.execute("SELECT 1 FROM treatments_outcome WHERE patient_id = %s FOR UPDATE",
+                       [patient.pk])
+        worker = start_worker()
+        assert wait_for(lambda: store_waits_for(holder.info.backend_pid), timeout=60,
+                        interval=0.05), worker.log.read_text()
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=20)
+        holder.rollback()  # the killed worker's UPDATE goes on, and its COMMIT never comes
+    assert "received" in worker.log.read_text()
     assert "succeeded" not in worker.log.read_text()
 
     after = Outcome.objects.get(patient=patient)
