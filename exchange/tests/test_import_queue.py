@@ -6,13 +6,12 @@ killed its worker (for memory, say) would then kill the next one, and the next.
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 from billiard.exceptions import WorkerLostError
 from celery import signals
 from celery.exceptions import TimeLimitExceeded
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from exchange import services
 from exchange.imports import ALL_OR_NOTHING
@@ -21,6 +20,7 @@ from exchange.tasks import import_run_task
 from exchange.tests.test_imports import FILES
 from patients.models import Patient
 from registry.celery import app as celery_app
+from registry.tests.sessions import other_session
 from treatments.tasks import outcome_recompute_task
 from treatments.tests.test_worker import queued_messages, start_worker, wait_for  # noqa: F401
 
@@ -56,9 +56,7 @@ def test_a_redelivered_import_that_had_started_is_not_run_again(queued):
 
 @pytest.mark.django_db
 def test_a_delivery_while_the_import_runs_elsewhere_is_dropped(queued):
-    db = connection.settings_dict
-    other = psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432,
-                            user=db["USER"], dbname=db["NAME"], autocommit=True)
+    other = other_session()
     try:  # another worker runs the import: it holds the import's lock
         other.execute("SELECT pg_advisory_lock(%s, %s)", [services.IMPORT_LOCK, queued.pk])
         record = services.import_execute(import_id=queued.pk)

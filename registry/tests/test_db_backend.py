@@ -6,22 +6,16 @@ from __future__ import annotations
 
 import time
 
-import psycopg
 import pytest
 from django.db import connection, connections
+
+from registry.tests.sessions import other_session
 
 pytestmark = pytest.mark.django_db(transaction=True)  # autocommit: the request's state
 
 
-def _other_connection() -> psycopg.Connection:
-    params = connection.settings_dict
-    return psycopg.connect(dbname=params["NAME"], host=params["HOST"] or None,
-                           port=params["PORT"] or None, user=params["USER"] or None,
-                           password=params["PASSWORD"] or None, autocommit=True)
-
-
 def _last_statement(pid: int) -> str:
-    with _other_connection() as other:
+    with other_session() as other:
         return other.execute("SELECT query FROM pg_stat_activity WHERE pid = %s",
                              [pid]).fetchone()[0]
 
@@ -52,11 +46,11 @@ def test_a_healthy_idle_connection_is_reused_without_a_round_trip():
 def test_a_connection_the_server_ended_is_replaced_before_the_next_query():
     connection.ensure_connection()
     pid = connection.connection.info.backend_pid
-    with _other_connection() as other:
+    with other_session() as other:
         assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:  # the termination notice reaches the socket
-        with _other_connection() as other:
+        with other_session() as other:
             gone = other.execute("SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity"
                                  " WHERE pid = %s)", [pid]).fetchone()[0]
         if gone:

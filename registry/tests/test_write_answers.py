@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 
-import psycopg
 import pytest
 from django.db import OperationalError, connection
 from rest_framework.test import APIClient
 
 from patients.models import Visit
+from registry.tests.sessions import other_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,9 +31,7 @@ def terminate_own_backend() -> None:
     """Cut this thread's database connection from the server side, as a failover or a
     network drop would, and wait until the server has really ended it."""
     pid = connection.connection.info.backend_pid
-    db = connection.settings_dict
-    with psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432,
-                         user=db["USER"], dbname=db["NAME"], autocommit=True) as other:
+    with other_session() as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
         deadline = time.monotonic() + 10
         while other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",

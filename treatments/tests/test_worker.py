@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
 import pytest
 import redis
 from django.conf import settings
@@ -28,6 +27,7 @@ from patients import services
 from patients.models import MrcGrade, Visit
 from registry.celery import app as celery_app
 from registry.tests.api.helpers import api
+from registry.tests.sessions import other_session
 from treatments.models import Outcome, Series
 from treatments.rules import compute_outcome
 from treatments.selectors import outcome_inputs
@@ -242,9 +242,7 @@ def test_a_worker_killed_mid_recompute_leaves_no_partial_outcome(start_worker, p
     # after receipt came too late on a fast machine): another session holds the outcome
     # row, so the worker reads, computes and then waits in its store's UPDATE, inside its
     # own transaction, until it is killed there.
-    db = connection.settings_dict
-    with psycopg.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None,
-                         host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432) as holder:
+    with other_session(autocommit=False) as holder:
         holder.execute("SELECT 1 FROM treatments_outcome WHERE patient_id = %s FOR UPDATE",
                        [patient.pk])
         worker = start_worker()
